@@ -1,0 +1,52 @@
+# Lobby: `make run` serves the demo, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format bench install migrate messages clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Lobby needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
+
+# A fresh machine -> the demo on SQLite at http://127.0.0.1:$(PORT), with the
+# background worker (notifications, escalations) running beside it.
+run: migrate
+	$(BIN)/python manage.py seed_demo
+	@echo "Starting the task worker and the server on http://127.0.0.1:$(PORT) (Ctrl-C stops both)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/python manage.py db_worker & \
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# The whole suite: SQLite by default, PostgreSQL when DATABASE_URL points at one.
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Refresh the translation catalogue (needs GNU gettext); the compiled .mo files
+# are committed so that a fresh machine needs no gettext.
+messages: install
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from reception import views as reception_views
+
+admin.site.site_header = "Lobby"
+admin.site.site_title = "Lobby back office"
+admin.site.index_title = "Office manager's back office"
+
+urlpatterns = [
+    path("", reception_views.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, extra_context={"idle_minutes": settings.IDLE_TIMEOUT_MINUTES}
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("reception.urls")),
+    path("", include("visitors.urls")),
+]
+
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

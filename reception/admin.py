@@ -1,0 +1,97 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from reception.models import (
+    Department,
+    Duty,
+    ReceptionRoom,
+    RosterEntry,
+    Site,
+    StaffProfile,
+    VisitorCategory,
+)
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "timezone", "night_starts", "night_ends", "retention_days", "kiosk_mode"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "address", "desk_phone", "timezone"]}),
+        (_("Night duty (R6.8)"), {"fields": ["night_starts", "night_ends"]}),
+        (_("Kiosk"), {"fields": ["kiosk_mode", "kiosk_night_mode"]}),
+        (_("Privacy"), {"fields": ["retention_days"]}),
+    ]
+
+    def has_delete_permission(self, request, obj=None):
+        # A site's visit history is evidence; sites are retired, not deleted.
+        return False
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ["label", "user", "site", "department", "work_phone"]
+    list_filter = ["site", "department"]
+    list_select_related = ["user", "site", "department"]
+    search_fields = ["real_name", "user__username", "department__name"]
+    autocomplete_fields = ["user", "department"]
+
+
+@admin.register(VisitorCategory)
+class VisitorCategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "site", "ack_deadline_minutes", "escort_required", "notify_director_on_arrival"]
+    list_filter = ["site"]
+    list_select_related = ["site"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(ReceptionRoom)
+class ReceptionRoomAdmin(admin.ModelAdmin):
+    list_display = ["name", "site", "capacity", "exclusive", "any_category", "allowed_categories", "active"]
+    list_filter = ["site", "active", "exclusive", "any_category"]
+    list_select_related = ["site"]
+    search_fields = ["name"]
+    filter_horizontal = ["categories"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("categories")
+
+    @admin.display(description=_("categories received"))
+    def allowed_categories(self, room):
+        if room.any_category:
+            return _("any")
+        return ", ".join(c.code for c in room.categories.all())
+
+
+@admin.register(Duty)
+class DutyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "code", "group"]
+    list_select_related = ["group"]
+    readonly_fields = ["code", "group"]
+
+    def has_add_permission(self, request):
+        return False  # the duties of R1.5 are fixed; their groups are editable
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RosterEntry)
+class RosterEntryAdmin(admin.ModelAdmin):
+    list_display = ["duty", "user_label", "site", "starts_at", "ends_at", "note"]
+    list_filter = ["site", "duty"]
+    list_select_related = ["duty", "site", "user__profile__department"]
+    search_fields = ["user__username", "user__profile__real_name", "note"]
+    autocomplete_fields = ["user"]
+    date_hierarchy = "starts_at"
+
+    @admin.display(description=_("staff member"), ordering="user__profile__real_name")
+    def user_label(self, entry):
+        return str(entry.user.profile) if hasattr(entry.user, "profile") else entry.user.get_username()

@@ -1,0 +1,231 @@
+"""Demo data: one site run by the rules of R1, a user per duty, and a day of visits.
+
+Idempotent: a second run finds everything in place and changes nothing.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from reception.models import (
+    Department,
+    Duty,
+    DutyCode,
+    ReceptionRoom,
+    RosterEntry,
+    Site,
+    StaffProfile,
+    VisitorCategory,
+)
+from reception.roles import DUTY_GROUPS, OFFICE_MANAGER
+from visitors import services
+from visitors.models import Visit, Visitor, VisitSource
+
+PASSWORD = "lobby-demo"
+
+CATEGORIES = [
+    (
+        "A",
+        "VIP",
+        "Important guests of company leaders, key customers, foreign guests, delegations, government.",
+        True,
+        True,
+    ),
+    ("B", "Business", "Sales and marketing customers.", False, False),
+    ("C", "Ordinary", "Everyone else.", False, False),
+]
+
+# name, capacity, exclusive, categories, any_category (R1.3)
+ROOMS = [
+    ("Culture Pavilion", 12, True, ["A"], False),
+    ("Business Room", 8, False, ["B"], False),
+    ("Lounge", 20, False, ["C"], False),
+    ("General Manager's Office", 4, True, [], True),
+]
+
+# username, real name, department, group, is_staff
+USERS = [
+    ("manager", "Wang Fang", "Administration", OFFICE_MANAGER, True),
+    ("director", "Li Qiang", "Administration", DUTY_GROUPS[DutyCode.DIRECTOR], False),
+    ("clerk", "Zhang Wei", "Front Desk", DUTY_GROUPS[DutyCode.CLERK], False),
+    ("night", "Liu Yang", "Front Desk", DUTY_GROUPS[DutyCode.NIGHT_OFFICER], False),
+    ("security", "Chen Jie", "Security", DUTY_GROUPS[DutyCode.SECURITY], False),
+    ("secretary", "Zhao Min", "Administration", DUTY_GROUPS[DutyCode.SECRETARY], False),
+    ("host", "Sun Li", "Sales", DUTY_GROUPS[DutyCode.HOST], False),
+]
+
+# full name, company, phone, category, room, party, purpose, state, minutes from now
+VISITS = [
+    (
+        "Hans Müller",
+        "Bergmann GmbH",
+        "+49 30 1234567",
+        "A",
+        "Culture Pavilion",
+        3,
+        "Delegation: partnership talks",
+        "on_site",
+        -40,
+    ),
+    ("周杰", "华信贸易", "13800138000", "B", "Business Room", 1, "Quarterly order review", "on_site", -12),
+    ("Maria Rossi", "Rossi Design", "+39 06 5551234", "C", "Lounge", 1, "Job interview", "left", -180),
+    ("王小明", "", "13912345678", "C", "Lounge", 2, "Delivery of documents", "left", -150),
+    (
+        "Kenji Tanaka",
+        "Tanaka Industries",
+        "+81 3 5550123",
+        "B",
+        "Business Room",
+        2,
+        "Product demonstration",
+        "expected",
+        60,
+    ),
+    ("李娜", "市商务局", "13700001111", "A", "Culture Pavilion", 4, "Government inspection", "expected", 120),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo data: a site, rooms, categories, a user per duty (password lobby-demo) and a day of visits."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--allow-production", action="store_true", help="Run even with DEBUG off.")
+
+    def handle(self, *args, allow_production=False, **options):
+        if not settings.DEBUG and not allow_production:
+            raise CommandError("seed_demo creates accounts with a public password; refusing with DEBUG off.")
+        with transaction.atomic():
+            site = self.seed_site()
+            users = self.seed_users(site)
+            self.seed_roster(site, users)
+            self.seed_visits(site, users)
+        self.stdout.write(self.style.SUCCESS(f"Demo site: {site.name}. Accounts (password {PASSWORD}):"))
+        for username, real_name, department, group, _ in USERS:
+            self.stdout.write(f"  {username:<10} {department}-{real_name} ({group})")
+
+    def seed_site(self) -> Site:
+        site, _ = Site.objects.get_or_create(
+            slug="hq",
+            defaults={"name": "Headquarters Base", "desk_phone": "+86 10 8888 0000", "address": "1 Lobby Road"},
+        )
+        categories = {}
+        for code, name, description, escort, notify in CATEGORIES:
+            categories[code], _ = VisitorCategory.objects.get_or_create(
+                site=site,
+                code=code,
+                defaults={
+                    "name": name,
+                    "description": description,
+                    "escort_required": escort,
+                    "notify_director_on_arrival": notify,
+                },
+            )
+        for order, (name, capacity, exclusive, codes, any_category) in enumerate(ROOMS):
+            room, created = ReceptionRoom.objects.get_or_create(
+                site=site,
+                name=name,
+                defaults={
+                    "capacity": capacity,
+                    "exclusive": exclusive,
+                    "any_category": any_category,
+                    "sort_order": order,
+                },
+            )
+            if created:
+                room.categories.set([categories[c] for c in codes])
+        return site
+
+    def seed_users(self, site: Site) -> dict:
+        User = get_user_model()
+        users = {}
+        for username, real_name, department, group, is_staff in USERS:
+            user, created = User.objects.get_or_create(username=username, defaults={"is_staff": is_staff})
+            if created:
+                user.set_password(PASSWORD)
+                user.email = f"{username}@lobby.example"
+                user.save()
+                user.groups.add(Group.objects.get(name=group))
+                StaffProfile.objects.create(
+                    user=user,
+                    site=site,
+                    real_name=real_name,
+                    department=Department.objects.get_or_create(name=department)[0],
+                )
+            users[username] = user
+        return users
+
+    def seed_roster(self, site: Site, users: dict) -> None:
+        """Day shifts 08:00-20:00 and night duty 20:00-08:00, yesterday to tomorrow."""
+        tz = site.tzinfo
+        today = timezone.now().astimezone(tz).date()
+        day_duties = [
+            (DutyCode.CLERK, "clerk"),
+            (DutyCode.SECURITY, "security"),
+            (DutyCode.SECRETARY, "secretary"),
+            (DutyCode.DIRECTOR, "director"),
+            (DutyCode.HOST, "host"),
+        ]
+        for offset in (-1, 0, 1):
+            day = today + timedelta(days=offset)
+            morning = datetime.combine(day, site.night_ends, tzinfo=tz)
+            evening = datetime.combine(day, site.night_starts, tzinfo=tz)
+            next_morning = datetime.combine(day + timedelta(days=1), site.night_ends, tzinfo=tz)
+            for code, username in day_duties:
+                RosterEntry.objects.get_or_create(
+                    site=site,
+                    duty=Duty.objects.get(code=code),
+                    user=users[username],
+                    starts_at=morning,
+                    defaults={"ends_at": evening},
+                )
+            RosterEntry.objects.get_or_create(
+                site=site,
+                duty=Duty.objects.get(code=DutyCode.NIGHT_OFFICER),
+                user=users["night"],
+                starts_at=evening,
+                defaults={"ends_at": next_morning},
+            )
+
+    def seed_visits(self, site: Site, users: dict) -> None:
+        if Visit.objects.filter(site=site).exists():
+            return
+        now = timezone.now().replace(second=0, microsecond=0)
+        rooms = {room.name: room for room in site.rooms.all()}
+        categories = {c.code: c for c in site.categories.all()}
+
+        def desk_user(at):
+            return users["night"] if site.in_night_window(at) else users["clerk"]
+
+        for name, company, phone, code, room, party, purpose, state, minutes in VISITS:
+            at = now + timedelta(minutes=minutes)
+            visitor = Visitor(full_name=name, company=company, phone=phone)
+            visit = Visit(
+                category=categories[code],
+                room=rooms[room],
+                party_size=party,
+                purpose=purpose,
+                host=users["host"],
+                department=users["host"].profile.department,
+                source=VisitSource.DESK,
+                refreshments=code in "AB",
+                meals=code == "A",
+            )
+            if state == "expected":
+                visit.expected_at = at
+                services.register_visit(
+                    visit=visit,
+                    visitor=visitor,
+                    by=users["secretary"],
+                    arrive_now=False,
+                    at=now - timedelta(days=1, hours=-10),
+                )
+                continue
+            services.register_visit(visit=visit, visitor=visitor, by=desk_user(at), arrive_now=True, at=at)
+            if state == "left":
+                leave = at + timedelta(minutes=75)
+                services.check_out_visit(visit=visit, by=desk_user(leave), at=leave)

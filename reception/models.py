@@ -1,0 +1,289 @@
+"""How the desk is run: sites, visitor categories, rooms, duties and the roster.
+
+Rule IDs refer to ../shared/reception-rules.md.
+"""
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value}) from None
+
+
+class KioskMode(models.TextChoices):
+    OPEN = "open", _("Open: walk-ins and invitations")
+    INVITATIONS_ONLY = "invitations", _("Invitations only")
+    CLOSED = "closed", _("Closed")
+
+
+class Site(models.Model):
+    """One reception base (R1.1). Its rules are fields here, edited in the admin."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    slug = models.SlugField(_("short name"), max_length=50, unique=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    desk_phone = models.CharField(_("front-desk phone"), max_length=40, blank=True)
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default=settings.TIME_ZONE, validators=[validate_time_zone]
+    )
+    # R6.8: from 20:00 to 08:00 registration is done by the night-duty officer.
+    night_starts = models.TimeField(_("night duty starts"), default=time(20, 0))
+    night_ends = models.TimeField(_("night duty ends"), default=time(8, 0))
+    retention_days = models.PositiveIntegerField(
+        _("retention period (days)"),
+        default=180,
+        help_text=_("Visitor identities are anonymised this many days after the visit."),
+    )
+    kiosk_mode = models.CharField(_("kiosk by day"), max_length=20, choices=KioskMode.choices, default=KioskMode.OPEN)
+    kiosk_night_mode = models.CharField(
+        _("kiosk at night"), max_length=20, choices=KioskMode.choices, default=KioskMode.CLOSED
+    )
+
+    class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(retention_days__gte=1), name="site_retention_positive"),
+            models.CheckConstraint(
+                condition=~Q(night_starts=models.F("night_ends")), name="site_night_window_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local(self, at: datetime) -> datetime:
+        return at.astimezone(self.tzinfo)
+
+    def in_night_window(self, at: datetime | None = None) -> bool:
+        """R6.8: is `at` inside the night window, in the site's own wall-clock time?
+
+        The window may cross midnight (20:00-08:00) and is read on local wall time,
+        so it stays 20:00-08:00 on both sides of a daylight-saving change.
+        """
+        wall = self.local(at or timezone.now()).time()
+        if self.night_starts < self.night_ends:
+            return self.night_starts <= wall < self.night_ends
+        return wall >= self.night_starts or wall < self.night_ends
+
+    def current_kiosk_mode(self, at: datetime | None = None) -> str:
+        return self.kiosk_night_mode if self.in_night_window(at) else self.kiosk_mode
+
+
+class Department(models.Model):
+    """A handling department (R1.5.4); staff appear as "Department-Name" (R3.1)."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile", verbose_name=_("user")
+    )
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="staff", verbose_name=_("site"))
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, null=True, blank=True, related_name="staff", verbose_name=_("department")
+    )
+    real_name = models.CharField(_("real name"), max_length=80)
+    work_phone = models.CharField(_("work phone"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+        ordering = ["department__name", "real_name"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """R3.1: "Department-Name", e.g. Sales-Zhang San."""
+        if self.department_id:
+            return f"{self.department.name}-{self.real_name}"
+        return self.real_name
+
+
+def staff_label(user) -> str:
+    """The R3.1 label for any user, falling back to the username without a profile."""
+    if user is None:
+        return ""
+    profile = getattr(user, "profile", None)
+    try:
+        return profile.label if profile else (user.get_full_name() or user.get_username())
+    except StaffProfile.DoesNotExist:
+        return user.get_full_name() or user.get_username()
+
+
+class VisitorCategory(models.Model):
+    """R1.2: A VIP, B business, C ordinary, edited by the office manager."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="categories", verbose_name=_("site"))
+    code = models.CharField(_("code"), max_length=8)
+    name = models.CharField(_("name"), max_length=80)
+    description = models.TextField(_("who belongs here"), blank=True)
+    ack_deadline_minutes = models.PositiveSmallIntegerField(
+        _("host acknowledgement deadline (minutes)"),
+        default=30,
+        help_text=_("R3.2: the host acknowledges an arrival within this time, or it escalates."),
+    )
+    escort_required = models.BooleanField(_("escort required"), default=False)
+    notify_director_on_arrival = models.BooleanField(_("notify the office director on arrival"), default=False)
+
+    class Meta:
+        verbose_name = _("visitor category")
+        verbose_name_plural = _("visitor categories")
+        ordering = ["site", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "code"], name="category_code_unique_per_site"),
+            models.CheckConstraint(condition=Q(ack_deadline_minutes__gte=1), name="category_deadline_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+
+class RoomQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def allowed_for(self, category: VisitorCategory):
+        """R1.3: the rooms a visit of this category may be received in."""
+        return (
+            self.filter(site_id=category.site_id, active=True)
+            .filter(Q(any_category=True) | Q(categories=category))
+            .distinct()
+        )
+
+
+class ReceptionRoom(models.Model):
+    """R1.3: a designated reception venue; only these rooms may receive visitors."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="rooms", verbose_name=_("site"))
+    name = models.CharField(_("name"), max_length=80)
+    capacity = models.PositiveSmallIntegerField(_("capacity (people)"))
+    exclusive = models.BooleanField(_("exclusive use"), default=False, help_text=_("Receives one party at a time."))
+    categories = models.ManyToManyField(
+        VisitorCategory, blank=True, related_name="rooms", verbose_name=_("categories received")
+    )
+    any_category = models.BooleanField(
+        _("any category"),
+        default=False,
+        help_text=_("The one exception of R1.3: the general manager's office may receive any visitor."),
+    )
+    active = models.BooleanField(_("in use"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = RoomQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("reception room")
+        verbose_name_plural = _("reception rooms")
+        ordering = ["site", "sort_order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="room_name_unique_per_site"),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="room_capacity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def allows(self, category: VisitorCategory) -> bool:
+        if not self.active or self.site_id != category.site_id:
+            return False
+        return self.any_category or self.categories.filter(pk=category.pk).exists()
+
+
+class DutyCode(models.TextChoices):
+    """R1.5 and R6.8: the duties of reception."""
+
+    RECEPTION_CENTRE = "reception_centre", _("Reception centre")
+    SECURITY = "security", _("Security on duty")
+    CLERK = "clerk", _("Front-desk clerk")
+    HOST = "host", _("Host (handling department)")
+    SECRETARY = "secretary", _("Secretary")
+    DIRECTOR = "director", _("Office director")
+    NIGHT_OFFICER = "night_officer", _("Night-duty officer")
+
+
+class Duty(models.Model):
+    """A duty is a Django group with permissions (see reception/roles.py)."""
+
+    code = models.CharField(_("code"), max_length=32, choices=DutyCode.choices, unique=True)
+    group = models.OneToOneField("auth.Group", on_delete=models.PROTECT, related_name="duty", verbose_name=_("group"))
+    description = models.TextField(_("responsibilities"), blank=True)
+
+    class Meta:
+        verbose_name = _("duty")
+        verbose_name_plural = _("duties")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.get_code_display()
+
+
+class RosterQuerySet(models.QuerySet):
+    def at(self, moment: datetime):
+        return self.filter(starts_at__lte=moment, ends_at__gt=moment)
+
+    def overlapping(self, start: datetime, end: datetime):
+        return self.filter(starts_at__lt=end, ends_at__gt=start)
+
+
+class RosterEntry(models.Model):
+    """Who holds which duty at which site, from when to when (R1.5, R4.2, R6.8)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="roster", verbose_name=_("site"))
+    duty = models.ForeignKey(Duty, on_delete=models.PROTECT, related_name="roster", verbose_name=_("duty"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="roster", verbose_name=_("staff member")
+    )
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = RosterQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("roster entry")
+        verbose_name_plural = _("roster")
+        ordering = ["site", "starts_at"]
+        indexes = [models.Index(fields=["site", "duty", "starts_at", "ends_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="roster_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.duty} · {staff_label(self.user)}"
+
+
+def on_duty(site: Site, duty: str, at: datetime | None = None):
+    """The users holding `duty` at `site` at the given moment, per the roster."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    entries = RosterEntry.objects.filter(site=site, duty__code=duty).at(at or timezone.now())
+    return User.objects.filter(pk__in=entries.values("user_id"), is_active=True).select_related("profile__department")

@@ -1,0 +1,134 @@
+"""Roles are Django groups; this table says which permissions each one holds.
+
+The groups are created and kept in step by data migrations that call
+`sync_roles`, so the office manager can see and adjust them in the admin. A
+migration that adds a permission to this table must call `sync_roles` again
+(tests/reception/test_roles.py fails until it does).
+"""
+
+from reception.models import DutyCode
+
+OFFICE_MANAGER = "Office manager"
+
+# Group name for each duty (stable English names; the UI shows translated labels).
+DUTY_GROUPS = {
+    DutyCode.RECEPTION_CENTRE: "Reception centre",
+    DutyCode.SECURITY: "Security on duty",
+    DutyCode.CLERK: "Front-desk clerk",
+    DutyCode.HOST: "Host (handling department)",
+    DutyCode.SECRETARY: "Secretary",
+    DutyCode.DIRECTOR: "Office director",
+    DutyCode.NIGHT_OFFICER: "Night-duty officer",
+}
+
+_DESK = [
+    "visitors.view_visit",
+    "visitors.view_visitor",
+    "visitors.register_visit",
+    "visitors.check_in_visit",
+    "visitors.check_out_visit",
+    "visitors.invite_visitor",
+    "visitors.view_visitor_log",
+    "visitors.export_visitor_log",
+    "visitors.amend_visit",
+    "reception.view_rosterentry",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    DUTY_GROUPS[DutyCode.CLERK]: _DESK,
+    DUTY_GROUPS[DutyCode.NIGHT_OFFICER]: _DESK,
+    DUTY_GROUPS[DutyCode.SECURITY]: [
+        "visitors.view_visit",
+        "visitors.check_in_visit",
+        "visitors.check_out_visit",
+        "visitors.view_id_number",
+        "reception.view_rosterentry",
+    ],
+    DUTY_GROUPS[DutyCode.SECRETARY]: [
+        "visitors.view_visit",
+        "visitors.view_visitor",
+        "visitors.register_visit",
+        "visitors.check_in_visit",
+        "visitors.invite_visitor",
+        "visitors.view_visitor_log",
+        "reception.view_rosterentry",
+    ],
+    DUTY_GROUPS[DutyCode.HOST]: [
+        "visitors.invite_visitor",
+        "visitors.acknowledge_visit",
+        "reception.view_rosterentry",
+    ],
+    DUTY_GROUPS[DutyCode.RECEPTION_CENTRE]: [
+        "visitors.view_visit",
+        "reception.view_receptionroom",
+        "reception.view_rosterentry",
+    ],
+    DUTY_GROUPS[DutyCode.DIRECTOR]: [
+        *_DESK,
+        "visitors.override_night_duty",
+        "reception.view_receptionroom",
+    ],
+    OFFICE_MANAGER: [
+        "reception.add_site",
+        "reception.change_site",
+        "reception.view_site",
+        "reception.add_department",
+        "reception.change_department",
+        "reception.view_department",
+        "reception.add_staffprofile",
+        "reception.change_staffprofile",
+        "reception.view_staffprofile",
+        "reception.add_visitorcategory",
+        "reception.change_visitorcategory",
+        "reception.view_visitorcategory",
+        "reception.add_receptionroom",
+        "reception.change_receptionroom",
+        "reception.view_receptionroom",
+        "reception.change_duty",
+        "reception.view_duty",
+        "reception.add_rosterentry",
+        "reception.change_rosterentry",
+        "reception.delete_rosterentry",
+        "reception.view_rosterentry",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_user",
+        "auth.change_group",
+        "auth.view_group",
+        "visitors.view_visit",
+        "visitors.view_visitor",
+        "visitors.view_visitor_log",
+        "visitors.export_visitor_log",
+        "visitors.erase_visitor",
+        "visitors.view_auditevent",
+    ],
+}
+
+
+def sync_roles(apps, schema_editor=None) -> None:
+    """Create every group and give it exactly the permissions in ROLE_PERMISSIONS.
+
+    Works on historical models inside migrations. Permissions are created first,
+    because Django only creates them after the whole migrate run.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    Duty = apps.get_model("reception", "Duty")
+
+    for group_name, codes in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=group_name)
+        perms = []
+        for code in codes:
+            app_label, codename = code.split(".")
+            perms.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(perms)
+
+    for duty_code, group_name in DUTY_GROUPS.items():
+        Duty.objects.get_or_create(code=duty_code, defaults={"group": Group.objects.get(name=group_name)})

@@ -1,0 +1,181 @@
+"""Shared fixtures, named like the people at the desk.
+
+Markers: `postgres` tests run only on PostgreSQL and `browser` tests only where
+Debian's Chromium is installed; each is skipped with a visible notice otherwise,
+and CI (REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1) turns that skip into a failure.
+"""
+
+import os
+from datetime import time
+
+import pytest
+from django.apps import apps as django_apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from reception.models import Department, DutyCode, ReceptionRoom, Site, StaffProfile, VisitorCategory
+from reception.roles import DUTY_GROUPS, OFFICE_MANAGER, sync_roles
+
+PASSWORD = "correct-horse-battery"
+_skips: dict[str, list[str]] = {"browser": [], "postgres": []}
+
+
+def _required(name: str) -> bool:
+    return os.environ.get(name, "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request):
+    if request.node.get_closest_marker("postgres") is None:
+        return
+    if connection.vendor != "postgresql":
+        if _required("REQUIRE_POSTGRES"):
+            pytest.fail("REQUIRE_POSTGRES is set but the tests run on " + connection.vendor)
+        _skips["postgres"].append(request.node.nodeid)
+        pytest.skip("PostgreSQL-only test (set DATABASE_URL=postgres://… to run it)")
+
+
+def pytest_terminal_summary(terminalreporter):
+    for kind, nodes in _skips.items():
+        if nodes:
+            terminalreporter.write_sep(
+                "!", f"NOTICE: {len(nodes)} {kind} test(s) skipped; CI runs them (see README 'Tests')", yellow=True
+            )
+
+
+# --- the site and its rooms (R1.2, R1.3) -------------------------------------
+
+
+@pytest.fixture
+def site(db):
+    return Site.objects.create(name="Headquarters Base", slug="hq", night_starts=time(20), night_ends=time(8))
+
+
+@pytest.fixture
+def other_site(db):
+    return Site.objects.create(name="River Branch", slug="river")
+
+
+@pytest.fixture
+def vip(site):
+    return VisitorCategory.objects.create(site=site, code="A", name="VIP", escort_required=True)
+
+
+@pytest.fixture
+def business(site):
+    return VisitorCategory.objects.create(site=site, code="B", name="Business")
+
+
+@pytest.fixture
+def ordinary(site):
+    return VisitorCategory.objects.create(site=site, code="C", name="Ordinary")
+
+
+def _room(site, name, capacity, categories, **extra):
+    room = ReceptionRoom.objects.create(site=site, name=name, capacity=capacity, **extra)
+    room.categories.set(categories)
+    return room
+
+
+@pytest.fixture
+def culture_pavilion(site, vip):
+    return _room(site, "Culture Pavilion", 12, [vip], exclusive=True)
+
+
+@pytest.fixture
+def business_room(site, business):
+    return _room(site, "Business Room", 8, [business])
+
+
+@pytest.fixture
+def lounge(site, ordinary):
+    return _room(site, "Lounge", 20, [ordinary])
+
+
+@pytest.fixture
+def gm_office(site):
+    return _room(site, "General Manager's Office", 4, [], any_category=True, exclusive=True)
+
+
+@pytest.fixture
+def rooms(culture_pavilion, business_room, lounge, gm_office):
+    """All four rooms of the demo site, for tests that need the whole house."""
+    return [culture_pavilion, business_room, lounge, gm_office]
+
+
+# --- people --------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_staff(db):
+    # Transactional tests (live_server) flush the groups the data migration made.
+    if not Group.objects.exists():
+        sync_roles(django_apps)
+
+    def make(username, group=None, *, site, department="Front Desk", real_name=None, is_staff=False):
+        user = get_user_model().objects.create_user(
+            username=username, password=PASSWORD, email=f"{username}@lobby.test", is_staff=is_staff
+        )
+        if group:
+            user.groups.add(Group.objects.get(name=group))
+        StaffProfile.objects.create(
+            user=user,
+            site=site,
+            real_name=real_name or username.title(),
+            department=Department.objects.get_or_create(name=department)[0],
+        )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def clerk(make_staff, site):
+    return make_staff("clerk", DUTY_GROUPS[DutyCode.CLERK], site=site, real_name="Zhang Wei")
+
+
+@pytest.fixture
+def night_officer(make_staff, site):
+    return make_staff("night", DUTY_GROUPS[DutyCode.NIGHT_OFFICER], site=site, real_name="Liu Yang")
+
+
+@pytest.fixture
+def security_guard(make_staff, site):
+    return make_staff("security", DUTY_GROUPS[DutyCode.SECURITY], site=site, department="Security")
+
+
+@pytest.fixture
+def secretary(make_staff, site):
+    return make_staff("secretary", DUTY_GROUPS[DutyCode.SECRETARY], site=site, department="Administration")
+
+
+@pytest.fixture
+def host(make_staff, site):
+    return make_staff("host", DUTY_GROUPS[DutyCode.HOST], site=site, department="Sales", real_name="Sun Li")
+
+
+@pytest.fixture
+def director(make_staff, site):
+    return make_staff("director", DUTY_GROUPS[DutyCode.DIRECTOR], site=site, department="Administration")
+
+
+@pytest.fixture
+def reception_centre(make_staff, site):
+    return make_staff("centre", DUTY_GROUPS[DutyCode.RECEPTION_CENTRE], site=site, department="Reception")
+
+
+@pytest.fixture
+def manager(make_staff, site):
+    return make_staff("manager", OFFICE_MANAGER, site=site, department="Administration", is_staff=True)
+
+
+@pytest.fixture
+def stranger(make_staff, site):
+    """Signed in, on the site, but holding no duty."""
+    return make_staff("stranger", None, site=site)
+
+
+@pytest.fixture
+def other_clerk(make_staff, other_site):
+    return make_staff("river-clerk", DUTY_GROUPS[DutyCode.CLERK], site=other_site)

@@ -1,0 +1,68 @@
+"""Browser tests: Playwright drives Debian's Chromium against a live server.
+
+Never `playwright install`: the browser is Debian's (`apt-get install chromium`).
+Without it these tests are skipped with a notice; with REQUIRE_BROWSER=1 (CI)
+a missing browser is a failure.
+"""
+
+import os
+import shutil
+
+import pytest
+
+from tests.conftest import _required, _skips
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the
+# tests make between page steps are ordinary synchronous ones.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(autouse=True)
+def _browser_available(request):
+    if os.path.exists(CHROMIUM):
+        return
+    if _required("REQUIRE_BROWSER"):
+        pytest.fail(f"REQUIRE_BROWSER is set but Chromium is not at {CHROMIUM}")
+    _skips["browser"].append(request.node.nodeid)
+    pytest.skip(f"browser test: Chromium not found at {CHROMIUM} (apt-get install chromium)")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "en-GB", "timezone_id": "Asia/Shanghai"}
+
+
+@pytest.fixture
+def sign_in(live_server, page):
+    """Sign a user in through the login form, as a person would."""
+
+    def do(username: str, password: str = "correct-horse-battery"):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        return page
+
+    return do

@@ -1,0 +1,371 @@
+"""Who comes and what happened: visitors, visits, their timeline, amendments and
+the audit trail. Rule IDs refer to ../shared/reception-rules.md.
+"""
+
+import secrets
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from reception.models import Department, ReceptionRoom, Site, VisitorCategory
+
+# No 0/O/1/I: badge and invitation codes are read aloud and typed on tablets.
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_code(length: int = 8) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+class IdType(models.TextChoices):
+    NONE = "", _("None")
+    NATIONAL_ID = "national_id", _("National ID card")
+    PASSPORT = "passport", _("Passport")
+    DRIVING_LICENCE = "driving_licence", _("Driving licence")
+    OTHER = "other", _("Other document")
+
+
+class Visitor(models.Model):
+    full_name = models.CharField(_("full name"), max_length=120)
+    company = models.CharField(_("company"), max_length=120, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True, db_index=True)
+    email = models.EmailField(_("email"), blank=True)
+    id_type = models.CharField(_("ID document"), max_length=20, choices=IdType.choices, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=40, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("first registered"), auto_now_add=True)
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("visitor")
+        verbose_name_plural = _("visitors")
+        ordering = ["full_name"]
+        indexes = [models.Index(fields=["full_name"])]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class VisitStatus(models.TextChoices):
+    EXPECTED = "expected", _("Expected")
+    ON_SITE = "on_site", _("On site")
+    LEFT = "left", _("Left")
+    CANCELLED = "cancelled", _("Cancelled")
+    NO_SHOW = "no_show", _("No-show")
+
+
+class VisitSource(models.TextChoices):
+    DESK = "desk", _("Front desk")
+    INVITATION = "invitation", _("Invitation")
+    KIOSK = "kiosk", _("Kiosk")
+
+
+class VisitQuerySet(models.QuerySet):
+    def for_site(self, site: Site):
+        return self.filter(site=site)
+
+    def on_site(self):
+        return self.filter(status=VisitStatus.ON_SITE)
+
+    def expected_on(self, site: Site, day: datetime | None = None):
+        """Expected visits whose expected time falls on the site's local `day`."""
+        local = site.local(day or timezone.now())
+        start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        end = start + timezone.timedelta(days=1)
+        return self.filter(site=site, status=VisitStatus.EXPECTED, expected_at__gte=start, expected_at__lt=end)
+
+    def with_people(self):
+        return self.select_related("visitor", "category", "room", "department", "host__profile__department")
+
+
+class Visit(models.Model):
+    """One visit: a registration record (R6.4) and its reception (R1.4, R1.5)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="visits", verbose_name=_("site"))
+    visitor = models.ForeignKey(Visitor, on_delete=models.PROTECT, related_name="visits", verbose_name=_("visitor"))
+    category = models.ForeignKey(
+        VisitorCategory, on_delete=models.PROTECT, related_name="visits", verbose_name=_("category")
+    )
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="hosted_visits",
+        verbose_name=_("host"),
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("handling department"),
+    )
+    room = models.ForeignKey(
+        ReceptionRoom,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("room"),
+    )
+    purpose = models.CharField(_("purpose"), max_length=200)
+    party_size = models.PositiveSmallIntegerField(_("party size"), default=1)
+    expected_at = models.DateTimeField(_("expected at"), null=True, blank=True)
+    expected_until = models.DateTimeField(_("expected until"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=VisitStatus.choices, default=VisitStatus.EXPECTED)
+    source = models.CharField(_("registered via"), max_length=12, choices=VisitSource.choices, default=VisitSource.DESK)
+    badge_code = models.CharField(_("badge code"), max_length=12, unique=True, default=new_code, editable=False)
+
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now, editable=False)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="registered_visits",
+        verbose_name=_("registered by"),
+    )
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("checked in by"),
+    )
+    checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
+    checked_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("checked out by"),
+    )
+    acknowledged_at = models.DateTimeField(_("host acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+
+    # R1.5.3: the clerk arranges meals and lodging; the secretary hospitality.
+    meals = models.BooleanField(_("meals"), default=False)
+    lodging = models.BooleanField(_("lodging"), default=False)
+    refreshments = models.BooleanField(_("refreshments"), default=False)
+    hospitality_notes = models.CharField(_("hospitality notes"), max_length=200, blank=True)
+    # R9.1: brochures and materials handed out.
+    materials = models.CharField(_("materials handed out"), max_length=200, blank=True)
+
+    # R6.8: registrations in the night window carry these extra facts.
+    night_registration = models.BooleanField(_("registered at night"), default=False)
+    id_sighted = models.BooleanField(_("ID sighted"), default=False)
+    id_sighted_type = models.CharField(_("ID type sighted"), max_length=20, choices=IdType.choices, blank=True)
+    host_contacted = models.BooleanField(_("host or escort contacted"), default=False)
+    night_override_reason = models.CharField(_("night-duty override reason"), max_length=200, blank=True)
+
+    legal_hold = models.BooleanField(_("legal hold"), default=False)
+
+    objects = VisitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        ordering = ["-registered_at"]
+        permissions = [
+            ("register_visit", _("Can register a visit at the desk")),
+            ("check_in_visit", _("Can check a visitor in")),
+            ("check_out_visit", _("Can check a visitor out")),
+            ("invite_visitor", _("Can invite a visitor")),
+            ("acknowledge_visit", _("Can acknowledge an arriving visitor")),
+            ("view_visitor_log", _("Can search the visitor log")),
+            ("export_visitor_log", _("Can export the visitor log")),
+            ("amend_visit", _("Can amend a registration")),
+            ("view_id_number", _("Can see full ID numbers")),
+            ("override_night_duty", _("Can register in place of the night-duty officer")),
+            ("erase_visitor", _("Can erase a visitor's identity on request")),
+        ]
+        indexes = [
+            models.Index(fields=["site", "status", "expected_at"]),
+            models.Index(fields=["site", "checked_in_at"]),
+            models.Index(fields=["site", "registered_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=VisitStatus.values), name="visit_status_valid"),
+            models.CheckConstraint(condition=Q(party_size__gte=1), name="visit_party_size_positive"),
+            models.CheckConstraint(
+                condition=Q(checked_out_at__isnull=True)
+                | (Q(checked_in_at__isnull=False) & Q(checked_out_at__gte=F("checked_in_at"))),
+                name="visit_check_out_after_check_in",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=VisitStatus.ON_SITE) | Q(checked_in_at__isnull=False, checked_out_at__isnull=True),
+                name="visit_on_site_is_checked_in",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=VisitStatus.LEFT) | Q(checked_out_at__isnull=False),
+                name="visit_left_is_checked_out",
+            ),
+            models.CheckConstraint(
+                condition=Q(expected_until__isnull=True) | Q(expected_until__gt=F("expected_at")),
+                name="visit_window_ends_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["site", "visitor"],
+                condition=Q(status=VisitStatus.ON_SITE),
+                name="visit_one_open_per_visitor_and_site",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visitor} · {self.get_status_display()}"
+
+    @property
+    def ack_deadline(self) -> datetime | None:
+        if self.checked_in_at is None:
+            return None
+        return self.checked_in_at + timezone.timedelta(minutes=self.category.ack_deadline_minutes)
+
+    def is_ack_overdue(self, now: datetime | None = None) -> bool:
+        """R3.2: on site, not acknowledged, and past the category's deadline."""
+        deadline = self.ack_deadline
+        return (
+            self.status == VisitStatus.ON_SITE
+            and self.acknowledged_at is None
+            and deadline is not None
+            and (now or timezone.now()) > deadline
+        )
+
+    def minutes_waiting(self, now: datetime | None = None) -> int | None:
+        if self.checked_in_at is None:
+            return None
+        end = self.acknowledged_at or now or timezone.now()
+        return max(0, int((end - self.checked_in_at).total_seconds() // 60))
+
+    def check_in(self, *, by, at: datetime | None = None) -> None:
+        self.status = VisitStatus.ON_SITE
+        self.checked_in_at = at or timezone.now()
+        self.checked_in_by = by
+
+    def check_out(self, *, by, at: datetime | None = None) -> None:
+        self.status = VisitStatus.LEFT
+        self.checked_out_at = at or timezone.now()
+        self.checked_out_by = by
+
+
+class VisitStep(models.TextChoices):
+    """R1.4: the steps of a reception, recorded on each visit's timeline."""
+
+    REGISTERED = "registered", _("Registered")
+    ARRIVED = "arrived", _("Arrived")
+    SEATED = "seated", _("Seated in room")
+    HOST_MET = "host_met", _("Host met the visitor")
+    TALKS = "talks", _("Talks")
+    TOUR = "tour", _("Guided tour")
+    HOSPITALITY = "hospitality", _("Hospitality served")
+    ACKNOWLEDGED = "acknowledged", _("Host acknowledged")
+    ESCALATED = "escalated", _("Escalated")
+    AMENDED = "amended", _("Amended")
+    LEFT = "left", _("Left")
+    CANCELLED = "cancelled", _("Cancelled")
+    NO_SHOW = "no_show", _("No-show")
+
+
+class VisitEvent(models.Model):
+    """The reception timeline of a visit (R1.4): who did what, when."""
+
+    Kind = VisitStep
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="events", verbose_name=_("visit"))
+    kind = models.CharField(_("step"), max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("visit step")
+        verbose_name_plural = _("visit steps")
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=VisitStep.values), name="visitevent_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.at:%Y-%m-%d %H:%M}"
+
+
+class Amendment(models.Model):
+    """R6.4: a correction to a registration; the original value stays readable."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="amendments", verbose_name=_("visit"))
+    field = models.CharField(_("field"), max_length=60)
+    old_value = models.TextField(_("old value"), blank=True)
+    new_value = models.TextField(_("new value"), blank=True)
+    reason = models.CharField(_("reason"), max_length=300)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("amendment")
+        verbose_name_plural = _("amendments")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old_value} → {self.new_value}"
+
+
+class AuditEvent(models.Model):
+    """An append-only, hash-chained record of every action on the log (R6.4).
+
+    Written through visitors.audit.record() in the same transaction as the change.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="audit_events", verbose_name=_("site"))
+    seq = models.PositiveBigIntegerField(_("sequence"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_label = models.CharField(_("actor"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=40)
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.CharField(_("object id"), max_length=40, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True)
+    hash = models.CharField(_("hash"), max_length=64)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["site", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "seq"], name="audit_seq_unique_per_site"),
+        ]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"

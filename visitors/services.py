@@ -1,0 +1,319 @@
+"""Visit workflows: registration, check-in, check-out and the timeline.
+
+Each function is one transaction that locks what it changes, checks the
+reception rules, saves, and appends the audit event. A refusal raises
+ReceptionError with a stable code and a translated message naming the reason
+and the alternatives; nothing is saved half-way.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from reception.errors import ReceptionError
+from reception.models import ReceptionRoom, Site, VisitorCategory
+from reception.services import check_night_duty
+from visitors import audit
+from visitors.models import Visit, VisitEvent, Visitor, VisitStatus
+
+
+def _names(rooms) -> str:
+    return ", ".join(room.name for room in rooms) or _("none")
+
+
+def room_occupancy(room: ReceptionRoom) -> tuple[int, int]:
+    """(people, parties) currently on site in the room."""
+    agg = Visit.objects.filter(room=room, status=VisitStatus.ON_SITE).aggregate(
+        people=Sum("party_size"), parties=Count("pk")
+    )
+    return agg["people"] or 0, agg["parties"] or 0
+
+
+def rooms_with_space(category: VisitorCategory, party_size: int) -> list[ReceptionRoom]:
+    """Rooms allowed for the category (R1.3) with space for the party right now."""
+    free = []
+    for room in ReceptionRoom.objects.allowed_for(category):
+        people, parties = room_occupancy(room)
+        if room.exclusive and parties:
+            continue
+        if people + party_size <= room.capacity:
+            free.append(room)
+    return free
+
+
+def check_room_allowed(*, room: ReceptionRoom | None, category: VisitorCategory) -> None:
+    """R1.3: a visit is received only in a room designated for its category."""
+    if room is None:
+        return
+    if room.site_id != category.site_id or not room.allows(category):
+        allowed = ReceptionRoom.objects.allowed_for(category)
+        raise ReceptionError(
+            "room_not_allowed",
+            _("%(category)s visitors may not be received in %(room)s (R1.3). Allowed rooms: %(allowed)s.")
+            % {"category": category.name, "room": room.name, "allowed": _names(allowed)},
+            field="room",
+        )
+
+
+def check_room_space(*, room: ReceptionRoom | None, visit: Visit) -> None:
+    """A room never holds more than its capacity, nor two parties if exclusive.
+
+    The caller must hold a lock on the room row so two desks cannot both fill
+    the last seats.
+    """
+    if room is None:
+        return
+    people, parties = room_occupancy(room)
+    if room.exclusive and parties:
+        reason = _("%(room)s is in exclusive use by another party.") % {"room": room.name}
+    elif people + visit.party_size > room.capacity:
+        reason = _("%(room)s has %(free)s of %(capacity)s places free; this party is %(size)s.") % {
+            "room": room.name,
+            "free": max(0, room.capacity - people),
+            "capacity": room.capacity,
+            "size": visit.party_size,
+        }
+    else:
+        return
+    others = [r for r in rooms_with_space(visit.category, visit.party_size) if r.pk != room.pk]
+    raise ReceptionError(
+        "room_full",
+        _("%(reason)s Rooms with space: %(others)s.") % {"reason": reason, "others": _names(others)},
+        field="room",
+    )
+
+
+def _lock_room(room: ReceptionRoom | None) -> ReceptionRoom | None:
+    if room is None:
+        return None
+    return ReceptionRoom.objects.select_for_update().get(pk=room.pk)
+
+
+def _check_not_on_site(*, visitor: Visitor, site: Site, exclude: Visit | None = None) -> None:
+    if visitor.pk is None:
+        return
+    open_visits = Visit.objects.filter(site=site, visitor=visitor, status=VisitStatus.ON_SITE)
+    if exclude is not None:
+        open_visits = open_visits.exclude(pk=exclude.pk)
+    if open_visits.exists():
+        raise ReceptionError(
+            "already_on_site",
+            _("%(name)s is already on site; check the earlier visit out first.") % {"name": visitor.full_name},
+        )
+
+
+def _arrive(*, visit: Visit, by, at: datetime, override_reason: str) -> None:
+    override = check_night_duty(site=visit.site, user=by, at=at, override_reason=override_reason)
+    if visit.site.in_night_window(at):
+        visit.night_registration = True
+        visit.night_override_reason = override
+    visit.check_in(by=by, at=at)
+
+
+@transaction.atomic
+def register_visit(
+    *,
+    visit: Visit,
+    visitor: Visitor,
+    by,
+    arrive_now: bool,
+    override_reason: str = "",
+    client_address: str | None = None,
+    at: datetime | None = None,
+) -> Visit:
+    """Register a visit (R6.7) and, for a walk-in, check it in at once.
+
+    Guarantees: the room is allowed for the category (R1.3) and has space;
+    the visitor is not already on site; inside the night window only the
+    night-duty officer registers (R6.8). The visitor, visit, first timeline
+    steps and audit events are saved together or not at all.
+    """
+    at = at or timezone.now()
+    visit.site = visit.category.site
+    check_room_allowed(room=visit.room, category=visit.category)
+    if arrive_now:
+        check_night_duty(site=visit.site, user=by, at=at, override_reason=override_reason)
+        visit.room = _lock_room(visit.room)
+        _check_not_on_site(visitor=visitor, site=visit.site)
+        check_room_space(room=visit.room, visit=visit)
+    visitor.save()
+    visit.visitor = visitor
+    visit.registered_by = by if getattr(by, "pk", None) else None
+    visit.registered_at = at
+    if arrive_now:
+        _arrive(visit=visit, by=visit.registered_by, at=at, override_reason=override_reason)
+    visit.save()
+    VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.REGISTERED, at=at, by=visit.registered_by)
+    if arrive_now:
+        VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.ARRIVED, at=at, by=visit.registered_by)
+    audit.record(
+        site=visit.site,
+        actor=visit.registered_by,
+        action="visit.register",
+        obj=visit,
+        changes={
+            "visitor": visitor.pk,
+            "category": visit.category.code,
+            "room": visit.room.name if visit.room else None,
+            "host": visit.host_id,
+            "status": visit.status,
+            "source": visit.source,
+        },
+        client_address=client_address,
+        at=at,
+    )
+    return visit
+
+
+@transaction.atomic
+def check_in_visit(
+    *,
+    visit: Visit,
+    by,
+    override_reason: str = "",
+    client_address: str | None = None,
+    at: datetime | None = None,
+) -> Visit:
+    """Check an expected visit in. Locks the visit row, so two desks (or the
+    desk and a kiosk) checking the same visitor in at once produce one arrival."""
+    at = at or timezone.now()
+    visit = Visit.objects.select_for_update().select_related("site", "category", "visitor").get(pk=visit.pk)
+    if visit.status != VisitStatus.EXPECTED:
+        raise ReceptionError(
+            "not_expected",
+            _("This visit is %(status)s; only expected visits can be checked in.")
+            % {"status": visit.get_status_display().lower()},
+        )
+    check_room_allowed(room=visit.room, category=visit.category)
+    room = _lock_room(visit.room)
+    _check_not_on_site(visitor=visit.visitor, site=visit.site, exclude=visit)
+    check_room_space(room=room, visit=visit)
+    actor = by if getattr(by, "pk", None) else None
+    _arrive(visit=visit, by=actor, at=at, override_reason=override_reason)
+    visit.save()
+    VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.ARRIVED, at=at, by=actor)
+    audit.record(
+        site=visit.site,
+        actor=actor,
+        action="visit.check_in",
+        obj=visit,
+        changes={"status": visit.status},
+        client_address=client_address,
+        at=at,
+    )
+    return visit
+
+
+@transaction.atomic
+def check_out_visit(
+    *,
+    visit: Visit,
+    by,
+    override_reason: str = "",
+    client_address: str | None = None,
+    at: datetime | None = None,
+) -> Visit:
+    """Record the visitor leaving. At night only the night-duty officer signs it (R6.8)."""
+    at = at or timezone.now()
+    visit = Visit.objects.select_for_update().select_related("site").get(pk=visit.pk)
+    if visit.status != VisitStatus.ON_SITE:
+        raise ReceptionError(
+            "not_on_site",
+            _("This visit is %(status)s; only visitors on site can be checked out.")
+            % {"status": visit.get_status_display().lower()},
+        )
+    actor = by if getattr(by, "pk", None) else None
+    if actor is not None:
+        check_night_duty(site=visit.site, user=actor, at=at, override_reason=override_reason)
+    visit.check_out(by=actor, at=at)
+    visit.save()
+    VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.LEFT, at=at, by=actor)
+    audit.record(
+        site=visit.site,
+        actor=actor,
+        action="visit.check_out",
+        obj=visit,
+        changes={"status": visit.status},
+        client_address=client_address,
+        at=at,
+    )
+    return visit
+
+
+def check_out_everyone(*, site: Site, by, client_address: str | None = None, at: datetime | None = None) -> int:
+    """Closing time: check out every visitor still on site. Returns how many."""
+    at = at or timezone.now()
+    count = 0
+    with transaction.atomic():
+        for visit in Visit.objects.filter(site=site, status=VisitStatus.ON_SITE).order_by("pk"):
+            check_out_visit(visit=visit, by=by, client_address=client_address, at=at)
+            count += 1
+    return count
+
+
+@transaction.atomic
+def close_expected_visit(
+    *, visit: Visit, by, outcome: str, client_address: str | None = None, at: datetime | None = None
+) -> Visit:
+    """Cancel an expected visit or mark it a no-show."""
+    at = at or timezone.now()
+    if outcome not in (VisitStatus.CANCELLED, VisitStatus.NO_SHOW):
+        raise ValueError(outcome)
+    visit = Visit.objects.select_for_update().select_related("site").get(pk=visit.pk)
+    if visit.status != VisitStatus.EXPECTED:
+        raise ReceptionError(
+            "not_expected",
+            _("This visit is %(status)s; only expected visits can be cancelled or marked as no-show.")
+            % {"status": visit.get_status_display().lower()},
+        )
+    visit.status = outcome
+    visit.save(update_fields=["status"])
+    kind = VisitEvent.Kind.CANCELLED if outcome == VisitStatus.CANCELLED else VisitEvent.Kind.NO_SHOW
+    VisitEvent.objects.create(visit=visit, kind=kind, at=at, by=by)
+    audit.record(
+        site=visit.site,
+        actor=by,
+        action=f"visit.{outcome}",
+        obj=visit,
+        changes={"status": outcome},
+        client_address=client_address,
+        at=at,
+    )
+    return visit
+
+
+# Reception steps of R1.4 that staff record by hand on the visit page.
+MANUAL_STEPS = (
+    VisitEvent.Kind.SEATED,
+    VisitEvent.Kind.HOST_MET,
+    VisitEvent.Kind.TALKS,
+    VisitEvent.Kind.TOUR,
+    VisitEvent.Kind.HOSPITALITY,
+)
+
+
+@transaction.atomic
+def record_step(
+    *, visit: Visit, kind: str, by, note: str = "", client_address: str | None = None, at: datetime | None = None
+) -> VisitEvent:
+    """Add a reception step (R1.4) to an on-site visit's timeline."""
+    at = at or timezone.now()
+    visit = Visit.objects.select_for_update().select_related("site").get(pk=visit.pk)
+    if kind not in MANUAL_STEPS:
+        raise ReceptionError("bad_step", _("That is not a reception step."))
+    if visit.status != VisitStatus.ON_SITE:
+        raise ReceptionError("not_on_site", _("Reception steps are recorded while the visitor is on site."))
+    event = VisitEvent.objects.create(visit=visit, kind=kind, at=at, by=by, note=note)
+    audit.record(
+        site=visit.site,
+        actor=by,
+        action="visit.step",
+        obj=visit,
+        changes={"step": kind, "note": note},
+        client_address=client_address,
+        at=at,
+    )
+    return event
