@@ -1,9 +1,17 @@
+import secrets
+
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from reception.models import (
     Department,
     Duty,
+    EscalationStep,
+    Handover,
+    Incident,
+    KioskDevice,
+    LostItem,
+    NotificationChannel,
     ReceptionRoom,
     RosterEntry,
     Site,
@@ -21,7 +29,7 @@ class SiteAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "slug", "address", "desk_phone", "timezone"]}),
         (_("Night duty (R6.8)"), {"fields": ["night_starts", "night_ends"]}),
         (_("Kiosk"), {"fields": ["kiosk_mode", "kiosk_night_mode"]}),
-        (_("Privacy"), {"fields": ["retention_days"]}),
+        (_("Privacy"), {"fields": ["retention_days", "collect_id_numbers", "privacy_notice_en", "privacy_notice_zh"]}),
     ]
 
     def has_delete_permission(self, request, obj=None):
@@ -44,8 +52,15 @@ class StaffProfileAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "department"]
 
 
+class EscalationStepInline(admin.TabularInline):
+    model = EscalationStep
+    extra = 0
+    fields = ["position", "duty", "delay_minutes"]
+
+
 @admin.register(VisitorCategory)
 class VisitorCategoryAdmin(admin.ModelAdmin):
+    inlines = [EscalationStepInline]
     list_display = ["code", "name", "site", "ack_deadline_minutes", "escort_required", "notify_director_on_arrival"]
     list_filter = ["site"]
     list_select_related = ["site"]
@@ -95,3 +110,73 @@ class RosterEntryAdmin(admin.ModelAdmin):
     @admin.display(description=_("staff member"), ordering="user__profile__real_name")
     def user_label(self, entry):
         return str(entry.user.profile) if hasattr(entry.user, "profile") else entry.user.get_username()
+
+
+@admin.register(KioskDevice)
+class KioskDeviceAdmin(admin.ModelAdmin):
+    list_display = ["name", "site", "created_at", "last_seen_at", "revoked_at"]
+    list_filter = ["site"]
+    list_select_related = ["site"]
+    search_fields = ["name"]
+    readonly_fields = ["created_at", "last_seen_at"]
+    actions = ["revoke"]
+
+    def save_model(self, request, obj, form, change):
+        if not obj.token:
+            obj.token = secrets.token_urlsafe(32)
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Revoke the selected kiosks"))
+    def revoke(self, request, queryset):
+        from django.utils import timezone
+
+        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: visits keep pointing at the kiosk that made them
+
+
+@admin.register(NotificationChannel)
+class NotificationChannelAdmin(admin.ModelAdmin):
+    list_display = ["name", "site", "kind", "on_arrival", "on_escalation", "active"]
+    list_filter = ["site", "kind", "active"]
+    list_select_related = ["site"]
+    search_fields = ["name"]
+
+
+class RegisterAdmin(admin.ModelAdmin):
+    """Registers are written at the desk with a who/when trail; the admin reads them."""
+
+    list_select_related = ["site"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Handover)
+class HandoverAdmin(RegisterAdmin):
+    list_display = ["__str__", "site", "written_at", "acknowledged_at"]
+    list_filter = ["site"]
+    date_hierarchy = "written_at"
+
+
+@admin.register(LostItem)
+class LostItemAdmin(RegisterAdmin):
+    list_display = ["description", "site", "found_at", "found_where", "stored_where", "returned_at"]
+    list_filter = ["site"]
+    search_fields = ["description", "found_where", "returned_to"]
+    date_hierarchy = "found_at"
+
+
+@admin.register(Incident)
+class IncidentAdmin(RegisterAdmin):
+    list_display = ["__str__", "site", "kind", "occurred_at", "closed_at"]
+    list_filter = ["site", "kind"]
+    search_fields = ["description", "location"]
+    date_hierarchy = "occurred_at"

@@ -49,6 +49,13 @@ class Site(models.Model):
     kiosk_night_mode = models.CharField(
         _("kiosk at night"), max_length=20, choices=KioskMode.choices, default=KioskMode.CLOSED
     )
+    collect_id_numbers = models.BooleanField(
+        _("record ID numbers"),
+        default=False,
+        help_text=_("Off by default. When on, ID numbers are masked for every role but security."),
+    )
+    privacy_notice_en = models.TextField(_("privacy notice (English)"), blank=True)
+    privacy_notice_zh = models.TextField(_("privacy notice (Simplified Chinese)"), blank=True)
 
     class Meta:
         verbose_name = _("site")
@@ -287,3 +294,202 @@ def on_duty(site: Site, duty: str, at: datetime | None = None):
     User = get_user_model()
     entries = RosterEntry.objects.filter(site=site, duty__code=duty).at(at or timezone.now())
     return User.objects.filter(pk__in=entries.values("user_id"), is_active=True).select_related("profile__department")
+
+
+class KioskDevice(models.Model):
+    """A lobby tablet. Its secret link enrols the browser; revoking it locks the kiosk."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="kiosks", verbose_name=_("site"))
+    name = models.CharField(_("name"), max_length=80)
+    token = models.CharField(_("device key"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("kiosk device")
+        verbose_name_plural = _("kiosk devices")
+        ordering = ["site", "name"]
+        constraints = [models.UniqueConstraint(fields=["site", "name"], name="kiosk_name_unique_per_site")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ChannelKind(models.TextChoices):
+    GENERIC = "generic", _("Generic webhook (JSON, HMAC-SHA256 signed)")
+    WECOM = "wecom", _("WeCom group robot")
+    DINGTALK = "dingtalk", _("DingTalk group robot")
+
+
+class NotificationChannel(models.Model):
+    """A work-chat group (R3) or other webhook that hears about arrivals and escalations."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="channels", verbose_name=_("site"))
+    name = models.CharField(_("name"), max_length=80)
+    kind = models.CharField(_("kind"), max_length=20, choices=ChannelKind.choices, default=ChannelKind.GENERIC)
+    url = models.URLField(_("webhook URL"), max_length=500)
+    secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    on_arrival = models.BooleanField(_("arrivals"), default=True)
+    on_escalation = models.BooleanField(_("escalations"), default=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("notification channel")
+        verbose_name_plural = _("notification channels")
+        ordering = ["site", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EscalationStep(models.Model):
+    """R3.2: who is told, in order, when a host has not acknowledged in time.
+
+    Step n fires `delay_minutes` after the category's acknowledgement deadline.
+    """
+
+    category = models.ForeignKey(
+        VisitorCategory, on_delete=models.CASCADE, related_name="escalation_steps", verbose_name=_("category")
+    )
+    position = models.PositiveSmallIntegerField(_("order"))
+    duty = models.ForeignKey(Duty, on_delete=models.PROTECT, related_name="+", verbose_name=_("duty"))
+    delay_minutes = models.PositiveSmallIntegerField(_("minutes after the deadline"), default=0)
+
+    class Meta:
+        verbose_name = _("escalation step")
+        verbose_name_plural = _("escalation steps")
+        ordering = ["category", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "position"], name="escalation_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.duty}"
+
+
+class Handover(models.Model):
+    """R6.6: what the outgoing shift hands to the incoming one."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="handovers", verbose_name=_("site"))
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("written by")
+    )
+    written_at = models.DateTimeField(_("written at"), default=timezone.now)
+    shift_started_at = models.DateTimeField(_("shift started at"))
+    open_items = models.TextField(_("open items"), blank=True)
+    incidents = models.TextField(_("incidents"), blank=True)
+    keys_and_items = models.TextField(_("keys and items handed over"), blank=True)
+    on_site_snapshot = models.JSONField(_("on site at handover"), default=list, blank=True)
+    shift_visits = models.ManyToManyField(
+        "visitors.Visit", blank=True, related_name="+", verbose_name=_("shift's visits")
+    )
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("shift handover")
+        verbose_name_plural = _("shift handovers")
+        ordering = ["-written_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True) | Q(acknowledged_by__isnull=False),
+                name="handover_ack_has_actor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{staff_label(self.written_by)} · {self.written_at:%Y-%m-%d %H:%M}"
+
+
+class LostItem(models.Model):
+    """R6.2: something a visitor left behind, from finding to return."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="lost_items", verbose_name=_("site"))
+    description = models.CharField(_("item"), max_length=200)
+    found_at = models.DateTimeField(_("found at"))
+    found_where = models.CharField(_("found where"), max_length=120)
+    found_by = models.CharField(_("found by"), max_length=120)
+    stored_where = models.CharField(_("stored where"), max_length=120)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    returned_to = models.CharField(_("returned to"), max_length=120, blank=True)
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("returned by"),
+    )
+
+    class Meta:
+        verbose_name = _("lost item")
+        verbose_name_plural = _("lost and found")
+        ordering = ["-found_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(returned_at__isnull=True) | (~Q(returned_to="") & Q(returned_by__isnull=False)),
+                name="lostitem_return_is_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class IncidentKind(models.TextChoices):
+    DAMAGE = "damage", _("Damaged or broken item (R6.3)")
+    REST_AREA = "rest_area", _("Rest-area problem: sleeping, smoking (R6.5)")
+    SECURITY = "security", _("Security")
+    OTHER = "other", _("Other")
+
+
+class Incident(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("site"))
+    kind = models.CharField(_("category"), max_length=20, choices=IncidentKind.choices)
+    description = models.TextField(_("description"))
+    location = models.CharField(_("where"), max_length=120, blank=True)
+    occurred_at = models.DateTimeField(_("when"))
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("reported by")
+    )
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    follow_up = models.TextField(_("follow-up"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-occurred_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=IncidentKind.values), name="incident_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(closed_by__isnull=False), name="incident_close_has_actor"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.occurred_at:%Y-%m-%d}"

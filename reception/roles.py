@@ -32,6 +32,14 @@ _DESK = [
     "visitors.export_visitor_log",
     "visitors.amend_visit",
     "reception.view_rosterentry",
+    "reception.add_handover",
+    "reception.view_handover",
+    "reception.add_lostitem",
+    "reception.change_lostitem",
+    "reception.view_lostitem",
+    "reception.add_incident",
+    "reception.change_incident",
+    "reception.view_incident",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -43,6 +51,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "visitors.check_out_visit",
         "visitors.view_id_number",
         "reception.view_rosterentry",
+        "reception.add_handover",
+        "reception.view_handover",
+        "reception.add_lostitem",
+        "reception.change_lostitem",
+        "reception.view_lostitem",
+        "reception.add_incident",
+        "reception.change_incident",
+        "reception.view_incident",
     ],
     DUTY_GROUPS[DutyCode.SECRETARY]: [
         "visitors.view_visit",
@@ -101,6 +117,22 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "visitors.export_visitor_log",
         "visitors.erase_visitor",
         "visitors.view_auditevent",
+        "visitors.view_notification",
+        "visitors.view_invitation",
+        "reception.add_kioskdevice",
+        "reception.change_kioskdevice",
+        "reception.view_kioskdevice",
+        "reception.add_notificationchannel",
+        "reception.change_notificationchannel",
+        "reception.delete_notificationchannel",
+        "reception.view_notificationchannel",
+        "reception.add_escalationstep",
+        "reception.change_escalationstep",
+        "reception.delete_escalationstep",
+        "reception.view_escalationstep",
+        "reception.view_handover",
+        "reception.view_lostitem",
+        "reception.view_incident",
     ],
 }
 
@@ -109,7 +141,8 @@ def sync_roles(apps, schema_editor=None) -> None:
     """Create every group and give it exactly the permissions in ROLE_PERMISSIONS.
 
     Works on historical models inside migrations. Permissions are created first,
-    because Django only creates them after the whole migrate run.
+    because Django only creates them after the whole migrate run. Each migration
+    that adds models named here must call it again.
     """
     from django.contrib.auth.management import create_permissions
 
@@ -124,10 +157,16 @@ def sync_roles(apps, schema_editor=None) -> None:
 
     for group_name, codes in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=group_name)
-        perms = []
-        for code in codes:
-            app_label, codename = code.split(".")
-            perms.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        wanted = [tuple(code.split(".")) for code in codes]
+        perms = [
+            perm
+            for perm in Permission.objects.filter(codename__in=[codename for _, codename in wanted]).select_related(
+                "content_type"
+            )
+            if (perm.content_type.app_label, perm.codename) in wanted
+        ]
+        # A permission whose model a later migration adds is granted when that
+        # migration calls sync_roles again.
         group.permissions.set(perms)
 
     for duty_code, group_name in DUTY_GROUPS.items():

@@ -175,6 +175,9 @@ class Visit(models.Model):
     night_override_reason = models.CharField(_("night-duty override reason"), max_length=200, blank=True)
 
     legal_hold = models.BooleanField(_("legal hold"), default=False)
+    # Kiosk and invitation forms carry a one-time key: a double tap, a retry or the
+    # back button finds the visit the first submission made instead of a second one.
+    submission_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
 
     objects = VisitQuerySet.as_manager()
 
@@ -369,3 +372,95 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+
+class Invitation(models.Model):
+    """Pre-registration of an expected visit; the visitor confirms on their phone.
+
+    The link carries a signed token of this row's id, never personal data; the
+    short code is what a visitor types at the kiosk.
+    """
+
+    visit = models.OneToOneField(Visit, on_delete=models.PROTECT, related_name="invitation", verbose_name=_("visit"))
+    email = models.EmailField(_("visitor's email"))
+    code = models.CharField(_("short code"), max_length=12, unique=True, default=new_code, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("invited by")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    privacy_accepted_at = models.DateTimeField(_("privacy notice accepted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Notification(models.Model):
+    """One message to one recipient about a visit, with its delivery state.
+
+    `dedupe_key` is unique: a task that runs twice (retry, two workers) never
+    tells the same person the same thing twice.
+    """
+
+    class Kind(models.TextChoices):
+        ARRIVAL = "arrival", _("Arrival")
+        ESCALATION = "escalation", _("Escalation")
+        INVITATION = "invitation", _("Invitation")
+        REPORT = "report", _("Report")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed, will retry")
+        GAVE_UP = "gave_up", _("Failed")
+
+    visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="notifications", verbose_name=_("visit")
+    )
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    step = models.PositiveSmallIntegerField(_("escalation step"), default=0)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recipient"),
+    )
+    channel = models.ForeignKey(
+        "reception.NotificationChannel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("channel"),
+    )
+    address = models.CharField(_("sent to"), max_length=500, blank=True)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["site", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "sent", "failed", "gave_up"]), name="notification_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.address}"
