@@ -36,6 +36,18 @@ def _postgres_only(request):
         pytest.skip("PostgreSQL-only test (set DATABASE_URL=postgres://… to run it)")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL the visitor log refuses TRUNCATE (visitors migration 0003);
+    the test database alone allows it, so transactional tests can flush."""
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            name = connection.ops.quote_name(connection.settings_dict["NAME"])
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER DATABASE {name} SET lobby.allow_truncate = 'on'")
+                cursor.execute("SET lobby.allow_truncate = 'on'")
+
+
 def pytest_terminal_summary(terminalreporter):
     for kind, nodes in _skips.items():
         if nodes:
