@@ -1,0 +1,119 @@
+"""The run's results as var/bench/latest.json and a Markdown table beside it.
+
+Targets are reported, never asserted: a miss is a finding to act on, and the
+numbers depend on the machine and on whatever else it was doing.
+"""
+
+import json
+from pathlib import Path
+
+# step, measure, comparison, threshold, label
+TARGETS = [
+    ("kiosk_c8", "ratio_to_ceiling", ">=", 0.40, "kiosk check-in ≥ 40 % of the ceiling (8 clients)"),
+    ("kiosk_c8", "p95_ms", "<", 100, "kiosk check-in p95 < 100 ms (8 clients)"),
+    ("dashboard", "p95_ms", "<", 50, "dashboard p95 < 50 ms"),
+    ("search_name", "p95_ms", "<", 100, "search by name fragment p95 < 100 ms"),
+    ("search_phone", "p95_ms", "<", 100, "search by phone p95 < 100 ms"),
+    ("search_company", "p95_ms", "<", 100, "search by company p95 < 100 ms"),
+    ("csv_export", "rows_per_s", ">=", 50_000, "CSV export ≥ 50,000 rows/s"),
+    ("csv_export", "memory_growth_mib", "<", 50, "CSV export worker memory growth < 50 MB"),
+]
+
+
+def evaluate(steps: dict) -> list[dict]:
+    verdicts = []
+    for step, measure, op, threshold, label in TARGETS:
+        value = steps.get(step, {}).get(measure)
+        if value is None:
+            met = None
+        else:
+            met = value >= threshold if op == ">=" else value < threshold
+        verdicts.append({"target": label, "step": step, "value": value, "met": met})
+    return verdicts
+
+
+def _fmt(value, digits=1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _verdict(met) -> str:
+    return {True: "met", False: "**missed**", None: "not measured"}[met]
+
+
+def markdown(results: dict) -> str:
+    meta, steps = results["meta"], results["steps"]
+    lines = [
+        f"## Lobby benchmark — {meta['visits']:,} visits of history",
+        "",
+        f"Run {meta['started_at']} against {meta['target']} · {meta['workers']} gunicorn sync workers · "
+        f"{meta['duration_s']} s per load step · load tool {meta['load_tool']}",
+        "",
+        f"Machine: {meta['machine']['cpu']} × {meta['machine']['cores']} cores, "
+        f"{meta['machine']['memory_gib']} GiB · PostgreSQL {meta['machine'].get('postgres', '?')} · "
+        f"Python {meta['machine']['python']} · Django {meta['machine']['django']} · "
+        f"load average before/after: {meta['load_before']} / {meta.get('load_after', '?')} · "
+        f"CPU busy before the run (others' work): {meta.get('cpu_busy_before_pct', '?')} %",
+        "",
+        "| step | clients | req/s | p50 ms | p95 ms | p99 ms | vs ceiling | notes |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for key, step in steps.items():
+        if key == "csv_export":
+            continue
+        if step.get("status") != "ok":
+            lines.append(f"| {step.get('label', key)} | | | | | | | {step.get('status')} |")
+            continue
+        ratio = step.get("ratio_to_ceiling")
+        lines.append(
+            f"| {step['label']} | {step['clients']} | {_fmt(step['rps'])} | {_fmt(step['p50_ms'])} | "
+            f"{_fmt(step['p95_ms'])} | {_fmt(step['p99_ms'])} | "
+            f"{'' if ratio is None else f'{ratio:.0%}'} | {step.get('notes', '')} |"
+        )
+    export = steps.get("csv_export", {})
+    lines += [
+        "",
+        "| CSV export | rows | seconds | rows/s | MB | worker RSS before → peak (growth) |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    if export.get("status") == "ok":
+        lines.append(
+            f"| {export['label']} | {_fmt(export['rows'])} | {_fmt(export['seconds'])} | "
+            f"{_fmt(export['rows_per_s'], 0)} | {_fmt(export['mib'])} | "
+            f"{_fmt(export['rss_before_mib'])} → {_fmt(export['rss_peak_mib'])} MiB "
+            f"(+{_fmt(export['memory_growth_mib'])} MiB) |"
+        )
+    else:
+        lines.append(f"| {export.get('label', 'CSV export')} | | | | | {export.get('status', 'not run')} |")
+    lines += ["", "| target | measured | verdict |", "|---|---:|---|"]
+    for verdict in results["targets"]:
+        lines.append(f"| {verdict['target']} | {_fmt(verdict['value'])} | {_verdict(verdict['met'])} |")
+    invariants = results.get("invariants") or {}
+    if invariants:
+        lines += ["", f"Invariants after the run: **{'all hold' if invariants.get('ok') else 'VIOLATED'}**", ""]
+        for name, check in invariants.items():
+            if name == "ok":
+                continue
+            detail = {k: v for k, v in check.items() if k != "ok" and v not in ([], None)}
+            lines.append(f"- {name}: {'ok' if check['ok'] else 'FAILED'} — `{json.dumps(detail, ensure_ascii=False)}`")
+    if meta.get("notes"):
+        lines += ["", *[f"- {note}" for note in meta["notes"]]]
+    return "\n".join(lines) + "\n"
+
+
+def write(results: dict, out: Path) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    results["targets"] = evaluate(results["steps"])
+    json_path, md_path = out / "latest.json", out / "latest.md"
+    json_path.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
+    md_path.write_text(markdown(results))
+    # Keep each size's last result too, so a 100k and a 1M run can sit side by side.
+    visits = results["meta"]["visits"]
+    (out / f"visits-{visits}.json").write_text(json_path.read_text())
+    (out / f"visits-{visits}.md").write_text(md_path.read_text())
+    return json_path, md_path
