@@ -34,6 +34,15 @@ run: migrate
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The desk's speed at scale on the production stack (gunicorn + PostgreSQL on
+# loopback, DEBUG off), measured with wrk; never part of `make test`. Writes
+# var/bench/latest.{json,md}. BENCH_VISITS=100000 for a quicker run; README
+# "Performance" lists the other variables and how to aim it at a deployment.
+bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get install -y -qq wrk; } || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
+	$(BIN)/python -m bench.run
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
