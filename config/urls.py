@@ -23,6 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("reception.urls")),
     path("", include("visitors.urls")),
+    path("", include("visitors.public_urls")),
 ]
 
 handler403 = "config.errors.permission_denied"

@@ -6,15 +6,17 @@ and CI (REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1) turns that skip into a failure.
 """
 
 import os
-from datetime import time
+import secrets
+from datetime import time, timedelta
 
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.utils import timezone
 
-from reception.models import Department, DutyCode, ReceptionRoom, Site, StaffProfile, VisitorCategory
+from reception.models import Department, DutyCode, KioskDevice, ReceptionRoom, Site, StaffProfile, VisitorCategory
 from reception.roles import DUTY_GROUPS, OFFICE_MANAGER, sync_roles
 
 PASSWORD = "correct-horse-battery"
@@ -191,3 +193,47 @@ def stranger(make_staff, site):
 @pytest.fixture
 def other_clerk(make_staff, other_site):
     return make_staff("river-clerk", DUTY_GROUPS[DutyCode.CLERK], site=other_site)
+
+
+# --- the public side: kiosk and invitations (issue 4) ---------------------------
+
+
+@pytest.fixture
+def daytime(time_machine):
+    """Friday 10:00 in Shanghai, outside the night window (R6.8); the clock
+    stands still until a test moves it."""
+    time_machine.move_to("2026-11-27 10:00:00+08:00", tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def lobby_kiosk(site):
+    return KioskDevice.objects.create(site=site, name="Lobby tablet", token=secrets.token_urlsafe(32))
+
+
+@pytest.fixture
+def kiosk_client(client, lobby_kiosk):
+    """A browser enrolled as the lobby kiosk through its enrolment link."""
+    response = client.post(f"/kiosk/enrol/{lobby_kiosk.token}/")
+    assert response.status_code == 302, response
+    return client
+
+
+@pytest.fixture
+def invitation(daytime, site, host, business, business_room):
+    """Kenji Tanaka, invited by his host for 10:30 today, not yet confirmed."""
+    from visitors.invitations import create_invitation
+
+    return create_invitation(
+        site=site,
+        by=host,
+        email="kenji@tanaka.example",
+        full_name="Kenji Tanaka",
+        company="Tanaka Industries",
+        category=business,
+        host=host,
+        room=business_room,
+        purpose="Product demonstration",
+        party_size=2,
+        expected_at=timezone.now() + timedelta(minutes=30),
+    )

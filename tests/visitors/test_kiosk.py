@@ -1,0 +1,428 @@
+"""The lobby kiosk: enrolment, modes, walk-in self registration (R1.2, R1.3),
+check-in by invitation code, self check-out, and the reset after each visitor."""
+
+import re
+from datetime import time
+
+import pytest
+from django.utils import timezone
+
+from reception.models import KioskMode, RosterEntry
+from visitors import invitations
+from visitors.models import AuditEvent, Invitation, Visit, VisitSource, VisitStatus
+
+DAY = "2026-11-27 10:00:00+08:00"
+NIGHT = "2026-11-27 22:00:00+08:00"
+
+
+def hidden(response, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', response.content.decode())
+    assert match, f"no hidden field {name}"
+    return match.group(1)
+
+
+def host_choice(kiosk_client, text: str) -> str:
+    """What the host picker sends back for the first match of `text`."""
+    response = kiosk_client.get("/kiosk/walk-in/hosts/", {"host_search": text})
+    match = re.search(r'name="host" value="([^"]+)"', response.content.decode())
+    assert match, response.content.decode()
+    return match.group(1)
+
+
+@pytest.fixture
+def walk_in_form(daytime, kiosk_client, host, lounge):
+    """A filled-in walk-in form, as the kiosk would post it."""
+    page = kiosk_client.get("/kiosk/walk-in/")
+    return {
+        "full_name": "Maria Rossi",
+        "company": "Rossi Design",
+        "phone": "+39 06 5551234",
+        "party_size": "1",
+        "host": host_choice(kiosk_client, "Sun"),
+        "accept_privacy": "on",
+        "submission_key": hidden(page, "submission_key"),
+    }
+
+
+# --- enrolment and locking ------------------------------------------------------
+
+
+def test_an_enrolment_link_asks_first_and_then_makes_the_browser_a_kiosk(client, lobby_kiosk):
+    page = client.get(f"/kiosk/enrol/{lobby_kiosk.token}/")
+    assert page.status_code == 200
+    assert "Lobby tablet" in page.content.decode()
+    assert client.get("/kiosk/").status_code == 403  # a GET alone enrols nothing
+
+    response = client.post(f"/kiosk/enrol/{lobby_kiosk.token}/")
+
+    assert response.status_code == 302 and response["Location"] == "/kiosk/"
+    cookie = response.cookies["lobby_kiosk"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert lobby_kiosk.token not in cookie.value.split(":")[1:]  # signed, the key itself is not the whole value
+    assert client.get("/kiosk/").status_code == 200
+    lobby_kiosk.refresh_from_db()
+    assert lobby_kiosk.last_seen_at is not None
+    assert AuditEvent.objects.filter(action="kiosk.enrol", object_id=str(lobby_kiosk.pk)).exists()
+
+
+def test_a_browser_that_is_not_a_kiosk_is_sent_to_the_desk(client, db):
+    response = client.get("/kiosk/")
+
+    assert response.status_code == 403
+    assert "This screen is not a kiosk" in response.content.decode()
+
+
+def test_a_forged_kiosk_cookie_is_not_a_kiosk(client, lobby_kiosk):
+    client.cookies["lobby_kiosk"] = lobby_kiosk.token  # unsigned
+
+    assert client.get("/kiosk/").status_code == 403
+
+
+def test_a_revoked_kiosk_is_locked_and_its_link_no_longer_enrols(kiosk_client, lobby_kiosk, daytime, lounge):
+    lobby_kiosk.revoked_at = timezone.now()
+    lobby_kiosk.save()
+
+    locked = kiosk_client.get("/kiosk/")
+    post = kiosk_client.post("/kiosk/walk-in/", {"full_name": "Somebody"})
+
+    assert locked.status_code == 403 and "This kiosk is locked" in locked.content.decode()
+    assert post.status_code == 403
+    assert kiosk_client.post(f"/kiosk/enrol/{lobby_kiosk.token}/").status_code == 404
+    assert not Visit.objects.exists()
+
+
+def test_an_unknown_enrolment_link_answers_404(client, db):
+    assert client.get("/kiosk/enrol/not-a-device/").status_code == 404
+
+
+# --- modes: open, invitations only, closed ---------------------------------------
+
+
+def test_the_start_screen_offers_invitation_walk_in_and_check_out(kiosk_client, daytime):
+    page = kiosk_client.get("/kiosk/").content.decode()
+
+    assert 'href="/kiosk/code/"' in page
+    assert 'href="/kiosk/walk-in/"' in page
+    assert 'href="/kiosk/check-out/"' in page
+
+
+def test_at_night_the_closed_kiosk_asks_to_ring_the_night_duty_officer(kiosk_client, site, time_machine):
+    time_machine.move_to(NIGHT, tick=False)
+    site.desk_phone = "+86 10 8888 0000"
+    site.save()
+
+    page = kiosk_client.get("/kiosk/")
+
+    assert page.status_code == 200
+    assert "Please ring the night-duty officer" in page.content.decode()
+    assert "+86 10 8888 0000" in page.content.decode()
+    assert 'href="/kiosk/walk-in/"' not in page.content.decode()
+
+
+def test_invitations_only_hides_walk_in_and_refuses_its_form(walk_in_form, kiosk_client, site):
+    site.kiosk_mode = KioskMode.INVITATIONS_ONLY
+    site.save()
+
+    start = kiosk_client.get("/kiosk/").content.decode()
+    response = kiosk_client.post("/kiosk/walk-in/", walk_in_form)
+
+    assert 'href="/kiosk/walk-in/"' not in start and 'href="/kiosk/code/"' in start
+    assert response.status_code == 403
+    assert "Invitations only" in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_a_kiosk_left_open_at_night_still_sends_walk_ins_to_the_night_duty_officer(walk_in_form, kiosk_client, site):
+    site.kiosk_night_mode = KioskMode.OPEN
+    site.desk_phone = "+86 10 8888 0000"
+    site.night_starts = time(9, 0)  # it is 10:00: night has begun
+    site.save()
+
+    response = kiosk_client.post("/kiosk/walk-in/", walk_in_form)
+
+    assert response.status_code == 200
+    assert "Please ring the night-duty officer: +86 10 8888 0000" in response.content.decode()  # R6.8
+    assert not Visit.objects.exists()
+
+
+# --- the host picker (R3.1, R4.1) -------------------------------------------------
+
+
+def test_the_host_picker_needs_three_letters(kiosk_client, host, daytime):
+    response = kiosk_client.get("/kiosk/walk-in/hosts/", {"host_search": "Su"})
+
+    assert "Type at least three letters" in response.content.decode()
+    assert 'name="host"' not in response.content.decode()
+
+
+def test_the_host_picker_shows_only_department_and_name(kiosk_client, host, clerk, daytime):
+    response = kiosk_client.get("/kiosk/walk-in/hosts/", {"host_search": "sun"})
+    body = response.content.decode()
+
+    assert "Sales-Sun Li" in body
+    assert "host@lobby.test" not in body and "@" not in body
+    assert "Zhang Wei" not in body  # only the ones that match
+    assert response["Cache-Control"].count("no-store") == 1
+
+
+def test_the_host_picker_finds_a_two_character_chinese_name(kiosk_client, make_staff, site, daytime):
+    make_staff("zhangwei", None, site=site, department="销售部", real_name="张伟")
+
+    response = kiosk_client.get("/kiosk/walk-in/hosts/", {"host_search": "张伟"})
+
+    assert "销售部-张伟" in response.content.decode()
+
+
+def test_the_host_picker_never_lists_more_than_five(kiosk_client, make_staff, site, daytime):
+    for number in range(8):
+        make_staff(f"li{number}", None, site=site, real_name=f"Li Ming {number}")
+
+    body = kiosk_client.get("/kiosk/walk-in/hosts/", {"host_search": "Li Ming"}).content.decode()
+
+    assert body.count('name="host"') == 5
+    assert "keep typing" in body
+
+
+def test_the_host_picker_ignores_other_sites_and_people_who_left(kiosk_client, other_clerk, make_staff, site, daytime):
+    gone = make_staff("former", None, site=site, real_name="River Former")
+    gone.is_active = False
+    gone.save()
+
+    body = kiosk_client.get("/kiosk/walk-in/hosts/", {"host_search": "River"}).content.decode()
+
+    assert 'name="host"' not in body
+    assert "Nobody by that name" in body
+
+
+def test_a_host_token_from_another_site_is_refused(walk_in_form, kiosk_client, other_clerk, other_site):
+    walk_in_form["host"] = invitations.host_token(other_site, other_clerk)
+
+    response = kiosk_client.post("/kiosk/walk-in/", walk_in_form)
+
+    assert response.status_code == 200
+    assert "Choose who you are visiting from the list." in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+# --- walk-in self registration ------------------------------------------------------
+
+
+def test_a_walk_in_registers_as_an_ordinary_visitor_in_the_lounge(
+    walk_in_form, kiosk_client, host, lounge, gm_office, ordinary, lobby_kiosk
+):
+    response = kiosk_client.post("/kiosk/walk-in/", walk_in_form)
+
+    assert response.status_code == 302 and response["Location"] == "/kiosk/done/"
+    visit = Visit.objects.get()
+    assert visit.category == ordinary  # R1.2: category C
+    assert visit.room == lounge  # R1.3: never the GM's office
+    assert visit.status == VisitStatus.ON_SITE and visit.checked_in_at == timezone.now()
+    assert visit.source == VisitSource.KIOSK and visit.host == host
+    assert (visit.visitor.full_name, visit.visitor.phone) == ("Maria Rossi", "+39 06 5551234")
+    assert visit.registered_by is None and visit.checked_in_by is None
+    assert AuditEvent.objects.filter(action="kiosk.walk_in", changes__kiosk=lobby_kiosk.pk).exists()
+
+
+def test_after_a_walk_in_the_welcome_screen_shows_once_and_then_resets(walk_in_form, kiosk_client):
+    kiosk_client.post("/kiosk/walk-in/", walk_in_form)
+    visit = Visit.objects.get()
+
+    done = kiosk_client.get("/kiosk/done/")
+    again = kiosk_client.get("/kiosk/done/")
+
+    body = done.content.decode()
+    assert visit.badge_code in body and "Sales-Sun Li" in body and "Lounge" in body
+    assert 'data-done-seconds="12"' in body
+    assert "Maria Rossi" not in body  # the visitor's own name is not put on a lobby screen
+    assert again.status_code == 302 and again["Location"] == "/kiosk/"
+
+
+def test_the_same_submission_twice_makes_one_visit(walk_in_form, kiosk_client):
+    first = kiosk_client.post("/kiosk/walk-in/", walk_in_form)
+    second = kiosk_client.post("/kiosk/walk-in/", walk_in_form)  # double tap, retry or back button
+
+    assert first.status_code == second.status_code == 302
+    assert Visit.objects.count() == 1
+
+
+def test_a_reset_starts_a_new_visitor_with_a_new_key(walk_in_form, kiosk_client):
+    kiosk_client.post("/kiosk/walk-in/", walk_in_form)
+    kiosk_client.get("/kiosk/")
+    fresh = kiosk_client.get("/kiosk/walk-in/")
+
+    assert hidden(fresh, "submission_key") != walk_in_form["submission_key"]
+    assert "Maria Rossi" not in fresh.content.decode()
+
+
+def test_a_malformed_submission_key_is_refused_with_a_message(walk_in_form, kiosk_client):
+    walk_in_form["submission_key"] = "short"
+
+    response = kiosk_client.post("/kiosk/walk-in/", walk_in_form)
+
+    assert response.status_code == 200
+    assert "This form has expired. Please start again." in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_a_walk_in_must_accept_the_privacy_notice(walk_in_form, kiosk_client):
+    del walk_in_form["accept_privacy"]
+
+    response = kiosk_client.post("/kiosk/walk-in/", walk_in_form)
+
+    assert response.status_code == 200
+    assert "Please read and accept the privacy notice." in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_the_site_privacy_notice_is_shown_in_the_visitors_language(kiosk_client, site, daytime, lounge):
+    site.privacy_notice_en = "We keep your name for 180 days."
+    site.privacy_notice_zh = "我们保存您的姓名180天。"
+    site.save()
+
+    english = kiosk_client.get("/kiosk/walk-in/").content.decode()
+    kiosk_client.cookies["django_language"] = "zh-hans"
+    chinese = kiosk_client.get("/kiosk/walk-in/").content.decode()
+
+    assert "We keep your name for 180 days." in english
+    assert "我们保存您的姓名180天。" in chinese and 'lang="zh-hans"' in chinese
+
+
+def test_a_full_lounge_sends_the_walk_in_to_the_desk(walk_in_form, kiosk_client, lounge):
+    lounge.capacity = 1
+    lounge.save()
+    walk_in_form["party_size"] = "2"
+
+    response = kiosk_client.post("/kiosk/walk-in/", walk_in_form)
+
+    assert response.status_code == 200
+    assert "All our visitor rooms are full right now. Please ask at the front desk." in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_kiosk_forms_are_never_remembered_by_the_browser(kiosk_client, daytime, lounge):
+    for url in ["/kiosk/walk-in/", "/kiosk/code/", "/kiosk/check-out/"]:
+        page = kiosk_client.get(url).content.decode()
+        assert 'autocomplete="off"' in page
+        assert 'data-idle-seconds="60"' in page, url  # resets after an idle minute
+
+
+# --- check-in with an invitation code ------------------------------------------------
+
+
+def test_an_invited_visitor_who_confirmed_checks_in_with_the_code(kiosk_client, invitation):
+    invitation.privacy_accepted_at = invitation.confirmed_at = timezone.now()
+    invitation.save()
+    page = kiosk_client.get("/kiosk/code/")
+
+    response = kiosk_client.post(
+        "/kiosk/code/",
+        {"code": invitation.code.lower(), "submission_key": hidden(page, "submission_key")},
+    )
+
+    assert response.status_code == 302 and response["Location"] == "/kiosk/done/"
+    visit = Visit.objects.get(pk=invitation.visit_id)
+    assert visit.status == VisitStatus.ON_SITE and visit.checked_in_by is None
+    assert AuditEvent.objects.filter(action="invitation.check_in").count() == 1
+
+
+def test_a_visitor_who_has_not_accepted_the_notice_accepts_it_at_the_kiosk(kiosk_client, invitation):
+    refused = kiosk_client.post("/kiosk/code/", {"code": invitation.code})
+    assert refused.status_code == 200
+    assert "Please read and accept the privacy notice." in refused.content.decode()
+    assert Visit.objects.get(pk=invitation.visit_id).status == VisitStatus.EXPECTED
+
+    accepted = kiosk_client.post("/kiosk/code/", {"code": invitation.code, "accept_privacy": "on"})
+
+    assert accepted.status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.privacy_accepted_at == timezone.now()
+    assert Visit.objects.get(pk=invitation.visit_id).status == VisitStatus.ON_SITE
+
+
+def test_a_wrong_code_gets_a_message_and_changes_nothing(kiosk_client, invitation):
+    for code in ["ZZZZZZZZ", "abc", "O0O0O0O0"]:
+        response = kiosk_client.post("/kiosk/code/", {"code": code, "accept_privacy": "on"})
+        assert response.status_code == 200
+        assert "invitation" in response.content.decode().lower()
+    assert Visit.objects.get(pk=invitation.visit_id).status == VisitStatus.EXPECTED
+
+
+def test_a_double_tap_on_check_in_shows_the_welcome_twice_not_an_error(kiosk_client, invitation):
+    page = kiosk_client.get("/kiosk/code/")
+    form = {"code": invitation.code, "accept_privacy": "on", "submission_key": hidden(page, "submission_key")}
+
+    first = kiosk_client.post("/kiosk/code/", form)
+    second = kiosk_client.post("/kiosk/code/", form)
+
+    assert first.status_code == second.status_code == 302
+    assert Visit.objects.get(pk=invitation.visit_id).events.filter(kind="arrived").count() == 1
+
+
+def test_a_used_code_is_refused_at_the_next_visitors_turn(kiosk_client, invitation):
+    kiosk_client.post("/kiosk/code/", {"code": invitation.code, "accept_privacy": "on"})
+    kiosk_client.get("/kiosk/")  # reset: a new visitor, a new key
+
+    response = kiosk_client.post("/kiosk/code/", {"code": invitation.code, "accept_privacy": "on"})
+
+    assert response.status_code == 200
+    assert "already been used to check in" in response.content.decode()
+
+
+def test_a_code_of_another_site_is_unknown_here(kiosk_client, invitation, other_site):
+    Invitation.objects.filter(pk=invitation.pk).update(code="ABCDEFGH")
+    Visit.objects.filter(pk=invitation.visit_id).update(site=other_site)
+
+    response = kiosk_client.post("/kiosk/code/", {"code": "ABCDEFGH", "accept_privacy": "on"})
+
+    assert "We could not find an invitation with that code" in response.content.decode()
+    assert Visit.objects.get(pk=invitation.visit_id).status == VisitStatus.EXPECTED
+
+
+# --- self check-out --------------------------------------------------------------------
+
+
+def test_a_visitor_checks_out_with_the_badge_code(walk_in_form, kiosk_client):
+    kiosk_client.post("/kiosk/walk-in/", walk_in_form)
+    visit = Visit.objects.get()
+    kiosk_client.get("/kiosk/")
+
+    response = kiosk_client.post("/kiosk/check-out/", {"badge_code": visit.badge_code})
+    again = kiosk_client.post("/kiosk/check-out/", {"badge_code": visit.badge_code})  # double tap
+
+    assert response.status_code == again.status_code == 302
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.LEFT and visit.checked_out_by is None
+    assert visit.events.filter(kind="left").count() == 1
+    assert "Thank you for visiting" in kiosk_client.get("/kiosk/done/").content.decode()
+
+
+def test_an_unknown_or_used_badge_code_gets_one_message(walk_in_form, kiosk_client, daytime):
+    kiosk_client.post("/kiosk/walk-in/", walk_in_form)
+    visit = Visit.objects.get()
+    kiosk_client.post("/kiosk/check-out/", {"badge_code": visit.badge_code})
+    daytime.shift(600)  # long after: the code is simply no longer on site
+
+    used = kiosk_client.post("/kiosk/check-out/", {"badge_code": visit.badge_code})
+    unknown = kiosk_client.post("/kiosk/check-out/", {"badge_code": "ZZZZZZZZ"})
+
+    message = "We could not find a visitor on site with that badge code."
+    assert message in used.content.decode() and message in unknown.content.decode()
+
+
+def test_the_kiosk_leaves_no_trace_of_the_previous_visitor_after_reset(walk_in_form, kiosk_client):
+    kiosk_client.post("/kiosk/walk-in/", walk_in_form)
+    visit = Visit.objects.get()
+    kiosk_client.get("/kiosk/done/")
+
+    pages = [kiosk_client.get(url).content.decode() for url in ["/kiosk/", "/kiosk/walk-in/", "/kiosk/done/"]]
+
+    for page in pages:
+        assert visit.badge_code not in page and "Maria Rossi" not in page and "5551234" not in page
+
+
+def test_the_roster_is_not_needed_for_a_walk_in(walk_in_form, kiosk_client):
+    assert not RosterEntry.objects.exists()
+
+    kiosk_client.post("/kiosk/walk-in/", walk_in_form)
+
+    assert Visit.objects.count() == 1

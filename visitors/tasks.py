@@ -1,0 +1,97 @@
+"""Background tasks (django-tasks): notifications and escalations.
+
+A check-in never waits for a mail server or a webhook: the services only ask
+for these tasks with `transaction.on_commit`, so the arrival is saved in its own
+transaction first and a task is queued only for an arrival that exists. The
+worker (`manage.py db_worker`, started by `make run`) does the sending.
+
+Escalation is scheduled twice over: a task queued at check-in to run at the
+first step's due time (`run_after`), which re-queues itself for the next step,
+and `manage.py escalate_overdue`, a sweep for cron that repeats whatever a lost
+or unscheduled task missed. Both are idempotent (Notification.dedupe_key and
+the visit lock in notify.escalate_visit).
+"""
+
+from datetime import datetime
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from visitors import notify
+from visitors.models import Invitation, Notification, Visit
+
+
+def _enqueue(task_obj, *args, run_after: datetime | None = None) -> None:
+    """Queue a task, deferred when the backend can defer. A backend that runs
+    tasks at once (tests, TASKS_BACKEND=immediate) cannot wait: deferred work is
+    then left to the escalate_overdue sweep."""
+    backend = task_obj.get_backend()
+    if run_after is not None and run_after > timezone.now():
+        if not backend.supports_defer:
+            return
+        task_obj = task_obj.using(run_after=run_after)
+    task_obj.enqueue(*args)
+
+
+def _deliver_later(notifications: list[Notification]) -> None:
+    for notification in notifications:
+        _enqueue(deliver_notification, notification.pk)
+
+
+@task()
+def deliver_notification(notification_id: int) -> str:
+    """One attempt at one notification; a failure queues the next attempt."""
+    notification = notify.deliver(notification_id)
+    retry_at = notify.next_attempt_at(notification)
+    if notification.status == Notification.Status.FAILED and retry_at is not None:
+        _enqueue(deliver_notification, notification.pk, run_after=retry_at)
+    return notification.status
+
+
+@task()
+def notify_arrival(visit_id: int) -> int:
+    """Tell the host (and the channels, and for VIPs the office director)."""
+    notifications = notify.arrival_notifications(visit_id=visit_id)
+    _deliver_later(notifications)
+    return len(notifications)
+
+
+@task()
+def escalate(visit_id: int) -> int:
+    """R3.2: take the escalation steps that are due, then wait for the next."""
+    notifications = notify.escalate_visit(visit_id=visit_id)
+    _deliver_later(notifications)
+    visit = Visit.objects.select_related("category").get(pk=visit_id)
+    following = notify.next_escalation_at(visit)
+    if following is not None:
+        _enqueue(escalate, visit_id, run_after=following)
+    return len(notifications)
+
+
+@task()
+def send_invitation(invitation_id: int) -> str:
+    invitation = Invitation.objects.select_related("visit__site").get(pk=invitation_id)
+    notification = notify.invitation_notification(invitation)
+    return deliver_notification.call(notification.pk)
+
+
+def _after_arrival(visit_id: int) -> None:
+    _enqueue(notify_arrival, visit_id)
+    visit = Visit.objects.select_related("category").get(pk=visit_id)
+    first = notify.next_escalation_at(visit)
+    if first is not None:
+        _enqueue(escalate, visit_id, run_after=first)
+
+
+def announce_arrival(visit: Visit) -> None:
+    """Called by the check-in services inside their transaction: once it
+    commits, queue the host notification and the escalation watch."""
+    # robust: a queue that cannot be reached is logged, never turned into an
+    # error for a check-in that has already been saved.
+    transaction.on_commit(partial(_after_arrival, visit.pk), robust=True)
+
+
+def announce_invitation(invitation: Invitation) -> None:
+    transaction.on_commit(partial(_enqueue, send_invitation, invitation.pk), robust=True)
