@@ -1,0 +1,212 @@
+"""The benchmark harness at tiny scale: its pieces, never its timings.
+
+The measurements themselves run only under `make bench`; here we check that the
+generator makes consistent visits, that the invariant checker catches what it
+is there to catch, and that the ceiling page exists only when asked for.
+"""
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import NoReverseMatch, reverse
+
+from bench import kiosk, report
+from bench.data import People, badge_code
+from reception.models import ReceptionRoom, Site
+from visitors import audit, services
+from visitors.models import AuditEvent, Visit, Visitor, VisitStatus
+
+# --- data --------------------------------------------------------------------------
+
+
+def test_people_are_the_same_for_the_same_seed():
+    first, second = People(seed=5), People(seed=5)
+    assert [first.full_name() for _ in range(50)] == [second.full_name() for _ in range(50)]
+    assert all(len(first.phone()) <= 40 for _ in range(50))
+
+
+def test_badge_codes_never_collide_and_use_the_apps_alphabet():
+    from visitors.models import CODE_ALPHABET
+
+    codes = [badge_code(n) for n in range(1, 20001)]
+    assert len(set(codes)) == len(codes)
+    assert all(len(code) == 8 and set(code) <= set(CODE_ALPHABET) for code in codes)
+
+
+# --- the ceiling page ------------------------------------------------------------------
+
+
+def test_the_ceiling_page_is_not_exposed_by_default(client, db):
+    with pytest.raises(NoReverseMatch):
+        reverse("bench_ceiling")
+    assert client.get("/bench/ceiling").status_code == 404
+
+
+@pytest.mark.urls("config.bench_urls")
+def test_the_bench_urlconf_adds_the_ceiling_to_the_app(db):
+    client = Client()
+    response = client.get("/bench/ceiling")
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert client.get("/healthz").status_code == 200  # the app's own pages are all still there
+
+
+# --- the invariant checker ---------------------------------------------------------------
+
+
+@pytest.fixture
+def walk_in(site, lounge, ordinary, clerk):
+    """Registers one walk-in through the service, as the desk or kiosk would."""
+
+    def register(name: str, phone: str) -> Visit:
+        visit = Visit(category=ordinary, room=lounge, purpose="Benchmark", party_size=1)
+        return services.register_visit(
+            visit=visit, visitor=Visitor(full_name=name, phone=phone), by=clerk, arrive_now=True
+        )
+
+    return register
+
+
+@pytest.fixture
+def checker(db):
+    from bench import invariants
+
+    return invariants
+
+
+def test_a_clean_run_passes_every_invariant(checker, walk_in, time_machine):
+    time_machine.move_to("2026-11-27 10:00 +08:00")
+    snapshot = json.loads(json.dumps(checker.snapshot()))
+    walk_in("Ann Lee", "13800000001")
+    walk_in("Bo Chen", "13800000002")
+
+    result = checker.check(snapshot, {"walk_ins": 2, "in_flight": 0})
+
+    assert result["ok"], result
+    assert result["one_audit_event_per_action"]["events_by_action"] == {"visit.register": 2}
+    assert result["audit_chain_intact"]["events_checked"] == 2
+
+
+def test_it_catches_a_submission_that_made_two_visits(checker, walk_in, time_machine):
+    time_machine.move_to("2026-11-27 10:00 +08:00")
+    snapshot = json.loads(json.dumps(checker.snapshot()))
+    walk_in("Ann Lee", "13800000001")
+    walk_in("Ann Lee", "13800000001")  # the same POST, twice
+
+    result = checker.check(snapshot, {"walk_ins": 1, "in_flight": 1})
+
+    assert not result["ok"]
+    assert result["no_duplicate_visits"]["phones_on_two_visits"] == [("13800000001", 2)]
+
+
+def test_it_catches_a_visit_saved_without_its_audit_event(checker, site, ordinary, walk_in, time_machine):
+    time_machine.move_to("2026-11-27 10:00 +08:00")
+    snapshot = json.loads(json.dumps(checker.snapshot()))
+    walk_in("Ann Lee", "13800000001")
+    sneaked = Visit.objects.create(
+        site=site, visitor=Visitor.objects.create(full_name="Ghost"), category=ordinary, purpose="-"
+    )
+
+    result = checker.check(snapshot, {"walk_ins": 2, "in_flight": 0})
+
+    check = result["one_audit_event_per_action"]
+    assert not check["ok"]
+    assert check["visits_without_register_event"] == [str(sneaked.pk)]
+
+
+def test_it_catches_more_visits_than_the_load_tool_was_answered(checker, walk_in, time_machine):
+    time_machine.move_to("2026-11-27 10:00 +08:00")
+    snapshot = json.loads(json.dumps(checker.snapshot()))
+    walk_in("Ann Lee", "13800000001")
+    walk_in("Bo Chen", "13800000002")
+
+    assert not checker.check(snapshot, {"walk_ins": 1, "in_flight": 0})["ok"]
+    assert checker.check(snapshot, {"walk_ins": 1, "in_flight": 1})["ok"]  # one was answered after wrk stopped
+
+
+def test_it_catches_a_forged_audit_event(checker, site, walk_in, time_machine):
+    time_machine.move_to("2026-11-27 10:00 +08:00")
+    snapshot = json.loads(json.dumps(checker.snapshot()))
+    visit = walk_in("Ann Lee", "13800000001")
+    last = AuditEvent.objects.filter(site=site).order_by("-seq").first()
+    AuditEvent.objects.create(
+        site=site, seq=last.seq + 1, action="visit.check_out", object_type="visitors.visit",
+        object_id=str(visit.pk), prev_hash=last.hash, hash="0" * 64,
+    )  # fmt: skip
+
+    chain = checker.check(snapshot, {"walk_ins": 1})["audit_chain_intact"]
+
+    assert not chain["ok"]
+    assert "does not match its hash" in chain["problems"][0]
+
+
+# --- the generator (PostgreSQL: it loads with COPY) -----------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_generator_makes_consistent_history_and_today(make_staff):
+    from bench import generate
+
+    history = generate.generate_history(120, seed=1)
+
+    assert history["visits"] == Visit.objects.count() == 120
+    assert Site.objects.filter(slug__startswith="bench-").count() == 3
+    assert not Visit.objects.filter(status=VisitStatus.ON_SITE).exists()
+    for visit in Visit.objects.select_related("visitor", "category", "room"):
+        assert visit.category.site_id == visit.site_id == visit.room.site_id
+        assert visit.status != VisitStatus.LEFT or visit.checked_out_at > visit.checked_in_at
+    for site in Site.objects.all():
+        assert audit.verify_chain(site).intact
+    registered = AuditEvent.objects.filter(action="visit.register").values_list("object_id", flat=True)
+    assert sorted(map(int, registered)) == list(range(1, 121))  # one register event per visit
+
+    today = generate.generate_today(on_site=7, expected=3, kiosks=2)
+
+    assert Visit.objects.filter(status=VisitStatus.ON_SITE).count() == today["on_site"] == 7
+    main = today["sites"]["bench-hq"]
+    assert len(main["kiosks"]) == 2 and all(c.startswith("lobby_kiosk=") for c in main["kiosks"])
+    assert ReceptionRoom.objects.filter(site__slug="bench-hq", name="Visitor Centre").exists()
+
+
+# --- the load plan and the report ------------------------------------------------------
+
+
+class _Bench:
+    behind_proxy = True
+
+
+class _Browser:
+    origin = "https://127.0.0.1:8765"
+
+    def __init__(self, n):
+        self.n = n
+
+    def cookie_header(self, names=None):
+        return f"lobby_kiosk=device{self.n}; csrftoken=x"
+
+
+def test_the_walk_in_plan_sends_every_post_from_the_next_device():
+    prepared = {"devices": [(_Browser(n), f"127.1.0.{n + 1}") for n in range(3)], "csrf": "tok", "hosts": ["a:b/c"]}
+
+    plan = kiosk.walk_in_plan(_Bench(), prepared, run="c8")
+
+    body = next(row[1] for row in plan if row[0] == "body")
+    assert "submission_key=bench-c8-{n}-" in body and "phone={phone}" in body and "host={host}" in body
+    variants = [row for row in plan if row[0] == "variant"]
+    assert [v[2] for v in variants] == [f"lobby_kiosk=device{n}; csrftoken=x" for n in range(3)]
+    assert {v[6] for v in variants} == {"a%3Ab%2Fc"}  # host tokens arrive URL-encoded
+
+
+def test_the_report_marks_each_target_met_missed_or_not_measured(tmp_path):
+    steps = {
+        "kiosk_c8": {"status": "ok", "ratio_to_ceiling": 0.5, "p95_ms": 140.0},
+        "dashboard": {"status": "ok", "p95_ms": 20.0},
+    }
+    verdicts = {v["target"]: v["met"] for v in report.evaluate(steps)}
+
+    assert verdicts["kiosk check-in ≥ 40 % of the ceiling (8 clients)"] is True
+    assert verdicts["kiosk check-in p95 < 100 ms (8 clients)"] is False
+    assert verdicts["dashboard p95 < 50 ms"] is True
+    assert verdicts["CSV export ≥ 50,000 rows/s"] is None
