@@ -229,17 +229,20 @@ def check_out_visit(
             % {"status": visit.get_status_display().lower()},
         )
     actor = by if getattr(by, "pk", None) else None
+    override = ""
     if actor is not None:
-        check_night_duty(site=visit.site, user=actor, at=at, override_reason=override_reason)
+        override = check_night_duty(site=visit.site, user=actor, at=at, override_reason=override_reason)
     visit.check_out(by=actor, at=at)
     visit.save()
-    VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.LEFT, at=at, by=actor)
+    # R6.8: the director's reason for signing in the night officer's place is kept.
+    VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.LEFT, at=at, by=actor, note=override)
+    changes = {"status": visit.status, **({"night_override_reason": override} if override else {})}
     audit.record(
         site=visit.site,
         actor=actor,
         action="visit.check_out",
         obj=visit,
-        changes={"status": visit.status},
+        changes=changes,
         client_address=client_address,
         at=at,
     )
