@@ -1,8 +1,34 @@
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+
+from reception import registers
+from reception.errors import ReceptionError
+from reception.forms import (
+    CloseIncidentForm,
+    FollowUpForm,
+    HandoverForm,
+    IncidentForm,
+    LostItemForm,
+    ReportDayForm,
+    ReturnLostItemForm,
+    WeekForm,
+)
+from reception.models import Handover, Incident, LostItem, Site, staff_label
+from reception.services import roster_week
+from visitors.models import AuditEvent
+
+PAGE_SIZE = 50
 
 
 def home(request):
@@ -23,3 +49,366 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+# --- the desk's night side: roster, handover, registers, morning report -------
+# Views read top to bottom: permission → the user's site → form → service →
+# message → redirect. Another site's entry answers 404, a missing duty 403.
+
+
+def desk_site(request) -> Site:
+    """Desk pages work on the signed-in user's site; a user without one has no desk."""
+    if request.site is None:
+        raise PermissionDenied("No site is assigned to this account.")
+    return request.site
+
+
+def _client_address(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _refused(form, error: ReceptionError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def _trail(site: Site, obj) -> list:
+    """The audit events of one register entry, oldest first: its who/when trail."""
+    return list(
+        AuditEvent.objects.filter(site=site, object_type=obj._meta.label_lower, object_id=str(obj.pk))
+        .select_related("actor__profile__department")
+        .order_by("seq")
+    )
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+# --- roster (R1.5, R4.2, R6.8) ---------------------------------------------------
+
+
+@login_required
+@permission_required("reception.view_rosterentry", raise_exception=True)
+@require_GET
+def roster(request):
+    """Read-only week of the roster in the site's time zone; the office manager plans it in the admin."""
+    site = desk_site(request)
+    now = timezone.now()
+    form = WeekForm(request.GET)
+    day = form.cleaned_data.get("week") if form.is_valid() else None
+    if form.errors:
+        messages.warning(request, _("That is not a week we can show; here is the current week."))
+    week = roster_week(site, day or site.local(now).date(), now=now)
+    return render(request, "reception/roster_week.html", {"site": site, "week": week, "form": form})
+
+
+# --- shift handover (R6.6) -------------------------------------------------------
+
+
+@login_required
+@permission_required("reception.view_handover", raise_exception=True)
+@require_GET
+def handover_list(request):
+    site = desk_site(request)
+    handovers = _page(
+        request,
+        Handover.objects.filter(site=site)
+        .select_related("written_by__profile__department", "acknowledged_by__profile__department")
+        .order_by("-written_at", "-pk"),
+    )
+    return render(request, "reception/handover_list.html", {"site": site, "handovers": handovers})
+
+
+@login_required
+@permission_required("reception.add_handover", raise_exception=True)
+def handover_new(request):
+    site = desk_site(request)
+    now = timezone.now()
+    started = registers.shift_started_at(site=site, user=request.user, at=now)
+    form = HandoverForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        handover = registers.write_handover(
+            site=site, by=request.user, client_address=_client_address(request), **form.cleaned_data
+        )
+        messages.success(request, _("Handover written. The incoming person acknowledges it on the desk."))
+        return redirect("reception:handover_detail", pk=handover.pk)
+    context = {
+        "site": site,
+        "form": form,
+        "shift_started_at": started,
+        "on_site": registers.on_site_snapshot(site),
+        "shift_visit_count": registers.visits_between(site, started, now).count(),
+    }
+    return render(request, "reception/handover_form.html", context)
+
+
+@login_required
+@permission_required("reception.view_handover", raise_exception=True)
+@require_GET
+def handover_detail(request, pk: int):
+    site = desk_site(request)
+    handover = get_object_or_404(
+        Handover.objects.select_related("written_by__profile__department", "acknowledged_by__profile__department"),
+        pk=pk,
+        site=site,
+    )
+    visits = handover.shift_visits.with_people().order_by("registered_at", "pk")
+    return render(
+        request,
+        "reception/handover_detail.html",
+        {
+            "site": site,
+            "handover": handover,
+            "shift_visits": visits,
+            "can_acknowledge": request.user.has_perm("reception.add_handover")
+            and handover.acknowledged_at is None
+            and handover.written_by_id != request.user.pk,
+            "trail": _trail(site, handover),
+        },
+    )
+
+
+@login_required
+@permission_required("reception.add_handover", raise_exception=True)
+@require_POST
+def handover_acknowledge(request, pk: int):
+    site = desk_site(request)
+    handover = get_object_or_404(Handover, pk=pk, site=site)
+    try:
+        registers.acknowledge_handover(handover=handover, by=request.user, client_address=_client_address(request))
+    except ReceptionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Handover acknowledged: the shift is yours."))
+    return redirect("reception:handover_detail", pk=handover.pk)
+
+
+# --- lost and found (R6.2) -------------------------------------------------------
+
+
+@login_required
+@permission_required("reception.view_lostitem", raise_exception=True)
+@require_GET
+def lost_item_list(request):
+    site = desk_site(request)
+    show = request.GET.get("show", "open")
+    items = LostItem.objects.filter(site=site).select_related(
+        "recorded_by__profile__department", "returned_by__profile__department"
+    )
+    if show == "open":
+        items = items.filter(returned_at__isnull=True)
+    elif show == "returned":
+        items = items.filter(returned_at__isnull=False)
+    else:
+        show = "all"
+    page = _page(request, items.order_by("-found_at", "-pk"))
+    return render(request, "reception/lostitem_list.html", {"site": site, "items": page, "show": show})
+
+
+@login_required
+@permission_required("reception.add_lostitem", raise_exception=True)
+def lost_item_new(request):
+    site = desk_site(request)
+    form = LostItemForm(
+        request.POST or None,
+        initial={
+            "found_at": timezone.localtime().replace(second=0, microsecond=0),
+            "found_by": staff_label(request.user),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = registers.record_lost_item(
+                site=site, by=request.user, client_address=_client_address(request), **form.cleaned_data
+            )
+        except ReceptionError as error:
+            _refused(form, error)
+        else:
+            messages.success(request, _("Lost item recorded: %(item)s.") % {"item": item.description})
+            return redirect("reception:lost_item_detail", pk=item.pk)
+    return render(request, "reception/lostitem_form.html", {"site": site, "form": form})
+
+
+@login_required
+@permission_required("reception.view_lostitem", raise_exception=True)
+@require_GET
+def lost_item_detail(request, pk: int):
+    site = desk_site(request)
+    item = get_object_or_404(
+        LostItem.objects.select_related("recorded_by__profile__department", "returned_by__profile__department"),
+        pk=pk,
+        site=site,
+    )
+    return render(
+        request,
+        "reception/lostitem_detail.html",
+        {"site": site, "item": item, "return_form": ReturnLostItemForm(), "trail": _trail(site, item)},
+    )
+
+
+@login_required
+@permission_required("reception.change_lostitem", raise_exception=True)
+@require_POST
+def lost_item_return(request, pk: int):
+    site = desk_site(request)
+    item = get_object_or_404(LostItem, pk=pk, site=site)
+    form = ReturnLostItemForm(request.POST)
+    if form.is_valid():
+        try:
+            registers.return_lost_item(
+                item=item,
+                by=request.user,
+                returned_to=form.cleaned_data["returned_to"],
+                client_address=_client_address(request),
+            )
+        except ReceptionError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Marked as returned."))
+        return redirect("reception:lost_item_detail", pk=item.pk)
+    return render(
+        request,
+        "reception/lostitem_detail.html",
+        {"site": site, "item": item, "return_form": form, "trail": _trail(site, item)},
+        status=400,
+    )
+
+
+# --- incidents (R6.3, R6.5) ------------------------------------------------------
+
+
+@login_required
+@permission_required("reception.view_incident", raise_exception=True)
+@require_GET
+def incident_list(request):
+    site = desk_site(request)
+    show = request.GET.get("show", "open")
+    incidents = Incident.objects.filter(site=site).select_related(
+        "reported_by__profile__department", "closed_by__profile__department"
+    )
+    if show == "open":
+        incidents = incidents.filter(closed_at__isnull=True)
+    elif show == "closed":
+        incidents = incidents.filter(closed_at__isnull=False)
+    else:
+        show = "all"
+    page = _page(request, incidents.order_by("-occurred_at", "-pk"))
+    return render(request, "reception/incident_list.html", {"site": site, "incidents": page, "show": show})
+
+
+@login_required
+@permission_required("reception.add_incident", raise_exception=True)
+def incident_new(request):
+    site = desk_site(request)
+    form = IncidentForm(
+        request.POST or None, initial={"occurred_at": timezone.localtime().replace(second=0, microsecond=0)}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = registers.report_incident(
+                site=site, by=request.user, client_address=_client_address(request), **form.cleaned_data
+            )
+        except ReceptionError as error:
+            _refused(form, error)
+        else:
+            messages.success(request, _("Incident recorded."))
+            return redirect("reception:incident_detail", pk=incident.pk)
+    return render(request, "reception/incident_form.html", {"site": site, "form": form})
+
+
+def _incident_page(request, site: Site, incident: Incident, *, follow_up_form=None, close_form=None, status=200):
+    return render(
+        request,
+        "reception/incident_detail.html",
+        {
+            "site": site,
+            "incident": incident,
+            "follow_up_form": follow_up_form or FollowUpForm(),
+            "close_form": close_form or CloseIncidentForm(),
+            "trail": _trail(site, incident),
+        },
+        status=status,
+    )
+
+
+@login_required
+@permission_required("reception.view_incident", raise_exception=True)
+@require_GET
+def incident_detail(request, pk: int):
+    site = desk_site(request)
+    incident = get_object_or_404(
+        Incident.objects.select_related("reported_by__profile__department", "closed_by__profile__department"),
+        pk=pk,
+        site=site,
+    )
+    return _incident_page(request, site, incident)
+
+
+@login_required
+@permission_required("reception.change_incident", raise_exception=True)
+@require_POST
+def incident_follow_up(request, pk: int):
+    site = desk_site(request)
+    incident = get_object_or_404(Incident, pk=pk, site=site)
+    form = FollowUpForm(request.POST)
+    if not form.is_valid():
+        return _incident_page(request, site, incident, follow_up_form=form, status=400)
+    try:
+        registers.follow_up_incident(
+            incident=incident, by=request.user, note=form.cleaned_data["note"], client_address=_client_address(request)
+        )
+    except ReceptionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Follow-up added."))
+    return redirect("reception:incident_detail", pk=incident.pk)
+
+
+@login_required
+@permission_required("reception.change_incident", raise_exception=True)
+@require_POST
+def incident_close(request, pk: int):
+    site = desk_site(request)
+    incident = get_object_or_404(Incident, pk=pk, site=site)
+    form = CloseIncidentForm(request.POST)
+    if not form.is_valid():
+        return _incident_page(request, site, incident, close_form=form, status=400)
+    try:
+        registers.close_incident(
+            incident=incident, by=request.user, note=form.cleaned_data["note"], client_address=_client_address(request)
+        )
+    except ReceptionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Incident closed."))
+    return redirect("reception:incident_detail", pk=incident.pk)
+
+
+# --- morning report (R6.8) -------------------------------------------------------
+
+
+@login_required
+@permission_required(("visitors.view_visit", "reception.view_handover"), raise_exception=True)
+@require_GET
+def morning_report(request):
+    """The night that ended on the morning of ?date= (default: the last night that ended)."""
+    site = desk_site(request)
+    now = timezone.now()
+    form = ReportDayForm(request.GET)
+    day = form.cleaned_data.get("date") if form.is_valid() else None
+    if form.errors:
+        messages.warning(request, _("That is not a date we can report on; here is the last night."))
+    day = day or registers.last_finished_night_day(site, now)
+    report = registers.build_morning_report(site=site, day=day)
+    return render(
+        request,
+        "reception/morning_report.html",
+        {
+            "site": site,
+            "report": report,
+            "final": report.is_final(now),
+            "started": report.night.start <= now,
+            "previous_day": day - timedelta(days=1),
+            "next_day": day + timedelta(days=1) if report.is_final(now) else None,
+        },
+    )

@@ -1,0 +1,118 @@
+"""Forms of the desk's registers, the handover and the roster and report pages.
+
+They validate input only; the rules live in reception.registers. Every text
+field has a length limit and refuses NUL, control and text-direction characters,
+so PostgreSQL never sees what it would reject and the registers stay legible.
+"""
+
+import unicodedata
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext_lazy as _
+
+from reception.models import IncidentKind
+
+NOTE_MAX = 1000
+TEXT_MAX = 4000
+# Pages take dates from the address bar; outside this range they are typing mistakes
+# (and date arithmetic near date.max would overflow).
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
+
+_DIRECTION_CONTROLS = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
+
+
+def validate_plain_text(value: str) -> None:
+    """Refuse control characters (NUL is already refused by CharField) and the
+    invisible direction overrides that make a register entry read backwards."""
+    for char in value:
+        if char in _DIRECTION_CONTROLS:
+            raise ValidationError(
+                _("Remove the invisible text-direction characters (such as right-to-left override)."), code="bidi"
+            )
+        if unicodedata.category(char) == "Cc" and char not in "\t\n\r":
+            raise ValidationError(_("Remove the control characters from this text."), code="control")
+
+
+class TextField(forms.CharField):
+    default_validators = [validate_plain_text]
+
+
+def _area(rows: int = 3) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A date and time typed on the site's wall clock (the middleware activates
+    the site's time zone, so the value is read in it)."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class HandoverForm(forms.Form):
+    open_items = TextField(
+        label=_("Open items"),
+        max_length=TEXT_MAX,
+        required=False,
+        widget=_area(4),
+        help_text=_("What the next shift must follow up: expected visitors, pending calls, promises made."),
+    )
+    incidents = TextField(
+        label=_("Incidents"),
+        max_length=TEXT_MAX,
+        required=False,
+        widget=_area(),
+        help_text=_("Anything that went wrong. Record damage and rest-area problems in the incident register too."),
+    )
+    keys_and_items = TextField(
+        label=_("Keys and items handed over"), max_length=TEXT_MAX, required=False, widget=_area()
+    )
+
+
+class LostItemForm(forms.Form):
+    description = TextField(label=_("Item"), max_length=200)
+    found_at = LocalDateTimeField(label=_("Found at"))
+    found_where = TextField(label=_("Found where"), max_length=120)
+    found_by = TextField(label=_("Found by"), max_length=120)
+    stored_where = TextField(label=_("Stored where"), max_length=120)
+
+
+class ReturnLostItemForm(forms.Form):
+    returned_to = TextField(
+        label=_("Returned to"), max_length=120, help_text=_("The owner's name, and their ID or phone if known.")
+    )
+
+
+class IncidentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Category"), choices=IncidentKind.choices)
+    description = TextField(label=_("Description"), max_length=TEXT_MAX, widget=_area(4))
+    location = TextField(label=_("Where"), max_length=120, required=False)
+    occurred_at = LocalDateTimeField(label=_("When"))
+
+
+class FollowUpForm(forms.Form):
+    note = TextField(label=_("Follow-up"), max_length=NOTE_MAX, widget=_area(2))
+
+
+class CloseIncidentForm(forms.Form):
+    note = TextField(label=_("How it ended"), max_length=NOTE_MAX, required=False, widget=_area(2))
+
+
+class _DayField(forms.DateField):
+    default_validators = [MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)]
+    widget = forms.DateInput(attrs={"type": "date"})
+
+
+class WeekForm(forms.Form):
+    """?week=YYYY-MM-DD on the roster page: any day of the week to show."""
+
+    week = _DayField(label=_("Week of"), required=False)
+
+
+class ReportDayForm(forms.Form):
+    """?date=YYYY-MM-DD on the morning report: the morning the night ended."""
+
+    date = _DayField(label=_("Morning of"), required=False)

@@ -1,0 +1,530 @@
+"""The desk's registers and what the night leaves behind: shift handover (R6.6),
+lost and found (R6.2), incidents (R6.3, R6.5) and the morning report (R6.8).
+
+Each change is one transaction that locks what it changes, checks the rule,
+saves, and appends an audit event (visitors.audit), so every register entry has
+the same who/when trail as a visit. A refusal raises ReceptionError.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from reception.errors import ReceptionError
+from reception.models import DutyCode, Handover, Incident, LostItem, RosterEntry, Site, staff_label
+from reception.roles import DUTY_GROUPS
+from reception.services import NightWindow, current_or_last_night, current_or_next_night, night_ending_on
+from visitors import audit
+from visitors.models import Notification, Visit, VisitStatus
+
+# A handover is written at the end of a shift, often a little after it.
+SHIFT_GRACE = timedelta(hours=1)
+# Without a roster entry, a shift is taken to be at most this long (the default
+# day and night are 12 hours each).
+SHIFT_FALLBACK = timedelta(hours=12)
+# A time "found at" or "occurred at" may run this far ahead of the server clock
+# (a desk PC a little fast); beyond that it is a typing mistake.
+CLOCK_SKEW = timedelta(minutes=5)
+REPORT_MAX_ATTEMPTS = 5
+
+
+def _local(site: Site, at: datetime) -> str:
+    return formats.date_format(site.local(at), "Y-m-d H:i")
+
+
+# --- shift handover (R6.6) ---------------------------------------------------
+
+
+def shift_started_at(*, site: Site, user, at: datetime) -> datetime:
+    """When the shift that `user` is handing over began.
+
+    The start of their roster entry that covers `at` or ended within SHIFT_GRACE;
+    without one, the later of the site's previous handover and SHIFT_FALLBACK ago.
+    """
+    entry = (
+        RosterEntry.objects.filter(site=site, user=user, starts_at__lte=at, ends_at__gte=at - SHIFT_GRACE)
+        .order_by("-starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+    if entry is not None:
+        return entry
+    previous = (
+        Handover.objects.filter(site=site, written_at__lte=at)
+        .order_by("-written_at")
+        .values_list("written_at", flat=True)
+        .first()
+    )
+    fallback = at - SHIFT_FALLBACK
+    return max(previous, fallback) if previous else fallback
+
+
+def on_site_snapshot(site: Site) -> list[dict]:
+    """Who is on site now, as plain data that stays readable after they leave."""
+    visits = Visit.objects.for_site(site).on_site().with_people().order_by("checked_in_at", "pk")
+    return [
+        {
+            "visit": v.pk,
+            "visitor": v.visitor.full_name,
+            "company": v.visitor.company,
+            "party_size": v.party_size,
+            "room": v.room.name if v.room else "",
+            "host": staff_label(v.host),
+            "checked_in_at": v.checked_in_at.isoformat(),
+        }
+        for v in visits
+    ]
+
+
+def visits_between(site: Site, start: datetime, end: datetime):
+    """Visits registered, arriving or leaving in [start, end)."""
+    return Visit.objects.for_site(site).filter(
+        Q(registered_at__gte=start, registered_at__lt=end)
+        | Q(checked_in_at__gte=start, checked_in_at__lt=end)
+        | Q(checked_out_at__gte=start, checked_out_at__lt=end)
+    )
+
+
+@transaction.atomic
+def write_handover(
+    *,
+    site: Site,
+    by,
+    open_items: str,
+    incidents: str,
+    keys_and_items: str,
+    client_address: str | None = None,
+    at: datetime | None = None,
+) -> Handover:
+    """R6.6: the outgoing person hands the shift over.
+
+    The on-site list at this moment and the visits of the shift are attached
+    automatically. Submitting the same text twice in one shift (a double click,
+    a resent form) returns the first handover instead of making a second.
+    """
+    at = at or timezone.now()
+    Site.objects.select_for_update().only("pk").get(pk=site.pk)
+    started = shift_started_at(site=site, user=by, at=at)
+    same = Handover.objects.filter(
+        site=site,
+        written_by=by,
+        written_at__gte=started,
+        acknowledged_at__isnull=True,
+        open_items=open_items,
+        incidents=incidents,
+        keys_and_items=keys_and_items,
+    ).first()
+    if same is not None:
+        return same
+    handover = Handover.objects.create(
+        site=site,
+        written_by=by,
+        written_at=at,
+        shift_started_at=started,
+        open_items=open_items,
+        incidents=incidents,
+        keys_and_items=keys_and_items,
+        on_site_snapshot=on_site_snapshot(site),
+    )
+    visit_ids = list(visits_between(site, started, at + timedelta(microseconds=1)).values_list("pk", flat=True))
+    handover.shift_visits.set(visit_ids)
+    audit.record(
+        site=site,
+        actor=by,
+        action="handover.write",
+        obj=handover,
+        changes={
+            "shift_started_at": started,
+            "on_site": len(handover.on_site_snapshot),
+            "shift_visits": len(visit_ids),
+        },
+        client_address=client_address,
+        at=at,
+    )
+    return handover
+
+
+@transaction.atomic
+def acknowledge_handover(*, handover: Handover, by, client_address: str | None = None, at: datetime | None = None):
+    """R6.6: the incoming person takes the shift over. The writer cannot
+    acknowledge their own handover, and a handover is acknowledged once."""
+    at = at or timezone.now()
+    handover = Handover.objects.select_for_update().select_related("site").get(pk=handover.pk)
+    if handover.written_by_id == by.pk:
+        raise ReceptionError(
+            "handover_own", _("The incoming person acknowledges a handover, not the person who wrote it (R6.6).")
+        )
+    if handover.acknowledged_at is not None:
+        raise ReceptionError(
+            "handover_acknowledged",
+            _("This handover was already acknowledged by %(name)s at %(at)s.")
+            % {"name": staff_label(handover.acknowledged_by), "at": _local(handover.site, handover.acknowledged_at)},
+        )
+    handover.acknowledged_by = by
+    handover.acknowledged_at = at
+    handover.save(update_fields=["acknowledged_by", "acknowledged_at"])
+    audit.record(
+        site=handover.site,
+        actor=by,
+        action="handover.acknowledge",
+        obj=handover,
+        client_address=client_address,
+        at=at,
+    )
+    return handover
+
+
+# --- lost and found (R6.2) ---------------------------------------------------
+
+
+def _check_not_future(value: datetime, at: datetime, field: str) -> None:
+    if value > at + CLOCK_SKEW:
+        raise ReceptionError("in_future", _("This time is in the future."), field=field)
+
+
+@transaction.atomic
+def record_lost_item(
+    *,
+    site: Site,
+    by,
+    description: str,
+    found_at: datetime,
+    found_where: str,
+    found_by: str,
+    stored_where: str,
+    client_address: str | None = None,
+    at: datetime | None = None,
+) -> LostItem:
+    """R6.2: an item a visitor left behind is entered at once, with where it is kept."""
+    at = at or timezone.now()
+    _check_not_future(found_at, at, "found_at")
+    item = LostItem.objects.create(
+        site=site,
+        description=description,
+        found_at=found_at,
+        found_where=found_where,
+        found_by=found_by,
+        stored_where=stored_where,
+        recorded_by=by,
+        recorded_at=at,
+    )
+    audit.record(
+        site=site,
+        actor=by,
+        action="lostitem.record",
+        obj=item,
+        changes={
+            "description": description,
+            "found_at": found_at,
+            "found_where": found_where,
+            "found_by": found_by,
+            "stored_where": stored_where,
+        },
+        client_address=client_address,
+        at=at,
+    )
+    return item
+
+
+@transaction.atomic
+def return_lost_item(
+    *, item: LostItem, by, returned_to: str, client_address: str | None = None, at: datetime | None = None
+) -> LostItem:
+    """R6.2: the item goes back to its owner; who took it, who gave it and when."""
+    at = at or timezone.now()
+    item = LostItem.objects.select_for_update().select_related("site").get(pk=item.pk)
+    if item.returned_at is not None:
+        raise ReceptionError(
+            "already_returned",
+            _("This item was already returned to %(name)s at %(at)s.")
+            % {"name": item.returned_to, "at": _local(item.site, item.returned_at)},
+        )
+    item.returned_to = returned_to
+    item.returned_at = at
+    item.returned_by = by
+    item.save(update_fields=["returned_to", "returned_at", "returned_by"])
+    audit.record(
+        site=item.site,
+        actor=by,
+        action="lostitem.return",
+        obj=item,
+        changes={"returned_to": returned_to},
+        client_address=client_address,
+        at=at,
+    )
+    return item
+
+
+# --- incidents (R6.3, R6.5) --------------------------------------------------
+
+
+@transaction.atomic
+def report_incident(
+    *,
+    site: Site,
+    by,
+    kind: str,
+    description: str,
+    location: str,
+    occurred_at: datetime,
+    client_address: str | None = None,
+    at: datetime | None = None,
+) -> Incident:
+    """R6.3 damage, R6.5 rest-area problems and other incidents, as they are reported."""
+    at = at or timezone.now()
+    _check_not_future(occurred_at, at, "occurred_at")
+    incident = Incident.objects.create(
+        site=site,
+        kind=kind,
+        description=description,
+        location=location,
+        occurred_at=occurred_at,
+        reported_by=by,
+        reported_at=at,
+    )
+    audit.record(
+        site=site,
+        actor=by,
+        action="incident.report",
+        obj=incident,
+        changes={"kind": kind, "description": description, "location": location, "occurred_at": occurred_at},
+        client_address=client_address,
+        at=at,
+    )
+    return incident
+
+
+def _append_note(incident: Incident, *, by, note: str, at: datetime) -> None:
+    line = f"[{_local(incident.site, at)} {staff_label(by)}] {note}"
+    incident.follow_up = f"{incident.follow_up}\n{line}" if incident.follow_up else line
+
+
+def _lock_open_incident(incident: Incident) -> Incident:
+    incident = Incident.objects.select_for_update().select_related("site").get(pk=incident.pk)
+    if incident.closed_at is not None:
+        raise ReceptionError(
+            "incident_closed",
+            _("This incident was closed by %(name)s at %(at)s.")
+            % {"name": staff_label(incident.closed_by), "at": _local(incident.site, incident.closed_at)},
+        )
+    return incident
+
+
+@transaction.atomic
+def follow_up_incident(
+    *, incident: Incident, by, note: str, client_address: str | None = None, at: datetime | None = None
+) -> Incident:
+    """Add a follow-up note. Notes are appended, signed and dated; earlier ones stay."""
+    at = at or timezone.now()
+    incident = _lock_open_incident(incident)
+    _append_note(incident, by=by, note=note, at=at)
+    incident.save(update_fields=["follow_up"])
+    audit.record(
+        site=incident.site,
+        actor=by,
+        action="incident.follow_up",
+        obj=incident,
+        changes={"note": note},
+        client_address=client_address,
+        at=at,
+    )
+    return incident
+
+
+@transaction.atomic
+def close_incident(
+    *, incident: Incident, by, note: str = "", client_address: str | None = None, at: datetime | None = None
+) -> Incident:
+    """Close an incident, with an optional last note on how it ended."""
+    at = at or timezone.now()
+    incident = _lock_open_incident(incident)
+    if note:
+        _append_note(incident, by=by, note=note, at=at)
+    incident.closed_at = at
+    incident.closed_by = by
+    incident.save(update_fields=["follow_up", "closed_at", "closed_by"])
+    audit.record(
+        site=incident.site,
+        actor=by,
+        action="incident.close",
+        obj=incident,
+        changes={"note": note},
+        client_address=client_address,
+        at=at,
+    )
+    return incident
+
+
+# --- the morning report (R6.8) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class MorningReport:
+    site: Site
+    day: date
+    night: NightWindow
+    visits: list
+    still_on_site: list
+    incidents: list
+    lost_items: list
+
+    def is_final(self, now: datetime | None = None) -> bool:
+        """Whether the night is over, so nothing more can change the report."""
+        return (now or timezone.now()) >= self.night.end
+
+
+def last_finished_night_day(site: Site, at: datetime | None = None) -> date:
+    """The local date on which the most recent finished night ended."""
+    at = at or timezone.now()
+    night = current_or_last_night(site, at)
+    day = site.local(night.end).date()
+    return day - timedelta(days=1) if at in night else day
+
+
+def build_morning_report(*, site: Site, day: date) -> MorningReport:
+    """What happened in the night that ended on the morning of `day`: the
+    night's visits, who was still on site when it ended (or is, while the night
+    lasts), incidents and lost items. Four queries whatever the size."""
+    night = night_ending_on(site, day)
+    people = ("registered_by__profile__department", "checked_in_by__profile__department")
+    visits = list(visits_between(site, *night).with_people().select_related(*people).order_by("checked_in_at", "pk"))
+    still_on_site = list(
+        Visit.objects.for_site(site)
+        .filter(status__in=[VisitStatus.ON_SITE, VisitStatus.LEFT], checked_in_at__lt=night.end)
+        .filter(Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=night.end))
+        .with_people()
+        .order_by("checked_in_at", "pk")
+    )
+    incidents = list(
+        Incident.objects.filter(site=site)
+        .filter(
+            Q(occurred_at__gte=night.start, occurred_at__lt=night.end)
+            | Q(reported_at__gte=night.start, reported_at__lt=night.end)
+        )
+        .select_related("reported_by__profile__department", "closed_by__profile__department")
+        .order_by("occurred_at", "pk")
+    )
+    lost_items = list(
+        LostItem.objects.filter(site=site)
+        .filter(
+            Q(found_at__gte=night.start, found_at__lt=night.end)
+            | Q(recorded_at__gte=night.start, recorded_at__lt=night.end)
+        )
+        .select_related("recorded_by__profile__department", "returned_by__profile__department")
+        .order_by("found_at", "pk")
+    )
+    return MorningReport(
+        site=site,
+        day=day,
+        night=night,
+        visits=visits,
+        still_on_site=still_on_site,
+        incidents=incidents,
+        lost_items=lost_items,
+    )
+
+
+def report_recipients(site: Site):
+    """The office directors of the site who have an email address."""
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            profile__site=site,
+            groups__name=DUTY_GROUPS[DutyCode.DIRECTOR],
+        )
+        .exclude(email="")
+    )
+
+
+def _report_message(report: MorningReport, to: str) -> EmailMultiAlternatives:
+    with translation.override(settings.LANGUAGE_CODE), timezone.override(report.site.tzinfo):
+        context = {"report": report, "site_url": settings.SITE_URL}
+        subject = _("Morning report: %(site)s, night to %(day)s") % {
+            "site": report.site.name,
+            "day": formats.date_format(report.day, "Y-m-d"),
+        }
+        text = render_to_string("reception/email/morning_report.txt", context)
+        html = render_to_string("reception/email/morning_report.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def send_morning_report(*, site: Site, day: date, at: datetime | None = None) -> int:
+    """Email the morning report for the night ending on `day` to the site's
+    office directors. Returns how many messages went out this time.
+
+    Idempotent per site, night and recipient: each message is a Notification
+    with a dedupe key, so a second run (cron, retry, two workers) sends nothing
+    again; a failed delivery is retried on the next run, up to
+    REPORT_MAX_ATTEMPTS. Refuses a night that is not over yet.
+    """
+    at = at or timezone.now()
+    report = build_morning_report(site=site, day=day)
+    if not report.is_final(at):
+        raise ReceptionError("night_not_over", _("The night is not over yet; its report is sent when it ends."))
+    for user in report_recipients(site):
+        Notification.objects.get_or_create(
+            dedupe_key=f"morning-report:{site.pk}:{day.isoformat()}:{user.pk}",
+            defaults={
+                "site": site,
+                "kind": Notification.Kind.REPORT,
+                "recipient": user,
+                "address": user.email,
+                "created_at": at,
+            },
+        )
+    due = Notification.objects.filter(
+        site=site,
+        kind=Notification.Kind.REPORT,
+        dedupe_key__startswith=f"morning-report:{site.pk}:{day.isoformat()}:",
+        status__in=[Notification.Status.PENDING, Notification.Status.FAILED],
+    ).values_list("pk", flat=True)
+    sent = 0
+    for pk in list(due):
+        with transaction.atomic():
+            # skip_locked: another worker sending the same message right now keeps it.
+            notification = (
+                Notification.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, status__in=[Notification.Status.PENDING, Notification.Status.FAILED])
+                .first()
+            )
+            if notification is None:
+                continue
+            notification.attempts += 1
+            try:
+                _report_message(report, notification.address).send()
+            except OSError as exc:  # SMTP errors and refused connections alike
+                gave_up = notification.attempts >= REPORT_MAX_ATTEMPTS
+                notification.status = Notification.Status.GAVE_UP if gave_up else Notification.Status.FAILED
+                notification.last_error = str(exc)[:500]
+            else:
+                notification.status = Notification.Status.SENT
+                notification.sent_at = timezone.now()
+                notification.last_error = ""
+                sent += 1
+            notification.save(update_fields=["attempts", "status", "last_error", "sent_at"])
+    return sent
+
+
+def send_due_morning_reports(at: datetime | None = None) -> int:
+    """Send every site's report for its last finished night; safe to run often."""
+    at = at or timezone.now()
+    return sum(
+        send_morning_report(site=site, day=last_finished_night_day(site, at), at=at) for site in Site.objects.all()
+    )
+
+
+def next_report_time(at: datetime | None = None) -> datetime | None:
+    """When the next night ends at any site: the time to send the next report."""
+    at = at or timezone.now()
+    return min((current_or_next_night(site, at).end for site in Site.objects.all()), default=None)

@@ -1,0 +1,53 @@
+"""The duty panel on the desk dashboard: who holds each duty now, tonight's
+night duty and its gaps (R6.8), handovers waiting for the incoming person
+(R6.6) and the night log. A fixed number of queries however busy the night."""
+
+from django import template
+from django.utils import timezone
+
+from reception import registers
+from reception.models import Handover
+from reception.services import current_or_last_night, duty_board
+
+register = template.Library()
+
+# The dashboard shows the start of the night log; the morning report has all of it.
+NIGHT_LOG_MAX = 15
+
+
+@register.inclusion_tag("reception/_duty_panel.html", takes_context=True)
+def duty_panel(context):
+    request = context["request"]
+    site = getattr(request, "site", None)
+    if site is None:
+        return {"site": None}
+    now = timezone.now()
+    night = current_or_last_night(site, now)
+    # 1: roster entries held now or tonight
+    board = duty_board(site, now)
+    # 2: the visits of this (or last) night, one more than shown to know if there are more
+    night_log = list(
+        registers.visits_between(site, *night)
+        .with_people()
+        .select_related("checked_in_by__profile__department", "checked_out_by__profile__department")
+        .order_by("registered_at", "pk")[: NIGHT_LOG_MAX + 1]
+    )
+    # 3: handovers nobody has taken over yet
+    waiting = list(
+        Handover.objects.filter(site=site, acknowledged_at__isnull=True)
+        .select_related("written_by__profile__department")
+        .order_by("written_at", "pk")
+    )
+    return {
+        "site": site,
+        "user": request.user,
+        "perms": context.get("perms"),
+        "now": now,
+        "board": board,
+        "night": night,
+        "in_night": now in night,
+        "night_log": night_log[:NIGHT_LOG_MAX],
+        "night_log_more": len(night_log) > NIGHT_LOG_MAX,
+        "report_day": site.local(night.end).date(),
+        "waiting_handovers": waiting,
+    }
