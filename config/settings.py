@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "reception.middleware.SiteMiddleware",
+    "reception.middleware.IdleTimeoutMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -122,8 +123,9 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-# R4.1: an unattended desk logs itself out. Every request renews the session, so
-# the cookie age is the idle timeout.
+# R4.1: an unattended desk logs itself out. IdleTimeoutMiddleware signs out a
+# session whose last real request is older than this (the dashboard's polling
+# does not count); the cookie age backs it up for a closed browser.
 IDLE_TIMEOUT_MINUTES = env_int("IDLE_TIMEOUT_MINUTES", 30, minimum=1)
 SESSION_COOKIE_AGE = IDLE_TIMEOUT_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True

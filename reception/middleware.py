@@ -1,4 +1,10 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 
 from reception.models import StaffProfile
 
@@ -26,3 +32,49 @@ class SiteMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+IDLE_SESSION_KEY = "lobby_last_activity"
+
+
+def passive(view_func):
+    """Mark a view that the browser calls on its own (htmx polling): it neither
+    counts as activity nor keeps an idle session alive (R4.1)."""
+    view_func.idle_passive = True
+    return view_func
+
+
+class IdleTimeoutMiddleware:
+    """R4.1: a desk left alone signs itself out after IDLE_TIMEOUT_MINUTES.
+
+    The last *real* request is remembered in the session. Requests to views
+    marked @passive (the dashboard's self-refresh) do not count, so a screen
+    that polls all day still locks when nobody touches it. An expired htmx
+    request answers with a client redirect so the whole page goes to login.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        now = timezone.now().timestamp()
+        last = request.session.get(IDLE_SESSION_KEY)
+        if last is not None and now - last > settings.IDLE_TIMEOUT_MINUTES * 60:
+            logout(request)
+            messages.info(
+                request,
+                _("The desk signed itself out after %(minutes)s idle minutes (R4.1). Please sign in again.")
+                % {"minutes": settings.IDLE_TIMEOUT_MINUTES},
+            )
+            if getattr(request, "htmx", False):
+                return HttpResponseClientRedirect(redirect_to_login(request.htmx.current_url_abs_path or "/").url)
+            return redirect_to_login(request.get_full_path())
+        if last is None or not getattr(view_func, "idle_passive", False):
+            request.session[IDLE_SESSION_KEY] = now
+        return None

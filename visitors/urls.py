@@ -6,4 +6,21 @@ app_name = "visitors"
 
 urlpatterns = [
     path("desk/", views.dashboard, name="dashboard"),
+    path("desk/live/", views.dashboard_live, name="dashboard_live"),
+    path("desk/register/", views.register, name="register"),
+    path("desk/register/rooms/", views.room_options, name="room_options"),
+    path("desk/register/hosts/", views.host_options, name="host_options"),
+    path("desk/register/returning/", views.returning_visitors, name="returning_visitors"),
+    path("desk/visits/<int:pk>/", views.visit_detail, name="visit"),
+    path("desk/visits/<int:pk>/check-in/", views.check_in, name="check_in"),
+    path("desk/visits/<int:pk>/check-out/", views.check_out, name="check_out"),
+    path("desk/visits/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("desk/visits/<int:pk>/no-show/", views.no_show, name="no_show"),
+    path("desk/visits/<int:pk>/steps/", views.record_step, name="record_step"),
+    path("desk/visits/<int:pk>/badge/", views.badge, name="badge"),
+    path("desk/closing/", views.closing, name="closing"),
+    path("desk/closing/check-out/", views.check_out_everyone, name="check_out_everyone"),
+    path("desk/on-site/", views.on_site_list, name="on_site_list"),
+    path("desk/log/", views.visitor_log, name="log"),
+    path("desk/log/export.csv", views.visitor_log_export, name="log_export"),
 ]

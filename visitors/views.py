@@ -1,27 +1,493 @@
+"""The front desk (/desk/): dashboard, walk-in registration, visit actions, the
+visitor log and the printables. Views read top to bottom: permission → the
+user's site → form → service → message → redirect. Rules live in
+visitors.services; a refusal comes back as a form error or a message."""
+
+from datetime import datetime
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
-from visitors.models import Visit
+from reception.errors import ReceptionError
+from reception.middleware import passive
+from reception.models import ReceptionRoom, Site
+from visitors import exports, services
+from visitors.forms import LogFilterForm, StepForm, WalkInForm, staff_at
+from visitors.models import Visit, VisitEvent, Visitor, VisitStatus
+
+LOG_PAGE_SIZE = 50
+RECENTLY_LEFT = 10
 
 
-def require_site(request):
+def require_site(request) -> Site:
     """Desk pages work on the signed-in user's site; a user without one has no desk."""
     if request.site is None:
         raise PermissionDenied("No site is assigned to this account.")
     return request.site
 
 
+def get_visit(request, pk: int) -> Visit:
+    """A visit of the user's site; another site's visit answers 404."""
+    return get_object_or_404(Visit.objects.with_people(), pk=pk, site=require_site(request))
+
+
+def _client_address(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _back(request, default: str):
+    """Return to the page the button was on, if it is one of ours."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(default)
+
+
+# --- dashboard ------------------------------------------------------------------
+
+
+def _start_of_day(site: Site, now: datetime) -> datetime:
+    return site.local(now).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _room_board(site: Site, on_site: list[Visit]) -> list[dict]:
+    """Each active room with its visits and occupancy, grouped from the on-site
+    list already loaded (no query per room); visits without a room come last."""
+    by_room: dict[int | None, list[Visit]] = {}
+    for visit in on_site:
+        by_room.setdefault(visit.room_id, []).append(visit)
+    board = []
+    for room in ReceptionRoom.objects.filter(site=site, active=True):
+        visits = by_room.pop(room.pk, [])
+        people = sum(v.party_size for v in visits)
+        board.append(
+            {
+                "room": room,
+                "visits": visits,
+                "people": people,
+                "full": people >= room.capacity or (room.exclusive and bool(visits)),
+            }
+        )
+    for room_id, visits in by_room.items():  # a room taken out of use while occupied, or none
+        board.append(
+            {
+                "room": visits[0].room if room_id else None,
+                "visits": visits,
+                "people": sum(v.party_size for v in visits),
+                "full": False,
+            }
+        )
+    return board
+
+
+def _desk_context(site: Site) -> dict:
+    now = timezone.now()
+    visits = Visit.objects.for_site(site).with_people()
+    on_site = list(visits.on_site().order_by("checked_in_at", "pk"))
+    return {
+        "site": site,
+        "now": now,
+        "expected": list(Visit.objects.expected_on(site, now).with_people().order_by("expected_at", "pk")),
+        "on_site": on_site,
+        "on_site_people": sum(v.party_size for v in on_site),
+        "board": _room_board(site, on_site),
+        "recently_left": list(
+            visits.filter(status=VisitStatus.LEFT, checked_out_at__gte=_start_of_day(site, now)).order_by(
+                "-checked_out_at", "-pk"
+            )[:RECENTLY_LEFT]
+        ),
+    }
+
+
 @login_required
 @permission_required("visitors.view_visit", raise_exception=True)
+@require_GET
 def dashboard(request):
     site = require_site(request)
-    now = timezone.now()
-    expected = Visit.objects.expected_on(site, now).with_people().order_by("expected_at")
-    on_site = Visit.objects.for_site(site).on_site().with_people().order_by("checked_in_at")
+    return render(request, "visitors/dashboard.html", _desk_context(site))
+
+
+@passive
+@login_required
+@permission_required("visitors.view_visit", raise_exception=True)
+@require_GET
+def dashboard_live(request):
+    """The self-refreshing part of the dashboard. Polled by htmx; @passive so
+    the polling never keeps an idle desk signed in (R4.1)."""
+    site = require_site(request)
+    return render(request, "visitors/_dashboard_live.html", _desk_context(site))
+
+
+# --- register a walk-in -----------------------------------------------------------
+
+
+def _room_choices(category, party_size: int) -> list[tuple[int, str]]:
+    """R1.3: rooms allowed for the category with space for the party, labelled
+    with their free places (one query for the occupancy of all of them)."""
+    if category is None:
+        return []
+    rooms = services.rooms_with_space(category, party_size)
+    taken = dict(
+        Visit.objects.filter(room__in=rooms, status=VisitStatus.ON_SITE)
+        .values_list("room")
+        .annotate(people=Sum("party_size"))
+        .values_list("room", "people")
+    )
+    return [
+        (
+            room.pk,
+            _("%(room)s · %(free)s of %(capacity)s places free")
+            % {"room": room.name, "free": room.capacity - taken.get(room.pk, 0), "capacity": room.capacity},
+        )
+        for room in rooms
+    ]
+
+
+def _returning_initial(site: Site, visitor: Visitor) -> dict:
+    """Prefill from a returning visitor; their previous host is suggested (R2.4)."""
+    last = Visit.objects.for_site(site).filter(visitor=visitor).order_by("-registered_at", "-pk").first()
+    initial = {
+        "returning_visitor": visitor.pk,
+        "full_name": visitor.full_name,
+        "company": visitor.company,
+        "phone": visitor.phone,
+        "email": visitor.email,
+    }
+    if last is not None:
+        initial.update(category=last.category_id, host=last.host_id, party_size=last.party_size)
+    return initial
+
+
+@login_required
+@permission_required("visitors.register_visit", raise_exception=True)
+def register(request):
+    site = require_site(request)
+    initial, previous_host = {}, None
+    if request.method == "GET" and request.GET.get("visitor"):
+        visitor = get_object_or_404(
+            Visitor.objects.filter(anonymised_at__isnull=True, visits__site=site).distinct(),
+            pk=request.GET["visitor"] if request.GET["visitor"].isdigit() else 0,
+        )
+        initial = _returning_initial(site, visitor)
+    form = WalkInForm(request.POST if request.method == "POST" else None, initial=initial, site=site, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            visit = services.register_visit(
+                visit=form.build_visit(),
+                visitor=form.build_visitor(),
+                by=request.user,
+                arrive_now=True,
+                override_reason=form.override_reason,
+                client_address=_client_address(request),
+            )
+        except ReceptionError as refusal:
+            form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+        else:
+            messages.success(
+                request,
+                _("%(name)s is registered and checked in; please take them to %(room)s.")
+                % {"name": visit.visitor.full_name, "room": visit.room.name if visit.room else _("reception")},
+            )
+            return redirect("visitors:visit", pk=visit.pk)
+    if initial.get("host"):
+        previous_host = staff_at(site).filter(pk=initial["host"]).first()
+    form.offer_rooms(_room_choices(form.chosen("category"), form.chosen("party_size") or 1))
+    return render(request, "visitors/register.html", {"form": form, "site": site, "previous_host": previous_host})
+
+
+@login_required
+@permission_required("visitors.register_visit", raise_exception=True)
+@require_GET
+def room_options(request):
+    """The room <option>s for the chosen category and party size (htmx)."""
+    site = require_site(request)
+    form = WalkInForm(request.GET, site=site, user=request.user)
+    choices = _room_choices(form.chosen("category"), form.chosen("party_size") or 1)
     return render(
         request,
-        "visitors/dashboard.html",
-        {"site": site, "now": now, "expected": expected, "on_site": on_site},
+        "visitors/_room_options.html",
+        {"choices": choices, "current": request.GET.get("room", ""), "has_category": form.chosen("category")},
+    )
+
+
+@login_required
+@permission_required("visitors.register_visit", raise_exception=True)
+@require_GET
+def host_options(request):
+    """Host <option>s matching the search, as "Department-Name" (R3.1)."""
+    site = require_site(request)
+    query = request.GET.get("host_search", "").strip()[:80].replace("\x00", "")
+    staff = staff_at(site)
+    matches = staff
+    if query:
+        matches = staff.filter(
+            Q(profile__real_name__icontains=query)
+            | Q(profile__department__name__icontains=query)
+            | Q(username__icontains=query)
+        )
+    matches = list(matches[:30])
+    current = request.GET.get("host", "")
+    if current.isdigit() and all(str(u.pk) != current for u in matches):
+        matches = list(staff.filter(pk=current)) + matches
+    return render(request, "visitors/_host_options.html", {"hosts": matches, "current": current})
+
+
+@login_required
+@permission_required("visitors.register_visit", raise_exception=True)
+@require_GET
+def returning_visitors(request):
+    """Returning visitors of this site found by phone or name, with the host who
+    received them last time (R2.4). Only this site's visitors are searched (R4.1)."""
+    site = require_site(request)
+    phone = request.GET.get("phone", "").strip()[:40].replace("\x00", "")
+    name = request.GET.get("full_name", "").strip()[:120].replace("\x00", "")
+    results = []
+    if len(phone) >= 3 or len(name) >= 2:
+        last = Visit.objects.filter(site=site, visitor=OuterRef("pk")).order_by("-registered_at", "-pk")
+        found = Visitor.objects.filter(
+            Exists(Visit.objects.filter(site=site, visitor=OuterRef("pk"))), anonymised_at__isnull=True
+        )
+        found = found.filter(phone__icontains=phone) if len(phone) >= 3 else found.filter(full_name__icontains=name)
+        results = list(
+            found.annotate(
+                last_at=Subquery(last.values("registered_at")[:1]),
+                last_host=Subquery(last.values("host")[:1]),
+                last_category=Subquery(last.values("category")[:1]),
+            ).order_by("-last_at", "pk")[:8]
+        )
+        hosts = {u.pk: u for u in staff_at(site).filter(pk__in={v.last_host for v in results if v.last_host})}
+        for visitor in results:
+            visitor.previous_host = hosts.get(visitor.last_host)
+    return render(request, "visitors/_returning_results.html", {"results": results})
+
+
+# --- one visit ---------------------------------------------------------------------
+
+
+@login_required
+@permission_required("visitors.view_visit", raise_exception=True)
+@require_GET
+def visit_detail(request, pk: int):
+    visit = get_visit(request, pk)
+    events = visit.events.select_related("by__profile__department")
+    return render(
+        request,
+        "visitors/visit_detail.html",
+        {
+            "visit": visit,
+            "events": events,
+            "steps": [(kind, VisitEvent.Kind(kind).label) for kind in services.MANUAL_STEPS],
+            "night": visit.site.in_night_window(),
+        },
+    )
+
+
+def _night_reason(request) -> str:
+    """The optional R6.8 override reason a director gives on an action button."""
+    reason = request.POST.get("night_override_reason", "").strip()
+    if len(reason) > 200 or "\x00" in reason:
+        raise ReceptionError("bad_reason", _("The reason is too long or contains invalid characters."))
+    return reason
+
+
+@login_required
+@permission_required("visitors.check_in_visit", raise_exception=True)
+@require_POST
+def check_in(request, pk: int):
+    visit = get_visit(request, pk)
+    try:
+        services.check_in_visit(
+            visit=visit,
+            by=request.user,
+            override_reason=_night_reason(request),
+            client_address=_client_address(request),
+        )
+    except ReceptionError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(
+            request,
+            _("%(name)s is checked in; room: %(room)s.")
+            % {"name": visit.visitor.full_name, "room": visit.room.name if visit.room else _("none")},
+        )
+    return _back(request, "visitors:dashboard")
+
+
+@login_required
+@permission_required("visitors.check_out_visit", raise_exception=True)
+@require_POST
+def check_out(request, pk: int):
+    visit = get_visit(request, pk)
+    try:
+        services.check_out_visit(
+            visit=visit,
+            by=request.user,
+            override_reason=_night_reason(request),
+            client_address=_client_address(request),
+        )
+    except ReceptionError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("%(name)s is checked out.") % {"name": visit.visitor.full_name})
+    return _back(request, "visitors:dashboard")
+
+
+def _close(request, pk: int, outcome: str, done: str):
+    visit = get_visit(request, pk)
+    try:
+        services.close_expected_visit(
+            visit=visit, by=request.user, outcome=outcome, client_address=_client_address(request)
+        )
+    except ReceptionError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, done % {"name": visit.visitor.full_name})
+    return _back(request, "visitors:dashboard")
+
+
+@login_required
+@permission_required("visitors.register_visit", raise_exception=True)
+@require_POST
+def cancel(request, pk: int):
+    return _close(request, pk, VisitStatus.CANCELLED, _("The visit of %(name)s is cancelled."))
+
+
+@login_required
+@permission_required("visitors.register_visit", raise_exception=True)
+@require_POST
+def no_show(request, pk: int):
+    return _close(request, pk, VisitStatus.NO_SHOW, _("%(name)s is marked as a no-show."))
+
+
+@login_required
+@permission_required("visitors.check_in_visit", raise_exception=True)
+@require_POST
+def record_step(request, pk: int):
+    """R1.4: seated, host met, talks, tour, hospitality served."""
+    visit = get_visit(request, pk)
+    form = StepForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("visitors:visit", pk=visit.pk)
+    try:
+        event = services.record_step(
+            visit=visit,
+            kind=form.cleaned_data["kind"],
+            by=request.user,
+            note=form.cleaned_data["note"],
+            client_address=_client_address(request),
+        )
+    except ReceptionError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("Recorded: %(step)s.") % {"step": event.get_kind_display()})
+    return redirect("visitors:visit", pk=visit.pk)
+
+
+# --- closing time ----------------------------------------------------------------
+
+
+@login_required
+@permission_required("visitors.check_out_visit", raise_exception=True)
+@require_GET
+def closing(request):
+    """Confirmation page: who is still on site and will be checked out."""
+    site = require_site(request)
+    on_site = Visit.objects.for_site(site).on_site().with_people().order_by("room__sort_order", "checked_in_at")
+    return render(request, "visitors/closing.html", {"on_site": on_site})
+
+
+@login_required
+@permission_required("visitors.check_out_visit", raise_exception=True)
+@require_POST
+def check_out_everyone(request):
+    site = require_site(request)
+    try:
+        count = services.check_out_everyone(site=site, by=request.user, client_address=_client_address(request))
+    except ReceptionError as refusal:
+        messages.error(request, refusal.message)
+        return redirect("visitors:closing")
+    messages.success(request, _("Checked out everyone still on site: %(count)s visits.") % {"count": count})
+    return redirect("visitors:dashboard")
+
+
+# --- visitor log -----------------------------------------------------------------
+
+
+@login_required
+@permission_required("visitors.view_visitor_log", raise_exception=True)
+@require_GET
+def visitor_log(request):
+    site = require_site(request)
+    form = LogFilterForm(request.GET or None, site=site)
+    visits = form.apply(Visit.objects.for_site(site).with_people(), site=site)
+    page = Paginator(visits, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "visitors/log.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+@login_required
+@permission_required("visitors.export_visitor_log", raise_exception=True)
+@require_GET
+def visitor_log_export(request):
+    """The filtered log as CSV, streamed row by row in constant memory."""
+    site = require_site(request)
+    form = LogFilterForm(request.GET, site=site)
+    if not form.is_valid():
+        reasons = "; ".join(f"{form.fields[name].label}: {' '.join(errs)}" for name, errs in form.errors.items())
+        return HttpResponseBadRequest(
+            _("The filters are not valid: %(reasons)s") % {"reasons": reasons}, content_type="text/plain"
+        )
+    visits = form.apply(
+        Visit.objects.for_site(site).with_people().select_related("registered_by__profile__department"), site=site
+    )
+    response = StreamingHttpResponse(exports.visit_log_csv(visits, site=site), content_type="text/csv; charset=utf-8")
+    filename = f"visitor-log-{site.slug}-{site.local(timezone.now()):%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- printables ------------------------------------------------------------------
+
+
+@login_required
+@permission_required("visitors.register_visit", raise_exception=True)
+@require_GET
+def badge(request, pk: int):
+    visit = get_visit(request, pk)
+    if visit.status not in (VisitStatus.EXPECTED, VisitStatus.ON_SITE):
+        messages.error(request, _("A badge is printed only for a visitor who is expected or on site."))
+        return redirect("visitors:visit", pk=visit.pk)
+    return render(request, "visitors/badge.html", {"visit": visit})
+
+
+@login_required
+@permission_required("visitors.view_visit", raise_exception=True)
+@require_GET
+def on_site_list(request):
+    """R1.5.2: who is on site, room by room with a headcount, for security and
+    for an evacuation."""
+    site = require_site(request)
+    on_site = list(Visit.objects.for_site(site).on_site().with_people().order_by("checked_in_at", "pk"))
+    board = [row for row in _room_board(site, on_site) if row["visits"]]
+    return render(
+        request,
+        "visitors/on_site_list.html",
+        {
+            "site": site,
+            "now": timezone.now(),
+            "board": board,
+            "people": sum(row["people"] for row in board),
+            "parties": len(on_site),
+        },
     )

@@ -1,0 +1,58 @@
+/* The front desk's small behaviours. Plain JS, no build step; the pages work
+   without it, this only saves the clerk clicks. */
+(function () {
+  "use strict";
+
+  // Dashboard: the filter box stays as typed; rows are filtered again after
+  // every self-refresh of the live part.
+  function applyFilter() {
+    var box = document.getElementById("desk-filter");
+    if (!box) return;
+    var needle = box.value.trim().toLowerCase();
+    document.querySelectorAll("[data-filter-row]").forEach(function (row) {
+      row.hidden = needle !== "" && row.textContent.toLowerCase().indexOf(needle) === -1;
+    });
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.id === "desk-filter") applyFilter();
+  });
+  document.body.addEventListener("htmx:afterSwap", applyFilter);
+
+  // Register: choosing a returning visitor fills in their details and suggests
+  // the host who received them last time (R2.4).
+  function setValue(name, value) {
+    var field = document.querySelector("#walk-in-form [name='" + name + "']");
+    if (field && value !== undefined) field.value = value;
+    return field;
+  }
+  document.addEventListener("click", function (event) {
+    var pick = event.target.closest("[data-returning]");
+    if (!pick) return;
+    event.preventDefault();
+    var data = pick.dataset;
+    setValue("returning_visitor", data.id);
+    setValue("full_name", data.fullName);
+    setValue("company", data.company);
+    setValue("phone", data.phone);
+    setValue("email", data.email);
+    if (data.host) {
+      var host = document.querySelector("#walk-in-form [name='host']");
+      if (host && !host.querySelector("option[value='" + data.host + "']")) {
+        host.add(new Option(data.hostLabel, data.host));
+      }
+      setValue("host", data.host);
+    }
+    var hint = document.getElementById("previous-host");
+    if (hint) hint.textContent = data.hint || "";
+    if (data.category) {
+      var category = setValue("category", data.category);
+      if (category) category.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    document.getElementById("returning-results").innerHTML = "";
+  });
+
+  // Printables: a button rather than an inline handler.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
+  });
+})();

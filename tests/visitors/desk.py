@@ -1,0 +1,23 @@
+"""Helpers for the front-desk page tests: visits made through the services,
+as the desk would make them."""
+
+from datetime import datetime
+
+from visitors import services
+from visitors.models import Visit, Visitor
+
+DAYTIME = "2026-11-27 10:00:00+08:00"
+
+
+def walk_in(*, category, room, by, name="Walk-in Visitor", party_size=1, host=None, company="", phone="", at=None):
+    visit = Visit(category=category, room=room, purpose="Talks", party_size=party_size, host=host)
+    visitor = Visitor(full_name=name, company=company, phone=phone)
+    return services.register_visit(visit=visit, visitor=visitor, by=by, arrive_now=True, at=at)
+
+
+def expect(*, category, room, by, expected_at: datetime | str, name="Expected Guest", host=None, company=""):
+    if isinstance(expected_at, str):
+        expected_at = datetime.fromisoformat(expected_at)
+    visit = Visit(category=category, room=room, purpose="Meeting", host=host, expected_at=expected_at)
+    visitor = Visitor(full_name=name, company=company)
+    return services.register_visit(visit=visit, visitor=visitor, by=by, arrive_now=False)

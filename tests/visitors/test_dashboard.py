@@ -1,0 +1,160 @@
+"""The dashboard (/desk/): expected today, on site with the R3.2 acknowledgement
+state, the room board, recently left, and its self-refreshing part."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.visitors.desk import DAYTIME, expect, walk_in
+from visitors import services
+from visitors.models import Visit, VisitStatus
+
+
+@pytest.fixture(autouse=True)
+def daytime(time_machine):
+    time_machine.move_to(DAYTIME, tick=False)
+
+
+def test_it_lists_who_is_expected_on_site_and_recently_left(
+    client, clerk, host, business, business_room, lounge, ordinary
+):
+    expected = expect(
+        category=business, room=business_room, by=clerk, expected_at="2026-11-27 14:30:00+08:00", name="Kenji Tanaka"
+    )
+    expect(
+        category=business, room=business_room, by=clerk, expected_at="2026-11-28 09:00:00+08:00", name="Tomorrow Guest"
+    )
+    here = walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=host, party_size=3)
+    gone = walk_in(category=ordinary, room=lounge, by=clerk, name="Maria Rossi")
+    services.check_out_visit(visit=gone, by=clerk)
+    client.force_login(clerk)
+
+    response = client.get("/desk/")
+
+    assert response.status_code == 200
+    assert [v.pk for v in response.context["expected"]] == [expected.pk]
+    assert [v.pk for v in response.context["on_site"]] == [here.pk]
+    assert [v.pk for v in response.context["recently_left"]] == [gone.pk]
+    page = response.content.decode()
+    assert "14:30" in page  # the expected time in the site's local time
+    assert "Sales-Sun Li" in page  # the host as Department-Name (R3.1)
+    assert "Tomorrow Guest" not in page
+    assert Visit.objects.filter(status=VisitStatus.ON_SITE).count() == 1
+
+
+def test_it_highlights_a_visit_whose_host_has_not_acknowledged_past_the_deadline(
+    client, clerk, host, business, business_room, time_machine
+):
+    business.ack_deadline_minutes = 30
+    business.save()
+    late = walk_in(category=business, room=business_room, by=clerk, name="Waiting Long", host=host)
+    time_machine.move_to("2026-11-27 10:20:00+08:00", tick=False)
+    fresh = walk_in(category=business, room=business_room, by=clerk, name="Just Arrived", host=host)
+    time_machine.move_to("2026-11-27 10:31:00+08:00", tick=False)
+    client.force_login(clerk)
+
+    response = client.get("/desk/")
+
+    page = response.content.decode()
+    late_row = page[page.index(f'data-visit="{late.pk}"') - 80 : page.index("Waiting Long")]
+    fresh_row = page[page.index(f'data-visit="{fresh.pk}"') - 80 : page.index("Just Arrived")]
+    assert 'class="overdue"' in late_row
+    assert 'class="overdue"' not in fresh_row
+    assert "Overdue since 10:30 (R3.2)" in page
+    assert "Waiting, due by 10:50" in page
+    assert "31 min" in page and "11 min" in page  # minutes waiting for the host
+
+
+def test_an_acknowledged_visit_is_not_overdue(client, clerk, host, business, business_room, time_machine):
+    visit = walk_in(category=business, room=business_room, by=clerk, name="Met Already", host=host)
+    Visit.objects.filter(pk=visit.pk).update(
+        acknowledged_at=timezone.now() + timedelta(minutes=5), acknowledged_by=host
+    )
+    time_machine.move_to("2026-11-27 11:30:00+08:00", tick=False)
+    client.force_login(clerk)
+
+    page = client.get("/desk/").content.decode()
+
+    assert "Acknowledged 10:05" in page
+    assert "overdue" not in page.split("<tbody>")[1].split("</tbody>")[0]
+
+
+def test_the_room_board_shows_occupancy_against_capacity(client, clerk, vip, business, culture_pavilion, business_room):
+    walk_in(category=business, room=business_room, by=clerk, name="Party of five", party_size=5)
+    walk_in(category=business, room=business_room, by=clerk, name="Party of three", party_size=3)
+    walk_in(category=vip, room=culture_pavilion, by=clerk, name="Minister", party_size=2)
+    client.force_login(clerk)
+
+    response = client.get("/desk/")
+
+    board = {row["room"].name: row for row in response.context["board"]}
+    assert board["Business Room"]["people"] == 8 and board["Business Room"]["full"]
+    assert board["Culture Pavilion"]["people"] == 2 and board["Culture Pavilion"]["full"]  # exclusive use
+    page = response.content.decode()
+    assert "8 / 8" in page and "2 / 12" in page
+
+
+def test_the_live_part_refreshes_without_the_page_around_it(client, clerk, business, business_room):
+    client.force_login(clerk)
+    page = client.get("/desk/").content.decode()
+    assert 'hx-get="/desk/live/"' in page and 'hx-trigger="every 30s"' in page
+    assert 'id="desk-filter"' in page  # the filter box sits outside the swapped part
+
+    walk_in(category=business, room=business_room, by=clerk, name="Arrived Meanwhile")
+    live = client.get("/desk/live/", headers={"HX-Request": "true"})
+
+    assert live.status_code == 200
+    assert "Arrived Meanwhile" in live.content.decode()
+    assert "<html" not in live.content.decode() and "desk-filter" not in live.content.decode()
+
+
+def test_it_shows_only_the_users_own_site(client, clerk, other_clerk, other_site, business, business_room):
+    from reception.models import ReceptionRoom, VisitorCategory
+
+    river = VisitorCategory.objects.create(site=other_site, code="B", name="Business")
+    river_room = ReceptionRoom.objects.create(site=other_site, name="River Room", capacity=5, any_category=True)
+    walk_in(category=river, room=river_room, by=other_clerk, name="River Guest")
+    walk_in(category=business, room=business_room, by=clerk, name="Our Guest")
+    client.force_login(clerk)
+
+    page = client.get("/desk/").content.decode()
+
+    assert "Our Guest" in page
+    assert "River Guest" not in page and "River Room" not in page
+
+
+def test_the_dashboard_remembers_chinese(client, clerk):
+    client.force_login(clerk)
+
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/desk/"})
+    page = client.get("/desk/").content.decode()
+
+    assert 'lang="zh-hans"' in page
+
+
+def test_queries_do_not_grow_with_200_visitors_on_site(
+    client, clerk, host, business, ordinary, business_room, lounge, django_assert_max_num_queries
+):
+    business_room.capacity = 500
+    business_room.save()
+    for number in range(200):
+        walk_in(category=business, room=business_room, by=clerk, name=f"Visitor {number}", host=host)
+    for number in range(5):
+        expect(
+            category=ordinary, room=lounge, by=clerk, expected_at="2026-11-27 15:00:00+08:00", name=f"Later {number}"
+        )
+    client.force_login(clerk)
+
+    # 1 session, 2 user, 3 profile, 4 site, 5 user permissions, 6 group
+    # permissions, 7 expected today, 8 on site (visitor, category, room, host
+    # and department joined), 9 rooms, 10 recently left, 11 the navbar's
+    # department label, 12-14 session save (savepoint, update, release).
+    with django_assert_max_num_queries(14):
+        response = client.get("/desk/")
+    assert len(response.context["on_site"]) == 200
+
+    # The polled part: the same, less the navbar's department.
+    with django_assert_max_num_queries(13):
+        live = client.get("/desk/live/", headers={"HX-Request": "true"})
+    assert live.content.decode().count("data-visit=") == 205

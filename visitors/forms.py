@@ -1,0 +1,272 @@
+"""Forms of the front desk. They validate input and build unsaved objects; the
+rules themselves (R1.3 rooms, R6.8 night duty, one open visit) live in
+visitors.services, whose refusals the views turn into form errors."""
+
+import re
+import unicodedata
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from reception.models import ReceptionRoom, Site, StaffProfile, VisitorCategory
+from visitors.models import IdType, Visit, Visitor, VisitStatus
+
+# Bidirectional overrides and isolates make "Zhang" display as "gnahZ" or hide
+# text in a log; control characters corrupt exports. Neither belongs in a name.
+_BIDI_CONTROLS = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
+_PHONE = re.compile(r"^[0-9+()\-./ ]*$")
+
+
+def validate_plain_text(value: str) -> None:
+    """Refuse invisible direction-control and control characters (NUL is
+    refused by Django's CharField already; PostgreSQL would raise DataError)."""
+    for char in value:
+        if char in _BIDI_CONTROLS:
+            raise ValidationError(
+                _("Remove the invisible text-direction characters (such as right-to-left override)."),
+                code="bidi",
+            )
+        if unicodedata.category(char) == "Cc" and char not in "\t\n\r":
+            raise ValidationError(_("Remove the control characters from this text."), code="control")
+
+
+class TextField(forms.CharField):
+    """A CharField that strips, limits length and refuses hidden characters."""
+
+    default_validators = [validate_plain_text]
+
+
+def staff_at(site: Site):
+    """Active staff of the site, labelled "Department-Name" (R3.1)."""
+    return (
+        get_user_model()
+        .objects.filter(profile__site=site, is_active=True)
+        .select_related("profile__department")
+        .order_by("profile__department__name", "profile__real_name")
+    )
+
+
+class HostChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        try:
+            return obj.profile.label
+        except StaffProfile.DoesNotExist:
+            return obj.get_username()
+
+
+class RoomChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.name
+
+
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+
+
+class WalkInForm(forms.Form):
+    """Register a walk-in and check them in at once (R6.7, R1.3, R1.5.3, R9.1).
+
+    The room field accepts any room of the site so that a room the rules refuse
+    reaches the service and comes back with its reason and the alternatives;
+    only the rooms offered in the list are filtered by category and space.
+    """
+
+    returning_visitor = forms.ModelChoiceField(
+        queryset=Visitor.objects.none(), required=False, widget=forms.HiddenInput
+    )
+    full_name = TextField(label=_("Full name"), max_length=120)
+    company = TextField(label=_("Company"), max_length=120, required=False)
+    phone = TextField(label=_("Phone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("Email"), max_length=254, required=False)
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=VisitorCategory.objects.none(), empty_label=_("Choose a category")
+    )
+    party_size = forms.IntegerField(label=_("Party size"), min_value=1, max_value=500, initial=1)
+    room = RoomChoiceField(label=_("Room"), queryset=ReceptionRoom.objects.none(), empty_label=_("Choose a room"))
+    host = HostChoiceField(
+        label=_("Host"), queryset=get_user_model().objects.none(), required=False, empty_label=_("No host")
+    )
+    purpose = TextField(label=_("Purpose"), max_length=200)
+    meals = forms.BooleanField(label=_("Meals"), required=False)
+    lodging = forms.BooleanField(label=_("Lodging"), required=False)
+    refreshments = forms.BooleanField(label=_("Refreshments"), required=False)
+    hospitality_notes = TextField(label=_("Hospitality notes"), max_length=200, required=False)
+    materials = TextField(label=_("Materials handed out"), max_length=200, required=False)
+
+    def __init__(self, *args, site: Site, user, at=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.site = site
+        self.night = site.in_night_window(at)
+        self.fields["returning_visitor"].queryset = Visitor.objects.filter(
+            Exists(Visit.objects.filter(site=site, visitor=OuterRef("pk")))
+        )
+        self.fields["category"].queryset = VisitorCategory.objects.filter(site=site)
+        self.fields["room"].queryset = ReceptionRoom.objects.filter(site=site)
+        self.fields["host"].queryset = staff_at(site)
+        # Typing a phone or name looks for returning visitors; the category and
+        # party size narrow the rooms offered (htmx, see templates/visitors/register.html).
+        lookup = {
+            "hx-get": reverse("visitors:returning_visitors"),
+            "hx-trigger": "input changed delay:300ms",
+            "hx-target": "#returning-results",
+            "hx-include": "[name=phone],[name=full_name]",
+            "autocomplete": "off",
+        }
+        self.fields["full_name"].widget.attrs.update(lookup)
+        self.fields["phone"].widget.attrs.update(lookup)
+        rooms = {
+            "hx-get": reverse("visitors:room_options"),
+            "hx-trigger": "change",
+            "hx-target": "#id_room",
+            "hx-include": "[name=category],[name=party_size],[name=room]",
+        }
+        self.fields["category"].widget.attrs.update(rooms)
+        self.fields["party_size"].widget.attrs.update(rooms)
+        if self.night:
+            # R6.8: a night registration records these facts explicitly.
+            self.fields["id_sighted"] = forms.ChoiceField(
+                label=_("ID sighted?"), choices=YES_NO, widget=forms.RadioSelect
+            )
+            self.fields["id_sighted_type"] = forms.ChoiceField(
+                label=_("ID type sighted"), choices=[c for c in IdType.choices if c[0]], required=False
+            )
+            self.fields["host_contacted"] = forms.ChoiceField(
+                label=_("Host or escort contacted?"), choices=YES_NO, widget=forms.RadioSelect
+            )
+            if user.has_perm("visitors.override_night_duty"):
+                self.fields["night_override_reason"] = TextField(
+                    label=_("Reason for registering in place of the night-duty officer"),
+                    max_length=200,
+                    required=False,
+                )
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"]
+        if not _PHONE.match(phone):
+            raise ValidationError(_("A phone number has digits, spaces and + ( ) - only."))
+        return phone
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.night and cleaned.get("id_sighted") == "yes" and not cleaned.get("id_sighted_type"):
+            self.add_error("id_sighted_type", _("Say which ID was sighted."))
+        return cleaned
+
+    def chosen(self, name: str):
+        """The submitted (or initial) value of one field if it is valid on its
+        own, else None: rooms are offered for the category even while other
+        fields have errors."""
+        if not self.is_bound and name not in self.initial:
+            return None
+        try:
+            return self.fields[name].clean(self[name].value())
+        except ValidationError:
+            return None
+
+    def offer_rooms(self, choices: list[tuple[int, str]]) -> None:
+        """List only these rooms; any room of the site still validates, so a
+        refused room reaches the service and its reason (R1.3)."""
+        empty = _("Choose a room") if self.chosen("category") else _("Choose a category first")
+        self.fields["room"].widget.choices = [("", empty), *choices]
+
+    @property
+    def override_reason(self) -> str:
+        return self.cleaned_data.get("night_override_reason", "")
+
+    def build_visitor(self) -> Visitor:
+        """The returning visitor when their details are unchanged; otherwise a new
+        record, so nothing stored about an earlier visit is altered (R6.4)."""
+        data = self.cleaned_data
+        returning = data.get("returning_visitor")
+        details = {key: data[key] for key in ("full_name", "company", "phone", "email")}
+        if returning is not None and all(getattr(returning, key) == value for key, value in details.items()):
+            return returning
+        return Visitor(**details)
+
+    def build_visit(self) -> Visit:
+        data = self.cleaned_data
+        host = data.get("host")
+        visit = Visit(
+            category=data["category"],
+            room=data["room"],
+            host=host,
+            department=host.profile.department if host is not None else None,
+            purpose=data["purpose"],
+            party_size=data["party_size"],
+            meals=data["meals"],
+            lodging=data["lodging"],
+            refreshments=data["refreshments"],
+            hospitality_notes=data["hospitality_notes"],
+            materials=data["materials"],
+        )
+        if self.night:
+            visit.id_sighted = data["id_sighted"] == "yes"
+            visit.id_sighted_type = data["id_sighted_type"] if visit.id_sighted else ""
+            visit.host_contacted = data["host_contacted"] == "yes"
+        return visit
+
+
+class StepForm(forms.Form):
+    """One reception step of R1.4 recorded by hand on the visit page."""
+
+    kind = forms.CharField(max_length=20)
+    note = TextField(label=_("Note"), max_length=200, required=False)
+
+
+class LogFilterForm(forms.Form):
+    """Filters of the visitor log. Every field is optional; bad values are
+    reported and left out of the query."""
+
+    q = TextField(label=_("Search"), max_length=120, required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=VisitorCategory.objects.none(), required=False, empty_label=_("All")
+    )
+    room = RoomChoiceField(label=_("Room"), queryset=ReceptionRoom.objects.none(), required=False, empty_label=_("All"))
+    host = HostChoiceField(
+        label=_("Host"), queryset=get_user_model().objects.none(), required=False, empty_label=_("All")
+    )
+    status = forms.ChoiceField(label=_("Status"), choices=[("", _("All")), *VisitStatus.choices], required=False)
+
+    def __init__(self, *args, site: Site, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = VisitorCategory.objects.filter(site=site)
+        self.fields["room"].queryset = ReceptionRoom.objects.filter(site=site)
+        self.fields["host"].queryset = staff_at(site)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end date is before the start date."))
+            cleaned.pop("date_to", None)
+        return cleaned
+
+    def apply(self, visits, *, site: Site):
+        """The visits matching every valid filter, newest first. A visit's day is
+        its arrival, else its expected time, else its registration, in the
+        site's local time."""
+        if self.is_bound:
+            self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        visits = visits.annotate(day_at=Coalesce("checked_in_at", "expected_at", "registered_at"))
+        if data.get("date_from"):
+            visits = visits.filter(day_at__gte=datetime.combine(data["date_from"], time.min, tzinfo=site.tzinfo))
+        if data.get("date_to"):
+            end = datetime.combine(data["date_to"], time.min, tzinfo=site.tzinfo) + timedelta(days=1)
+            visits = visits.filter(day_at__lt=end)
+        for name in ("category", "room", "host", "status"):
+            if data.get(name):
+                visits = visits.filter(**{name: data[name]})
+        if data.get("q"):
+            q = data["q"]
+            visits = visits.filter(
+                Q(visitor__full_name__icontains=q) | Q(visitor__company__icontains=q) | Q(visitor__phone__icontains=q)
+            )
+        return visits.order_by("-day_at", "-pk")
