@@ -205,10 +205,6 @@ class InvitationForm(forms.Form):
         self.fields["host"].queryset = users.select_related("profile__department").order_by(
             "profile__department__name", "profile__real_name"
         )
+        self.fields["host"].initial = user.pk
         if not choose_host:
-            # A host invites their own visitors.
-            self.fields["host"].queryset = users.filter(pk=user.pk)
-            self.fields["host"].initial = user.pk
-            self.fields["host"].widget = forms.HiddenInput()
-        else:
-            self.fields["host"].initial = user.pk
+            del self.fields["host"]  # a host invites their own visitors

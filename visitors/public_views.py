@@ -362,12 +362,10 @@ def invite(request):
     data = request.POST if request.method == "POST" else None
     form = InvitationForm(data, site=site, user=request.user, choose_host=choose_host)
     if data is not None and form.is_valid():
+        fields = {"host": request.user, **form.cleaned_data}
         try:
             created = invitations.create_invitation(
-                site=site,
-                by=request.user,
-                client_address=client_address(request),
-                **form.cleaned_data,
+                site=site, by=request.user, client_address=client_address(request), **fields
             )
         except ReceptionError as error:
             _form_error(form, error)
@@ -378,7 +376,7 @@ def invite(request):
                 % {"name": created.visit.visitor.full_name, "email": created.email, "code": created.code},
             )
             return redirect("public:invite")
-    return render(request, "visitors/invitations/new.html", {"form": form, "site": site})
+    return render(request, "visitors/invitations/new.html", {"form": form, "site": site, "choose_host": choose_host})
 
 
 @login_required
