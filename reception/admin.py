@@ -1,8 +1,10 @@
 import secrets
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from reception.forms import RosterEntryForm
 from reception.models import (
     Department,
     Duty,
@@ -17,6 +19,7 @@ from reception.models import (
     Site,
     StaffProfile,
     VisitorCategory,
+    staff_label,
 )
 
 
@@ -106,10 +109,25 @@ class RosterEntryAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__profile__real_name", "note"]
     autocomplete_fields = ["user"]
     date_hierarchy = "starts_at"
+    form = RosterEntryForm  # refuses the same person twice in one duty at once
 
     @admin.display(description=_("staff member"), ordering="user__profile__real_name")
     def user_label(self, entry):
         return str(entry.user.profile) if hasattr(entry.user, "profile") else entry.user.get_username()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        for other in form.double_booked():
+            messages.warning(
+                request,
+                _("%(name)s also holds %(duty)s in these hours (%(start)s–%(end)s).")
+                % {
+                    "name": staff_label(obj.user),
+                    "duty": other.duty,
+                    "start": formats.date_format(obj.site.local(other.starts_at), "Y-m-d H:i"),
+                    "end": formats.date_format(obj.site.local(other.ends_at), "Y-m-d H:i"),
+                },
+            )
 
 
 @admin.register(KioskDevice)

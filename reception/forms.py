@@ -11,9 +11,10 @@ from datetime import date
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from reception.models import IncidentKind
+from reception.models import IncidentKind, RosterEntry, StaffProfile, staff_label
 
 NOTE_MAX = 1000
 TEXT_MAX = 4000
@@ -116,3 +117,53 @@ class ReportDayForm(forms.Form):
     """?date=YYYY-MM-DD on the morning report: the morning the night ended."""
 
     date = _DayField(label=_("Morning of"), required=False)
+
+
+class RosterEntryForm(forms.ModelForm):
+    """The office manager's roster entry (admin). Refuses a second entry of the
+    same person in the same duty at the same time, and someone from another
+    site; `double_booked()` lists the person's other duties in the same hours."""
+
+    class Meta:
+        model = RosterEntry
+        fields = ["site", "duty", "user", "starts_at", "ends_at", "note"]
+
+    def clean(self):
+        cleaned = super().clean()
+        site, duty, user = cleaned.get("site"), cleaned.get("duty"), cleaned.get("user")
+        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if site and user:
+            try:
+                home = user.profile.site
+            except StaffProfile.DoesNotExist:
+                home = None
+            if home != site:
+                self.add_error(
+                    "user", _("%(name)s does not work at %(site)s.") % {"name": staff_label(user), "site": site}
+                )
+        if not (site and duty and user and starts and ends) or ends <= starts:
+            return cleaned
+        clash = self._overlapping(site, user, starts, ends).filter(duty=duty).first()
+        if clash is not None:
+            raise ValidationError(
+                _("%(name)s already holds this duty from %(start)s to %(end)s; change that entry instead.")
+                % {
+                    "name": staff_label(user),
+                    "start": formats.date_format(site.local(clash.starts_at), "Y-m-d H:i"),
+                    "end": formats.date_format(site.local(clash.ends_at), "Y-m-d H:i"),
+                },
+                code="roster_overlap",
+            )
+        return cleaned
+
+    def _overlapping(self, site, user, starts, ends):
+        entries = RosterEntry.objects.filter(site=site, user=user).overlapping(starts, ends)
+        return entries.exclude(pk=self.instance.pk) if self.instance.pk else entries
+
+    def double_booked(self) -> list[RosterEntry]:
+        data = self.cleaned_data
+        return list(
+            self._overlapping(data["site"], data["user"], data["starts_at"], data["ends_at"])
+            .exclude(duty=data["duty"])
+            .select_related("duty")
+        )
