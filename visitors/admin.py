@@ -2,7 +2,11 @@
 (R6.4) and nobody deletes them; corrections are amendments."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
+from visitors import audit, privacy
 from visitors.models import Amendment, AuditEvent, Visit, VisitEvent, Visitor
 
 
@@ -50,11 +54,31 @@ class VisitAdmin(ReadOnlyAdmin):
         "checked_in_at",
         "checked_out_at",
     ]
-    list_filter = ["site", "status", "category", "room", "source", "night_registration"]
+    list_filter = ["site", "status", "category", "room", "source", "night_registration", "legal_hold"]
     list_select_related = ["visitor", "site", "category", "room", "host"]
     search_fields = ["visitor__full_name", "visitor__company", "visitor__phone", "badge_code"]
     date_hierarchy = "registered_at"
     inlines = [VisitEventInline, AmendmentInline]
+    actions = ["place_legal_hold", "release_legal_hold"]
+
+    # A legal hold keeps the visitor's identity past retention and blocks
+    # erasure; the one who decides erasure decides holds. Audited per visit.
+    def has_legal_hold_permission(self, request):
+        return request.user.has_perm("visitors.erase_visitor")
+
+    def _legal_hold(self, request, queryset, *, hold: bool):
+        address = audit.clean_address(request.META.get("REMOTE_ADDR"))
+        for visit in queryset:
+            privacy.set_legal_hold(visit=visit, hold=hold, by=request.user, client_address=address)
+        self.message_user(request, _("Legal hold updated on %(count)s visit(s).") % {"count": len(queryset)})
+
+    @admin.action(description=_("Place on legal hold"), permissions=["legal_hold"])
+    def place_legal_hold(self, request, queryset):
+        self._legal_hold(request, queryset, hold=True)
+
+    @admin.action(description=_("Release the legal hold"), permissions=["legal_hold"])
+    def release_legal_hold(self, request, queryset):
+        self._legal_hold(request, queryset, hold=False)
 
 
 @admin.register(Visitor)
@@ -62,6 +86,15 @@ class VisitorAdmin(ReadOnlyAdmin):
     list_display = ["full_name", "company", "created_at", "anonymised_at"]
     search_fields = ["full_name", "company", "phone", "email"]
     exclude = ["id_number"]
+    readonly_fields = ["erasure"]
+
+    @admin.display(description=_("Erasure on request"))
+    def erasure(self, obj):
+        if obj.anonymised_at:
+            return _("Anonymised")
+        return format_html(
+            '<a href="{}">{}</a>', reverse("visitors:erase", args=[obj.pk]), _("Erase this visitor's identity…")
+        )
 
 
 @admin.register(AuditEvent)

@@ -1,0 +1,92 @@
+"""Desk pages of the audit and privacy side: amending a registration (R6.4),
+revealing an ID number to security, erasing a visitor on request (R4.1)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from reception.errors import ReceptionError
+from visitors import audit, privacy, services
+from visitors.amend_forms import AmendVisitForm, EraseVisitorForm
+from visitors.models import Visit, Visitor
+from visitors.views import require_site
+
+
+def _visit_at_site(request, pk: int) -> Visit:
+    """A visit of the user's own site; any other answers 404."""
+    return get_object_or_404(
+        Visit.objects.select_related("site", "visitor", "category", "room"), pk=pk, site=require_site(request)
+    )
+
+
+def _client_address(request) -> str | None:
+    return audit.clean_address(request.META.get("REMOTE_ADDR"))
+
+
+@login_required
+@permission_required("visitors.amend_visit", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def amend(request, pk: int):
+    visit = _visit_at_site(request, pk)
+    form = AmendVisitForm(request.POST if request.method == "POST" else None, visit=visit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            amendments = services.amend_visit_fields(
+                visit=visit,
+                changes=form.changes(),
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                client_address=_client_address(request),
+            )
+        except ReceptionError as refusal:
+            form.add_error(form.form_field(refusal.field or ""), refusal.message)
+        else:
+            messages.success(
+                request,
+                _("Registration amended: %(fields)s. The original values stay on record.")
+                % {"fields": ", ".join(services.amendment_field_label(a.field) for a in amendments)},
+            )
+            return redirect("visitors:visit", pk=visit.pk)
+    status = 400 if form.errors else 200
+    return render(request, "visitors/amend.html", {"visit": visit, "form": form}, status=status)
+
+
+@login_required
+@permission_required("visitors.view_id_number", raise_exception=True)
+@require_POST
+def reveal_id_number(request, pk: int):
+    visit = _visit_at_site(request, pk)
+    try:
+        number = privacy.reveal_id_number(visit=visit, by=request.user, client_address=_client_address(request))
+    except ReceptionError as refusal:
+        messages.error(request, refusal.message)
+        return redirect("visitors:visit", pk=visit.pk)
+    response = render(request, "visitors/id_number.html", {"visit": visit, "id_number": number})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@permission_required("visitors.erase_visitor", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def erase(request, pk: int):
+    site = require_site(request)
+    visitor = get_object_or_404(Visitor.objects.filter(visits__site=site).distinct(), pk=pk)
+    form = EraseVisitorForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            privacy.erase_visitor(visitor=visitor, by=request.user, client_address=_client_address(request))
+        except ReceptionError as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(request, _("The visitor's identity has been erased; their visits remain, anonymised."))
+        return redirect("visitors:erase", pk=visitor.pk)
+    visits = visitor.visits.select_related("site", "category").order_by("-registered_at")
+    return render(
+        request,
+        "visitors/erase.html",
+        {"visitor": visitor, "visits": visits, "held": [v for v in visits if v.legal_hold], "form": form},
+        status=400 if form.errors else 200,
+    )

@@ -1,0 +1,278 @@
+"""Privacy of the visitor log (R4.1): retention, erasure, legal hold, ID numbers.
+
+A visitor's identity (name, company, phone, email, ID document, notes, any
+photo or signature file) is kept only while one of their visits is within its
+site's retention period or on legal hold. After that `purge_expired` overwrites
+it; the office manager can do the same at once on request (`erase_visitor`).
+The visits themselves stay as the statistics' skeleton: time, category, room,
+host. Every anonymisation is an audit event that names the visitor's record
+and the fields cleared, never their values.
+
+The purge runs daily on the task worker: `schedule_daily_purge` queues one
+`purge_expired_daily` task, and each run queues the next.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from reception.errors import ReceptionError
+from reception.models import Site
+from visitors import audit
+from visitors.models import Amendment, Invitation, Notification, Visit, Visitor, VisitStatus
+
+logger = logging.getLogger(__name__)
+
+# Stored in place of the name; the record stays countable but no longer says who.
+ANONYMISED_NAME = "Anonymised visitor"
+# Identity fields a visitor record holds, besides any file fields (photo, signature).
+IDENTITY_FIELDS = ("full_name", "company", "phone", "email", "id_type", "id_number", "notes")
+# The daily purge runs in the quiet hours of the server's time zone.
+PURGE_AT = time(3, 0)
+
+
+def _last_seen():
+    """The latest moment a visit refers to: registered, expected, in or out."""
+    registered = F("registered_at")
+    return Greatest(
+        registered,
+        Coalesce("expected_at", registered),
+        Coalesce("expected_until", registered),
+        Coalesce("checked_in_at", registered),
+        Coalesce("checked_out_at", registered),
+    )
+
+
+def _current(now: datetime) -> Q:
+    """Visits within their own site's retention period, or on site right now."""
+    recent = Q(pk__in=[])
+    for site in Site.objects.only("pk", "retention_days"):
+        recent |= Q(site_id=site.pk, last_seen__gte=now - timedelta(days=site.retention_days))
+    return recent | Q(status=VisitStatus.ON_SITE)
+
+
+def _visits(condition: Q):
+    return Visit.objects.annotate(last_seen=_last_seen()).filter(condition)
+
+
+def expired_visitors(now: datetime | None = None):
+    """Visitors not yet anonymised whose every visit, at every site, is past
+    that site's retention period, none on legal hold."""
+    now = now or timezone.now()
+    keep = _visits(_current(now) | Q(legal_hold=True)).values("visitor_id")
+    return (
+        Visitor.objects.filter(anonymised_at__isnull=True)
+        .filter(pk__in=Visit.objects.values("visitor_id"))
+        .exclude(pk__in=keep)
+    )
+
+
+def _file_fields() -> list[models.FileField]:
+    return [f for f in Visitor._meta.concrete_fields if isinstance(f, models.FileField)]
+
+
+@transaction.atomic
+def anonymise_visitor(
+    *,
+    visitor: Visitor,
+    by,
+    reason: str,
+    client_address: str | None = None,
+    at: datetime | None = None,
+) -> bool:
+    """Overwrite one visitor's identity; keep their visits. Returns False if
+    they were already anonymised (nothing is written twice).
+
+    Refuses (ReceptionError) while a visit is on legal hold or the visitor is
+    on site. Also clears the copies of their identity elsewhere: invitation
+    addresses, invitation notifications, and the values of amendments that
+    corrected their identity (the one write the amendment trigger allows, under
+    `lobby.anonymising`). Files are deleted only once the transaction commits.
+    One audit event per site they visited, without personal data.
+    """
+    at = at or timezone.now()
+    visitor = Visitor.objects.select_for_update().get(pk=visitor.pk)
+    if visitor.anonymised_at is not None:
+        return False
+    visits = Visit.objects.filter(visitor=visitor)
+    if visits.filter(legal_hold=True).exists():
+        raise ReceptionError(
+            "legal_hold",
+            _("A visit of this visitor is under legal hold; their identity is kept until the hold is released."),
+        )
+    if visits.filter(status=VisitStatus.ON_SITE).exists():
+        raise ReceptionError("on_site", _("This visitor is on site now; check them out before erasing their identity."))
+
+    cleared = [name for name in IDENTITY_FIELDS if getattr(visitor, name)]
+    visitor.full_name = ANONYMISED_NAME
+    for name in IDENTITY_FIELDS[1:]:
+        setattr(visitor, name, "")
+    files = []
+    for field in _file_fields():
+        stored = getattr(visitor, field.attname)
+        if stored:
+            files.append((stored.storage, stored.name))
+            cleared.append(field.name)
+            setattr(visitor, field.attname, "")
+    visitor.anonymised_at = at
+    visitor.save()
+
+    Invitation.objects.filter(visit__visitor=visitor).exclude(email="").update(email="")
+    Notification.objects.filter(visit__visitor=visitor, kind=Notification.Kind.INVITATION).update(
+        address="", last_error=""
+    )
+    with audit.sanctioned("lobby.anonymising"):
+        Amendment.objects.filter(visit__visitor=visitor, field__startswith="visitor.").update(
+            old_value="", new_value=""
+        )
+    for storage, name in files:
+        transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
+
+    for site in Site.objects.filter(visits__visitor=visitor).distinct().order_by("pk"):
+        audit.record(
+            site=site,
+            actor=by,
+            action="visitor.anonymise",
+            obj=visitor,
+            changes={"reason": reason, "cleared": sorted(cleared)},
+            client_address=client_address,
+            at=at,
+        )
+    return True
+
+
+def erase_visitor(*, visitor: Visitor, by, client_address: str | None = None, at: datetime | None = None) -> bool:
+    """Erasure on request (the office manager): anonymise now, retention or not."""
+    return anonymise_visitor(visitor=visitor, by=by, reason="erasure", client_address=client_address, at=at)
+
+
+@dataclass
+class PurgeReport:
+    anonymised: int = 0
+    held: int = 0
+
+
+def purge_expired(*, now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
+    """Anonymise every visitor past retention. Idempotent: a second run finds
+    nothing to do. Each visitor is its own transaction, re-checked under lock,
+    so a visitor who returns while the purge runs keeps their identity."""
+    now = now or timezone.now()
+    report = PurgeReport()
+    # Kept only because of a hold: past retention otherwise.
+    report.held = (
+        Visitor.objects.filter(
+            anonymised_at__isnull=True, pk__in=Visit.objects.filter(legal_hold=True).values("visitor_id")
+        )
+        .exclude(pk__in=_visits(_current(now)).values("visitor_id"))
+        .count()
+    )
+    candidates = list(expired_visitors(now).order_by("pk").values_list("pk", flat=True))
+    if dry_run:
+        report.anonymised = len(candidates)
+        return report
+    for pk in candidates:
+        with transaction.atomic():
+            visitor = Visitor.objects.select_for_update().get(pk=pk)
+            # Checked again under the lock: a visitor registered again meanwhile stays.
+            if not expired_visitors(now).filter(pk=pk).exists():
+                continue
+            if anonymise_visitor(visitor=visitor, by=None, reason="retention", at=now):
+                report.anonymised += 1
+    return report
+
+
+@transaction.atomic
+def set_legal_hold(
+    *, visit: Visit, hold: bool, by, client_address: str | None = None, at: datetime | None = None
+) -> Visit:
+    """Place a visit on legal hold (or release it): its visitor's identity is
+    then kept past retention and cannot be erased."""
+    visit = Visit.objects.select_for_update().select_related("site").get(pk=visit.pk)
+    if visit.legal_hold == hold:
+        return visit
+    visit.legal_hold = hold
+    visit.save(update_fields=["legal_hold"])
+    audit.record(
+        site=visit.site,
+        actor=by,
+        action="visit.legal_hold" if hold else "visit.legal_hold_released",
+        obj=visit,
+        changes={"legal_hold": hold},
+        client_address=client_address,
+        at=at,
+    )
+    return visit
+
+
+@transaction.atomic
+def reveal_id_number(*, visit: Visit, by, client_address: str | None = None, at: datetime | None = None) -> str:
+    """The full ID number of the visit's visitor, for security only (the view
+    checks `visitors.view_id_number`). Every reveal is an audit event; the event
+    names the visit, not the number."""
+    visit = Visit.objects.select_related("site", "visitor").get(pk=visit.pk)
+    number = visit.visitor.id_number
+    if not number:
+        raise ReceptionError("no_id_number", _("No ID number is recorded for this visitor."))
+    audit.record(
+        site=visit.site,
+        actor=by,
+        action="visitor.view_id_number",
+        obj=visit.visitor,
+        changes={"visit": visit.pk},
+        client_address=client_address,
+        at=at,
+    )
+    return number
+
+
+# --- the daily purge on the task worker -------------------------------------------
+
+
+def next_purge_at(now: datetime | None = None) -> datetime:
+    """Tomorrow at PURGE_AT, server time."""
+    local = timezone.localtime(now or timezone.now(), timezone.get_default_timezone())
+    return datetime.combine(local.date() + timedelta(days=1), PURGE_AT, tzinfo=local.tzinfo)
+
+
+@task()
+def purge_expired_daily() -> int:
+    """Run the purge and queue tomorrow's run."""
+    report = purge_expired()
+    logger.info("Daily purge: %s visitor(s) anonymised, %s kept under legal hold", report.anonymised, report.held)
+    schedule_daily_purge()
+    return report.anonymised
+
+
+def schedule_daily_purge(*, now: datetime | None = None) -> datetime | None:
+    """Make sure the next daily purge is queued; idempotent.
+
+    Returns when the queued run is due, or None where the task backend is not
+    the database queue (the immediate backend would recurse).
+    """
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(purge_expired_daily.get_backend(), DatabaseBackend):
+        logger.warning("Daily purge not scheduled: the task backend is not django_tasks_db (see %s)", settings.TASKS)
+        return None
+    with transaction.atomic():
+        queued = (
+            DBTaskResult.objects.select_for_update()
+            .filter(task_path=purge_expired_daily.module_path, status=TaskResultStatus.READY)
+            .order_by("run_after")
+            .first()
+        )
+        if queued is not None:
+            return queued.run_after
+        run_after = next_purge_at(now)
+        purge_expired_daily.using(run_after=run_after).enqueue()
+        return run_after
