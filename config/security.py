@@ -1,0 +1,81 @@
+"""Sign-in lockout (R4.1): who is knocking, and what a locked-out person sees.
+
+django-axes counts failed sign-ins per username *and* client address; these two
+helpers are plugged into it from settings (AXES_CLIENT_IP_CALLABLE,
+AXES_LOCKOUT_CALLABLE).
+"""
+
+import ipaddress
+import math
+
+from axes.backends import AxesStandaloneBackend
+from axes.helpers import get_client_username
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import Max
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address a request came from.
+
+    Behind our TLS proxy (BEHIND_PROXY=1) REMOTE_ADDR is the proxy itself, so every
+    desk would share one lockout. The proxy appends the address it saw to
+    X-Forwarded-For; only that right-most entry is trusted, because anything to
+    its left was sent by the client and can be forged to dodge the lockout.
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        candidate = forwarded.rsplit(",", 1)[-1].strip()
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            return remote
+    return remote
+
+
+class LobbyAxesBackend(AxesStandaloneBackend):
+    """Axes' lockout check for every sign-in made over HTTP.
+
+    Axes refuses ``authenticate()`` calls without a request. Outside a request
+    (management commands, the demo seeder's self-check) there is no client
+    address to lock, so those calls go straight to the next backend. Every HTTP
+    sign-in form (our login page, the admin's) passes the request.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def lockout_ends_at(*, username: str, ip_address: str | None):
+    """When the lockout of this username at this address lifts.
+
+    Axes counts failures newer than AXES_COOLOFF_TIME, so the lock lifts one
+    cool-off after the last counted failure; failures made while locked out are
+    not counted (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False), so
+    hammering the form cannot extend it.
+    """
+    last_failure = AccessAttempt.objects.filter(username=username, ip_address=ip_address).aggregate(
+        last=Max("attempt_time")
+    )["last"]
+    return (last_failure or timezone.now()) + settings.AXES_COOLOFF_TIME
+
+
+def lockout_response(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """The friendly "try again at …" page, with status 429 and Retry-After."""
+    username = get_client_username(request, credentials) or ""
+    ends_at = lockout_ends_at(username=username, ip_address=getattr(request, "axes_ip_address", client_ip(request)))
+    seconds = max(0, math.ceil((ends_at - timezone.now()).total_seconds()))
+    response = render(
+        request,
+        "registration/lockout.html",
+        {"username": username, "ends_at": ends_at, "minutes": max(1, math.ceil(seconds / 60))},
+        status=429,
+    )
+    response["Retry-After"] = str(seconds)
+    return response
