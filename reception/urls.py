@@ -7,6 +7,7 @@ app_name = "reception"
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("desk/roster/", views.roster, name="roster"),
+    path("desk/roster/now/", views.duty_panel, name="duty_panel"),
     path("desk/handover/", views.handover_list, name="handover_list"),
     path("desk/handover/new/", views.handover_new, name="handover_new"),
     path("desk/handover/<int:pk>/", views.handover_detail, name="handover_detail"),

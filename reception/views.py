@@ -24,8 +24,10 @@ from reception.forms import (
     ReturnLostItemForm,
     WeekForm,
 )
+from reception.middleware import passive
 from reception.models import Handover, Incident, LostItem, Site, staff_label
 from reception.services import roster_week
+from reception.templatetags.duty_panel import panel_context
 from visitors.models import AuditEvent
 
 PAGE_SIZE = 50
@@ -100,6 +102,17 @@ def roster(request):
         messages.warning(request, _("That is not a week we can show; here is the current week."))
     week = roster_week(site, day or site.local(now).date(), now=now)
     return render(request, "reception/roster_week.html", {"site": site, "week": week, "form": form})
+
+
+@passive
+@login_required
+@permission_required("visitors.view_visit", raise_exception=True)
+@require_GET
+def duty_panel(request):
+    """The dashboard's duty panel, polled by htmx; @passive so the polling
+    never keeps an idle desk signed in (R4.1)."""
+    desk_site(request)
+    return render(request, "reception/_duty_panel.html", panel_context(request))
 
 
 # --- shift handover (R6.6) -------------------------------------------------------

@@ -1,6 +1,10 @@
 """The duty panel on the desk dashboard: who holds each duty now, tonight's
 night duty and its gaps (R6.8), handovers waiting for the incoming person
-(R6.6) and the night log. A fixed number of queries however busy the night."""
+(R6.6) and the night log. A fixed number of queries however busy the night.
+
+The dashboard renders it inline; it then refreshes itself from
+reception:duty_panel, so the night officer's name and the 16:00 warning appear
+on a screen that stays open all day."""
 
 from django import template
 from django.utils import timezone
@@ -15,9 +19,8 @@ register = template.Library()
 NIGHT_LOG_MAX = 15
 
 
-@register.inclusion_tag("reception/_duty_panel.html", takes_context=True)
-def duty_panel(context):
-    request = context["request"]
+def panel_context(request) -> dict:
+    """The panel's context for the signed-in user's site. Three queries."""
     site = getattr(request, "site", None)
     if site is None:
         return {"site": None}
@@ -40,8 +43,6 @@ def duty_panel(context):
     )
     return {
         "site": site,
-        "user": request.user,
-        "perms": context.get("perms"),
         "now": now,
         "board": board,
         "night": night,
@@ -51,3 +52,8 @@ def duty_panel(context):
         "report_day": site.local(night.end).date(),
         "waiting_handovers": waiting,
     }
+
+
+@register.inclusion_tag("reception/_duty_panel.html", takes_context=True)
+def duty_panel(context):
+    return {**panel_context(context["request"]), "perms": context.get("perms")}

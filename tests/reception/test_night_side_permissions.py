@@ -27,6 +27,7 @@ SHIFT_WORKERS = {"clerk", "night_officer", "security_guard", "director"}
 READERS = SHIFT_WORKERS | {"manager"}  # the office manager reads the registers, changes nothing
 ALLOWED = {
     "roster": SHIFT_WORKERS | {"secretary", "host", "reception_centre", "manager"},
+    "duty_panel": SHIFT_WORKERS | {"secretary", "reception_centre", "manager"},  # the desk's own readers
     "handover_list": READERS,
     "handover_detail": READERS,
     "handover_new": SHIFT_WORKERS,
@@ -78,6 +79,7 @@ def entries(site, make_staff):
 def _urls(entries) -> dict[str, str]:
     return {
         "roster": "/desk/roster/",
+        "duty_panel": "/desk/roster/now/",
         "handover_list": "/desk/handover/",
         "handover_detail": f"/desk/handover/{entries['handover'].pk}/",
         "handover_new": "/desk/handover/new/",
