@@ -68,9 +68,10 @@ def prepare(bench, kiosk: dict) -> dict:
     return {"devices": devices, "csrf": token, "hosts": sorted(set(hosts))}
 
 
-def walk_in_plan(bench, prepared: dict, run: str) -> list[tuple]:
+def walk_in_plan(bench, prepared: dict, run: int) -> list[tuple]:
     """wrk's plan: POST the walk-in form, rotating over devices and hosts.
-    `run` keeps submission keys unique across the steps of one benchmark."""
+    `run` (0-9) keeps phones and submission keys unique across the steps of
+    one benchmark: wrk numbers the requests of each run from the start."""
     browser0 = prepared["devices"][0][0]
     origin = browser0.origin
     plan: list[tuple] = [
@@ -87,7 +88,7 @@ def walk_in_plan(bench, prepared: dict, run: str) -> list[tuple]:
         {
             "full_name": "Walk-in Visitor {n}",
             "company": "Morning Rush Ltd",
-            "phone": "{phone}",
+            "phone": f"19{run % 10}{{n8}}",
             "party_size": "1",
             "host_search": "",
             "host": "{host}",

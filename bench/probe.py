@@ -1,6 +1,6 @@
 """Questions the runner asks the database before measuring.
 
-    python -m bench.probe terms SITE_SLUG [N]          # search terms that exist in the site's history
+    python -m bench.probe terms SITE_SLUG [N]            # search terms that exist in the site's history
     python -m bench.probe export-rows SITE_SLUG FROM TO  # rows the log export should hold
 
 Prints one JSON line.
@@ -25,15 +25,21 @@ def _is_cjk(text: str) -> bool:
 
 
 def terms(slug: str, count: int = 12, seed: int = 3) -> dict:
-    """Fragments a clerk would type: part of a name, the tail of a phone number,
-    the start of a company name, each taken from visitors the site has seen."""
+    """Fragments a clerk would type, each taken from a visitor the site has
+    seen: five letters of a Latin surname, a Chinese name's first two
+    characters, the last eight digits of a phone, the start of a company."""
     site = Site.objects.get(slug=slug)
     rng = random.Random(seed)
     last = Visit.objects.filter(site=site).order_by("-pk").values_list("pk", flat=True).first() or 0
-    names, phones, companies = [], [], []
-    attempts = 0
-    while (len(names) < count or len(phones) < count or len(companies) < count) and attempts < count * 50:
-        attempts += 1
+    found = {"name_latin": [], "name_cjk": [], "phone": [], "company": []}
+
+    def add(kind: str, term: str) -> None:
+        if term and len(found[kind]) < count and term not in found[kind]:
+            found[kind].append(term)
+
+    for _ in range(count * 100):
+        if all(len(terms) >= count for terms in found.values()):
+            break
         visit = (
             Visit.objects.filter(site=site, pk__gte=rng.randint(1, max(last, 1)))
             .select_related("visitor")
@@ -43,18 +49,16 @@ def terms(slug: str, count: int = 12, seed: int = 3) -> dict:
         if visit is None:
             continue
         visitor = visit.visitor
-        name = visitor.full_name
-        fragment = name[:2] if _is_cjk(name) else name.split()[-1][:5]
-        if len(names) < count and fragment not in names:
-            names.append(fragment)
-        if len(phones) < count and len(visitor.phone) >= 8:
-            phones.append(visitor.phone.replace(" ", "")[-8:])
+        if _is_cjk(visitor.full_name):
+            add("name_cjk", visitor.full_name[:2])
+        else:
+            add("name_latin", visitor.full_name.split()[-1][:5])
+        if len(visitor.phone) >= 8:
+            add("phone", visitor.phone.replace(" ", "")[-8:])
         company = visitor.company
-        if len(companies) < count and company:
-            fragment = company[:4] if _is_cjk(company) else company.split()[0][:6]
-            if fragment not in companies:
-                companies.append(fragment)
-    return {"name": names, "phone": phones, "company": companies}
+        if company:
+            add("company", company[:4] if _is_cjk(company) else company.split()[0][:6])
+    return found
 
 
 def export_rows(slug: str, date_from: str, date_to: str) -> dict:

@@ -31,7 +31,12 @@ from bench.report import write as write_report
 from bench.stack import ROOT, log
 
 LUA = ROOT / "bench" / "wrk" / "lobby.lua"
-SEARCH_KINDS = ("name", "phone", "company")
+SEARCH_KINDS = {
+    "name_latin": "name fragment (Latin letters)",
+    "name_cjk": "name (two Chinese characters)",
+    "phone": "phone (last 8 digits)",
+    "company": "company (first word)",
+}
 
 
 def _env_int(name: str, default: int, minimum: int = 1) -> int:
@@ -43,6 +48,15 @@ def _env_int(name: str, default: int, minimum: int = 1) -> int:
     if value < minimum:
         raise SystemExit(f"{name} must be at least {minimum}")
     return value
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (other people's servers share the machine)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @dataclass
@@ -60,6 +74,7 @@ class Config:
     out: Path
     local_hour: int
     regenerate: bool
+    proposed_indexes: bool
     clerk: str
     password: str
     kiosk_link: str
@@ -74,7 +89,7 @@ class Config:
             kiosks=_env_int("BENCH_KIOSKS", 600),
             workers=_env_int("BENCH_WORKERS", 4),
             duration=_env_int("BENCH_DURATION", 15),
-            port=_env_int("BENCH_PORT", 8765),
+            port=_env_int("BENCH_PORT", 0, minimum=0) or free_port(),
             clients=clients,
             pg_server=env.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"),
             redis_url=env.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
@@ -82,6 +97,7 @@ class Config:
             out=Path(env.get("BENCH_OUT", ROOT / "var" / "bench")),
             local_hour=_env_int("BENCH_LOCAL_HOUR", 10, minimum=0),
             regenerate=env.get("BENCH_REGENERATE", "") == "1",
+            proposed_indexes=env.get("BENCH_PROPOSED_INDEXES", "") == "1",
             clerk=env.get("BENCH_CLERK", ""),
             password=env.get("BENCH_PASSWORD", ""),
             kiosk_link=env.get("BENCH_KIOSK_LINKS", ""),
@@ -205,8 +221,8 @@ class Bench:
         log(f"{label} ×{clients}: {result['rps']} req/s, p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms")
         return result
 
-    def unavailable(self, key: str, label: str, why: str = "not available yet") -> None:
-        self.steps[key] = {"label": label, "status": why}
+    def unavailable(self, key: str, label: str, why: str = "not available yet", clients: int | None = None) -> None:
+        self.steps[key] = {"label": label, "status": why, "clients": clients}
         log(f"{label}: {why}")
 
     # (1) the ceiling
@@ -214,7 +230,9 @@ class Bench:
         browser = self.browser()
         if not self.available(browser, "/bench/ceiling"):
             for clients in self.cfg.clients:
-                self.unavailable(f"ceiling_c{clients}", "ceiling: trivial view", "not enabled (BENCH_CEILING=1)")
+                self.unavailable(
+                    f"ceiling_c{clients}", "ceiling: trivial view", "not enabled (BENCH_CEILING=1)", clients
+                )
             return
         plan = [("path", "/bench/ceiling"), *_headers(browser)]
         wrk(self.base_url, plan, 2, 2, self.out)  # warm every worker up
@@ -234,12 +252,12 @@ class Bench:
 
         label = "kiosk walk-in check-in (POST)"
         prepared = walk_in.prepare(self, kiosk) if kiosk else {"unavailable": "not available yet"}
-        for clients in self.cfg.clients:
+        for run, clients in enumerate(self.cfg.clients):
             key = f"kiosk_c{clients}"
             if "unavailable" in prepared:
-                self.unavailable(key, label, prepared["unavailable"])
+                self.unavailable(key, label, prepared["unavailable"], clients)
                 continue
-            plan = walk_in.walk_in_plan(self, prepared, run=f"c{clients}")
+            plan = walk_in.walk_in_plan(self, prepared, run=run)
             result = self.load(key, label, plan, clients, {302})
             self.performed["walk_ins"] += result["statuses"].get("302", 0)
             self.performed["in_flight"] += clients  # answered after wrk stopped counting
@@ -262,14 +280,14 @@ class Bench:
     def search(self, clerk: Browser | None, terms: dict | None) -> None:
         if clerk is None or not terms or not self.available(clerk, "/desk/log/"):
             for kind in SEARCH_KINDS:
-                self.unavailable(f"search_{kind}", f"visitor log search by {kind}")
+                self.unavailable(f"search_{kind}", f"visitor log search by {SEARCH_KINDS[kind]}")
             return
         for kind in SEARCH_KINDS:
             paths = [("path", "/desk/log/?" + urllib.parse.urlencode({"q": t})) for t in terms[kind]]
             shown = ", ".join(terms[kind][:3])
             self.load(
                 f"search_{kind}",
-                f"visitor log search by {kind}",
+                f"visitor log search by {SEARCH_KINDS[kind]}",
                 [*paths, *_headers(clerk)],
                 1,
                 {200},
@@ -354,6 +372,15 @@ def run_local(cfg: Config, results: dict) -> None:
     )
     run_db = stack.fresh_copy(dbs, cfg.visits)
     env["DATABASE_URL"] = dbs.url(run_db)
+    if cfg.proposed_indexes:
+        from bench import proposals
+
+        started = time.monotonic()
+        meta["proposed_indexes"] = proposals.apply(env["DATABASE_URL"])
+        meta["notes"].append(
+            f"With the indexes proposed in bench/proposals.py, added to this run's copy only "
+            f"({time.monotonic() - started:.0f} s to build)."
+        )
     meta["database_mib"] = round(dbs.size(run_db) / 2**20)
     with stack.Databases(cfg.pg_server).admin() as conn:
         meta["machine"]["postgres"] = conn.execute("SHOW server_version").fetchone()[0]
@@ -392,20 +419,26 @@ def run_local(cfg: Config, results: dict) -> None:
         clerk.login(today["sites"][main_site]["clerk"], today["password"])
         kiosk = today["sites"][main_site]
         measure(bench, clerk, terms, kiosk, gunicorn.worker_pids(), expected)
+        stack.settle(env["DATABASE_URL"])
         results["invariants"] = stack.bench_module(
             "bench.invariants", "check", json.dumps(snapshot), json.dumps(bench.performed), env=env
         )
         results["steps"] = bench.steps
     finally:
         gunicorn.stop()
+    meta["server_errors_logged"] = gunicorn.errors()
+    if meta["server_errors_logged"]:
+        meta["notes"].append(f"{meta['server_errors_logged']} server errors (500) logged; see {gunicorn.log_path}.")
 
 
 def measure(bench: Bench, clerk: Browser | None, terms, kiosk, pids, expected_rows) -> None:
+    # Reads first, on the history as generated (300 on site); the kiosk's
+    # walk-ins, which add visitors on site, come last.
     bench.ceiling()
-    bench.kiosk(kiosk)
     bench.dashboard(clerk)
     bench.search(clerk, terms)
     bench.export(clerk, pids, expected_rows)
+    bench.kiosk(kiosk)
 
 
 def run_remote(cfg: Config, results: dict) -> None:
@@ -444,6 +477,7 @@ def main() -> int:
             "target": cfg.url or f"local stack on 127.0.0.1:{cfg.port}",
             "load_tool": "wrk + bench/wrk/lobby.lua",
             "started_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "proposed_indexes": [],
             "machine": machine(),
             "load_before": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
             "cpu_busy_before_pct": cpu_busy_percent(),

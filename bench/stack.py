@@ -153,6 +153,20 @@ def prepare_history(dbs: Databases, *, visits: int, version: int, app_env: dict,
     return meta
 
 
+def settle(database_url: str, timeout: float = 30) -> None:
+    """Wait until the requests the load tool left in flight have finished: no
+    new visit for a second and a half."""
+    deadline, last, stable_since = time.monotonic() + timeout, None, time.monotonic()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            current = conn.execute("SELECT max(id), count(*) FROM visitors_visit").fetchone()
+            if current != last:
+                last, stable_since = current, time.monotonic()
+            elif time.monotonic() - stable_since >= 1.5:
+                return
+            time.sleep(0.25)
+
+
 def fresh_copy(dbs: Databases, visits: int) -> str:
     template, name = f"lobby_bench_tpl_{visits}", f"lobby_bench_run_{visits}"
     started = time.monotonic()
@@ -186,12 +200,15 @@ class Gunicorn:
             str(self.workers),
             "--bind",
             f"127.0.0.1:{self.port}",
-            "--error-logfile",
-            str(self.log_path),
             *self.extra_args,
         ]
-        log(f"starting {' '.join(args[1:])}")
-        self.process = subprocess.Popen(args, cwd=ROOT, env=self.env, start_new_session=True)
+        log(f"starting {' '.join(args[1:])} (its log and the app's: {self.log_path})")
+        # gunicorn's own messages and the app's log records (errors with their
+        # tracebacks) both go to stderr: keep them together in one file.
+        self._log = open(self.log_path, "a")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            args, cwd=ROOT, env=self.env, start_new_session=True, stdout=self._log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -208,14 +225,22 @@ class Gunicorn:
         raise RuntimeError(f"gunicorn did not answer /healthz within {timeout}s; see {self.log_path}")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def errors(self) -> int:
+        """Server errors the app logged during this run."""
         try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+            return self.log_path.read_text(errors="replace").count("Internal Server Error")
+        except OSError:
+            return 0
 
     def worker_pids(self) -> list[int]:
         if self.process is None:

@@ -4,12 +4,12 @@
 --   method<TAB>POST
 --   header<TAB>Cookie<TAB>csrftoken=…; sessionid=…
 --   path<TAB>/desk/log/?q=Zhang           (one or more; taken in turn)
---   body<TAB>full_name=Walk-in+{n}&phone={phone}&host={host}&…
+--   body<TAB>full_name=Walk-in+{n}&phone=191{n8}&host={host}&…
 --   variant<TAB>header:Cookie<TAB>…<TAB>host<TAB>…   (optional, taken in turn)
 --
 -- In the body, {n} becomes a number unique to the request across all threads
--- and {phone} an 11-digit phone number made from it, so every POST is a new
--- visitor. Each request also takes the next variant: its "header:" entries
+-- of this wrk run and {n8} its last eight digits (for a phone number), so every
+-- POST is a new visitor. Each request also takes the next variant: its "header:" entries
 -- replace those headers (one kiosk device's cookies, say) and its other
 -- entries fill {placeholders} in the body. done() prints one line "BENCH_JSON {…}" with the latency
 -- percentiles and a count of the response statuses.
@@ -79,8 +79,8 @@ function request()
   if body_template then
     counter = counter + 1
     local n = string.format("%d%07d", id or 0, counter)
-    local phone = string.format("19%09d", tonumber(n) % 1000000000)
-    body = body_template:gsub("{n}", n):gsub("{phone}", phone)
+    local n8 = string.format("%08d", tonumber(n) % 100000000)
+    body = body_template:gsub("{n}", n):gsub("{n8}", n8)
     body = body:gsub("{([%w_]+)}", function(key)
       return variant and variant[key] or ("{" .. key .. "}")
     end)

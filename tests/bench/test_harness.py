@@ -190,10 +190,10 @@ class _Browser:
 def test_the_walk_in_plan_sends_every_post_from_the_next_device():
     prepared = {"devices": [(_Browser(n), f"127.1.0.{n + 1}") for n in range(3)], "csrf": "tok", "hosts": ["a:b/c"]}
 
-    plan = kiosk.walk_in_plan(_Bench(), prepared, run="c8")
+    plan = kiosk.walk_in_plan(_Bench(), prepared, run=1)
 
     body = next(row[1] for row in plan if row[0] == "body")
-    assert "submission_key=bench-c8-{n}-" in body and "phone={phone}" in body and "host={host}" in body
+    assert "submission_key=bench-1-{n}-" in body and "phone=191{n8}" in body and "host={host}" in body
     variants = [row for row in plan if row[0] == "variant"]
     assert [v[2] for v in variants] == [f"lobby_kiosk=device{n}; csrftoken=x" for n in range(3)]
     assert {v[6] for v in variants} == {"a%3Ab%2Fc"}  # host tokens arrive URL-encoded
