@@ -1,11 +1,14 @@
 from django.urls import path
 
-from visitors import views
+from visitors import amend_views, views
 
 app_name = "visitors"
 
 urlpatterns = [
     path("desk/", views.dashboard, name="dashboard"),
+    path("desk/visits/<int:pk>/amend/", amend_views.amend, name="amend"),
+    path("desk/visits/<int:pk>/id-number/", amend_views.reveal_id_number, name="reveal_id_number"),
+    path("desk/visitors/<int:pk>/erase/", amend_views.erase, name="erase"),
     path("desk/live/", views.dashboard_live, name="dashboard_live"),
     path("desk/register/", views.register, name="register"),
     path("desk/register/rooms/", views.room_options, name="room_options"),
