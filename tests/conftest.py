@@ -6,6 +6,7 @@ and CI (REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1) turns that skip into a failure.
 """
 
 import os
+import re
 import secrets
 from datetime import time, timedelta
 
@@ -237,3 +238,25 @@ def invitation(daytime, site, host, business, business_room):
         party_size=2,
         expected_at=timezone.now() + timedelta(minutes=30),
     )
+
+
+@pytest.fixture
+def walk_in(daytime, kiosk_client, host, lounge):
+    """Maria Rossi registering herself at the kiosk to see Sales-Sun Li, as a
+    tablet would post it; keyword arguments change the form's fields."""
+
+    def post(**fields):
+        page = kiosk_client.get("/kiosk/walk-in/").content.decode()
+        hosts = kiosk_client.get("/kiosk/walk-in/hosts/", {"host_search": "Sun"}).content.decode()
+        form = {
+            "full_name": "Maria Rossi",
+            "company": "Rossi Design",
+            "phone": "+39 06 5551234",
+            "party_size": "1",
+            "host": re.search(r'name="host" value="([^"]+)"', hosts).group(1),
+            "accept_privacy": "on",
+            "submission_key": re.search(r'name="submission_key" value="([^"]*)"', page).group(1),
+        }
+        return kiosk_client.post("/kiosk/walk-in/", {**form, **fields})
+
+    return post

@@ -21,6 +21,7 @@ from reception.models import Department, ReceptionRoom, Site, VisitorCategory, s
 from reception.services import check_night_duty
 from visitors import audit
 from visitors.models import Amendment, Visit, VisitEvent, Visitor, VisitStatus
+from visitors.tasks import announce_arrival
 
 
 def _names(rooms) -> str:
@@ -168,6 +169,8 @@ def register_visit(
         client_address=client_address,
         at=at,
     )
+    if arrive_now:
+        announce_arrival(visit)  # R3.2: the host is told once this commits
     return visit
 
 
@@ -207,6 +210,7 @@ def check_in_visit(
         client_address=client_address,
         at=at,
     )
+    announce_arrival(visit)  # R3.2: the host is told once this commits
     return visit
 
 

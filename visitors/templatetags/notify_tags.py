@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import segno
 from django import template
-from django.db.models import Max
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -28,30 +28,36 @@ def invitation_qr(code: str, scale: int = 6) -> str:
 
 
 @register.inclusion_tag("visitors/notifications/panel.html")
-def notification_panel(site: Site, now=None) -> dict:
+def notification_panel(site: Site, on_site=None, now=None) -> dict:
     """Waiting / acknowledged / overdue on-site visits, the escalation step each
-    overdue visit has reached, and recent failed deliveries. Three queries."""
+    overdue visit has reached, and recent failed deliveries.
+
+    One query when the page already holds the on-site visits (with their
+    category) and passes them in, as the desk dashboard does; two otherwise.
+    """
     now = now or timezone.now()
-    # 1: on-site visits with what the rows show.
-    visits = list(
-        Visit.objects.filter(site=site, status=VisitStatus.ON_SITE, checked_in_at__isnull=False)
-        .select_related("visitor", "category")
-        .order_by("checked_in_at", "pk")
-    )
-    # 2: the last escalation step taken, per visit.
-    steps = dict(
-        Notification.objects.filter(site=site, kind=Notification.Kind.ESCALATION, visit__status=VisitStatus.ON_SITE)
-        .values_list("visit_id")
-        .annotate(last=Max("step"))
-    )
-    # 3: deliveries that failed (retrying or given up) in the last day.
-    failures = list(
-        Notification.objects.filter(site=site, status__in=FAILED, created_at__gte=now - FAILURES_SHOWN_FOR)
+    if on_site is None:
+        on_site = Visit.objects.filter(site=site, status=VisitStatus.ON_SITE).select_related("visitor", "category")
+    # One query: escalations of visits still waiting, and deliveries that failed
+    # (retrying or given up) in the last day.
+    rows = list(
+        Notification.objects.filter(site=site)
+        .filter(
+            Q(kind=Notification.Kind.ESCALATION, visit__status=VisitStatus.ON_SITE, visit__acknowledged_at__isnull=True)
+            | Q(status__in=FAILED, created_at__gte=now - FAILURES_SHOWN_FOR)
+        )
         .select_related("visit__visitor", "recipient__profile__department", "channel")
-        .order_by("-created_at", "-pk")[:FAILURES_SHOWN]
+        .order_by("-created_at", "-pk")
     )
+    steps: dict[int, int] = {}
+    for row in rows:
+        if row.kind == Notification.Kind.ESCALATION and row.visit_id:
+            steps[row.visit_id] = max(row.step, steps.get(row.visit_id, 0))
+    failures = [row for row in rows if row.status in FAILED][:FAILURES_SHOWN]
     waiting, overdue, acknowledged = [], [], []
-    for visit in visits:
+    for visit in on_site:
+        if visit.checked_in_at is None:
+            continue
         visit.escalation_step = steps.get(visit.pk)
         if visit.acknowledged_at:
             acknowledged.append(visit)
@@ -59,13 +65,7 @@ def notification_panel(site: Site, now=None) -> dict:
             overdue.append(visit)
         else:
             waiting.append(visit)
-    return {
-        "waiting": waiting,
-        "overdue": overdue,
-        "acknowledged": acknowledged,
-        "failures": failures,
-        "now": now,
-    }
+    return {"waiting": waiting, "overdue": overdue, "acknowledged": acknowledged, "failures": failures, "now": now}
 
 
 @register.inclusion_tag("visitors/notifications/visit.html")
