@@ -186,6 +186,41 @@ def record(
     return event
 
 
+def record_export(
+    *,
+    site: Site,
+    actor,
+    export: str,
+    filters: dict,
+    free_text: tuple[str, ...] = ("q",),
+    client_address: str | None = None,
+) -> AuditEvent:
+    """Audit an export of the log (who took which data out), in its own
+    transaction, before the first row is sent.
+
+    Filter values are kept (dates, choices, ids of rooms or hosts), except the
+    free-text ones named in `free_text`: a search may be a visitor's name or
+    phone number, so only the fact that one was given is recorded.
+    """
+    kept = {}
+    for name, value in filters.items():
+        if value in (None, "", [], ()):
+            continue
+        if name in free_text:
+            kept[name] = "(given)"
+        else:
+            kept[name] = getattr(value, "pk", value)
+    with transaction.atomic():
+        return record(
+            site=site,
+            actor=actor,
+            action="log.export",
+            object_type="visitors.visit",
+            changes={"export": export, "filters": kept},
+            client_address=client_address,
+        )
+
+
 # --- sanctioned writes ---------------------------------------------------------
 
 

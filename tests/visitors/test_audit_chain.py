@@ -205,3 +205,23 @@ def test_transactional_tests_can_still_flush_the_log(site, clerk):
         audit.record(site=site, actor=clerk, action="test.x", object_type="test")
 
     assert AuditEvent.objects.count() == 1
+
+
+def test_an_export_is_audited_without_the_search_text(site, clerk, lounge):
+    from datetime import date
+
+    event = audit.record_export(
+        site=site,
+        actor=clerk,
+        export="visitor_log.csv",
+        filters={"q": "13800138000", "date_from": date(2026, 11, 1), "room": lounge, "status": "", "host": None},
+        client_address="10.0.0.7",
+    )
+
+    event.refresh_from_db()
+    assert (event.action, event.actor, event.client_address) == ("log.export", clerk, "10.0.0.7")
+    assert event.changes == {
+        "export": "visitor_log.csv",
+        "filters": {"q": "(given)", "date_from": "2026-11-01", "room": lounge.pk},
+    }
+    assert audit.verify_chain(site).intact
