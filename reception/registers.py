@@ -85,11 +85,21 @@ def on_site_snapshot(site: Site) -> list[dict]:
 
 
 def visits_between(site: Site, start: datetime, end: datetime):
-    """Visits registered, arriving or leaving in [start, end)."""
+    """The work of a shift: visits registered (an invitation made counts),
+    arriving or leaving in [start, end)."""
     return Visit.objects.for_site(site).filter(
         Q(registered_at__gte=start, registered_at__lt=end)
         | Q(checked_in_at__gte=start, checked_in_at__lt=end)
         | Q(checked_out_at__gte=start, checked_out_at__lt=end)
+    )
+
+
+def night_visits(site: Site, night: NightWindow):
+    """The night's visits: people who arrived or left in it (R6.8). An
+    invitation made at night for another day is not one of them."""
+    start, end = night
+    return Visit.objects.for_site(site).filter(
+        Q(checked_in_at__gte=start, checked_in_at__lt=end) | Q(checked_out_at__gte=start, checked_out_at__lt=end)
     )
 
 
@@ -395,7 +405,7 @@ def build_morning_report(*, site: Site, day: date) -> MorningReport:
     lasts), incidents and lost items. Four queries whatever the size."""
     night = night_ending_on(site, day)
     people = ("registered_by__profile__department", "checked_in_by__profile__department")
-    visits = list(visits_between(site, *night).with_people().select_related(*people).order_by("checked_in_at", "pk"))
+    visits = list(night_visits(site, night).with_people().select_related(*people).order_by("checked_in_at", "pk"))
     still_on_site = list(
         Visit.objects.for_site(site)
         .filter(status__in=[VisitStatus.ON_SITE, VisitStatus.LEFT], checked_in_at__lt=night.end)

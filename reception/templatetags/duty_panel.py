@@ -30,10 +30,10 @@ def panel_context(request) -> dict:
     board = duty_board(site, now)
     # 2: the visits of this (or last) night, one more than shown to know if there are more
     night_log = list(
-        registers.visits_between(site, *night)
+        registers.night_visits(site, night)
         .with_people()
         .select_related("checked_in_by__profile__department", "checked_out_by__profile__department")
-        .order_by("registered_at", "pk")[: NIGHT_LOG_MAX + 1]
+        .order_by("checked_in_at", "pk")[: NIGHT_LOG_MAX + 1]
     )
     # 3: handovers nobody has taken over yet
     waiting = list(

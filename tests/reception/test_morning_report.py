@@ -17,7 +17,8 @@ from reception.models import DutyCode, IncidentKind
 from reception.roles import DUTY_GROUPS
 from reception.tasks import REPORT_DELAY, send_morning_reports
 from tests.reception.night_shift import leave, local, roster_night, walk_in
-from visitors.models import Notification
+from visitors import services
+from visitors.models import Notification, Visit, Visitor
 
 EVENING = date(2026, 11, 26)
 MORNING = date(2026, 11, 27)
@@ -95,6 +96,19 @@ def test_the_report_holds_the_night_and_nothing_else(site, the_night):
     assert [v.visitor.full_name for v in report.still_on_site] == ["Day Staying", "Night Engineer"]
     assert [i.description for i in report.incidents] == ["Sleeping in the rest area"]
     assert [i.description for i in report.lost_items] == ["Black umbrella"]
+
+
+def test_an_invitation_made_at_night_for_another_day_is_not_a_night_visit(site, host, business, business_room):
+    visit = Visit(category=business, room=business_room, purpose="Talks", expected_at=local(site, MORNING, 15))
+    services.register_visit(
+        visit=visit, visitor=Visitor(full_name="Tomorrow Guest"), by=host, arrive_now=False, at=local(site, EVENING, 22)
+    )
+
+    report = registers.build_morning_report(site=site, day=MORNING)
+    handover_work = registers.visits_between(site, local(site, EVENING, 20), local(site, MORNING, 8))
+
+    assert report.visits == []
+    assert list(handover_work) == [visit]  # the night's desk made it: the handover carries it
 
 
 def test_the_report_reads_the_night_of_a_clock_change_on_the_wall_clock(site, night_officer, ordinary, lounge):
