@@ -12,10 +12,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from reception import registers
 from reception.models import (
     Department,
     Duty,
     DutyCode,
+    IncidentKind,
+    LostItem,
     ReceptionRoom,
     RosterEntry,
     Site,
@@ -23,6 +26,7 @@ from reception.models import (
     VisitorCategory,
 )
 from reception.roles import DUTY_GROUPS, OFFICE_MANAGER
+from reception.services import night_ending_on
 from visitors import services
 from visitors.models import Visit, Visitor, VisitSource
 
@@ -104,6 +108,7 @@ class Command(BaseCommand):
             users = self.seed_users(site)
             self.seed_roster(site, users)
             self.seed_visits(site, users)
+            self.seed_registers(site, users)
         self.stdout.write(self.style.SUCCESS(f"Demo site: {site.name}. Accounts (password {PASSWORD}):"))
         for username, real_name, department, group, _ in USERS:
             self.stdout.write(f"  {username:<10} {department}-{real_name} ({group})")
@@ -229,3 +234,37 @@ class Command(BaseCommand):
             if state == "left":
                 leave = at + timedelta(minutes=75)
                 services.check_out_visit(visit=visit, by=desk_user(leave), at=leave)
+
+    def seed_registers(self, site: Site, users: dict) -> None:
+        """Last night's lost item and incident, and the night officer's handover
+        waiting for the morning clerk (R6.2, R6.5, R6.6)."""
+        if LostItem.objects.filter(site=site).exists():
+            return
+        night = night_ending_on(site, registers.last_finished_night_day(site))
+        registers.record_lost_item(
+            site=site,
+            by=users["night"],
+            description="Black umbrella",
+            found_at=night.start + timedelta(hours=2),
+            found_where="Lounge, by the window",
+            found_by="Security-Chen Jie",
+            stored_where="Front desk, drawer 2",
+            at=night.start + timedelta(hours=2, minutes=5),
+        )
+        registers.report_incident(
+            site=site,
+            by=users["security"],
+            kind=IncidentKind.REST_AREA,
+            description="A visitor fell asleep in the rest area; woken and shown out.",
+            location="Rest area, ground floor",
+            occurred_at=night.start + timedelta(hours=3),
+            at=night.start + timedelta(hours=3, minutes=10),
+        )
+        registers.write_handover(
+            site=site,
+            by=users["night"],
+            open_items="Courier for the Sales department expected at 09:00.",
+            incidents="Rest-area incident overnight, see the incident register.",
+            keys_and_items="Server room key; visitor badge box.",
+            at=night.end - timedelta(minutes=5),
+        )
