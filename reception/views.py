@@ -9,6 +9,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -73,13 +74,26 @@ def _refused(form, error: ReceptionError) -> None:
     form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
-def _trail(site: Site, obj) -> list:
+# What each audit action of the registers reads as on an entry's page.
+TRAIL_LABELS = {
+    "handover.write": gettext_lazy("Written"),
+    "handover.acknowledge": gettext_lazy("Acknowledged"),
+    "lostitem.record": gettext_lazy("Recorded"),
+    "lostitem.return": gettext_lazy("Returned to its owner"),
+    "incident.report": gettext_lazy("Reported"),
+    "incident.follow_up": gettext_lazy("Follow-up added"),
+    "incident.close": gettext_lazy("Closed"),
+}
+
+
+def _trail(site: Site, obj) -> list[tuple[AuditEvent, str]]:
     """The audit events of one register entry, oldest first: its who/when trail."""
-    return list(
+    events = (
         AuditEvent.objects.filter(site=site, object_type=obj._meta.label_lower, object_id=str(obj.pk))
         .select_related("actor__profile__department")
         .order_by("seq")
     )
+    return [(event, TRAIL_LABELS.get(event.action, event.action)) for event in events]
 
 
 def _page(request, queryset):

@@ -169,6 +169,7 @@ def test_the_morning_clerk_acknowledges_on_the_page(client, site, clerk, night_o
 
     assert response.status_code == 200
     assert "Handover acknowledged" in response.content.decode()
+    assert 'data-action="handover.acknowledge"' in response.content.decode()  # the trail
     handover.refresh_from_db()
     assert handover.acknowledged_by == clerk
 

@@ -140,7 +140,7 @@ def test_following_up_and_closing_on_the_page(client, site, clerk, smoking):
     page = response.content.decode()
     assert "Incident closed." in page
     assert "Cleaner informed" in page
-    assert "incident.close" in page  # the trail
+    assert 'data-action="incident.close"' in page  # the trail
     smoking.refresh_from_db()
     assert smoking.closed_by == clerk
     assert "Cleaner informed" in smoking.follow_up

@@ -171,7 +171,7 @@ def test_marking_an_item_returned_on_the_page(client, site, clerk, umbrella):
     page = response.content.decode()
     assert "Marked as returned." in page
     assert "Maria Rossi, passport" in page
-    assert "lostitem.return" in page  # the trail
+    assert 'data-action="lostitem.return"' in page and "Returned to its owner" in page  # the trail
     umbrella.refresh_from_db()
     assert (umbrella.returned_to, umbrella.returned_by) == ("Maria Rossi, passport", clerk)
 
