@@ -1,0 +1,70 @@
+"""R4.1: a desk left alone signs itself out after IDLE_TIMEOUT_MINUTES; the
+dashboard's own polling does not keep it signed in."""
+
+import pytest
+
+from tests.visitors.desk import DAYTIME, QUICK_HASHERS
+
+
+@pytest.fixture(autouse=True)
+def daytime(time_machine, settings):
+    time_machine.move_to(DAYTIME, tick=False)
+    settings.PASSWORD_HASHERS = QUICK_HASHERS
+
+
+@pytest.fixture
+def signed_in(client, clerk):
+    client.post("/accounts/login/", {"username": "clerk", "password": "correct-horse-battery"})
+    assert client.get("/desk/").status_code == 200
+    return client
+
+
+def test_a_desk_idle_longer_than_the_timeout_is_signed_out(signed_in, time_machine, settings):
+    settings.IDLE_TIMEOUT_MINUTES = 30
+    time_machine.move_to("2026-11-27 10:31:00+08:00", tick=False)
+
+    response = signed_in.get("/desk/register/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/desk/register/"
+    assert "_auth_user_id" not in signed_in.session
+    assert signed_in.get("/desk/").status_code == 302  # still signed out
+
+
+def test_activity_within_the_timeout_keeps_the_desk_signed_in(signed_in, time_machine, settings):
+    settings.IDLE_TIMEOUT_MINUTES = 30
+    for minute in (20, 40, 59):  # each real request restarts the clock
+        time_machine.move_to(f"2026-11-27 10:{minute}:00+08:00", tick=False)
+        assert signed_in.get("/desk/").status_code == 200
+
+
+def test_the_dashboards_polling_does_not_keep_an_idle_desk_signed_in(signed_in, time_machine, settings):
+    settings.IDLE_TIMEOUT_MINUTES = 30
+    for minute in (10, 20, 29):
+        time_machine.move_to(f"2026-11-27 10:{minute}:00+08:00", tick=False)
+        assert signed_in.get("/desk/live/", headers={"HX-Request": "true"}).status_code == 200
+    time_machine.move_to("2026-11-27 10:31:00+08:00", tick=False)
+
+    poll = signed_in.get("/desk/live/", headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/desk/"})
+
+    # htmx follows HX-Redirect with a full page load, so the whole screen locks.
+    assert poll["HX-Redirect"] == "/accounts/login/?next=/desk/"
+    assert "_auth_user_id" not in signed_in.session
+    login = signed_in.get(poll["HX-Redirect"])
+    assert "The desk signed itself out after 30 idle minutes (R4.1)." in login.content.decode()
+
+
+def test_the_timeout_is_configurable(signed_in, time_machine, settings):
+    settings.IDLE_TIMEOUT_MINUTES = 5
+    time_machine.move_to("2026-11-27 10:04:00+08:00", tick=False)
+    assert signed_in.get("/desk/").status_code == 200
+
+    time_machine.move_to("2026-11-27 10:09:30+08:00", tick=False)
+
+    response = signed_in.get("/desk/", follow=True)
+    assert response.redirect_chain == [("/accounts/login/?next=/desk/", 302)]
+    assert "The desk signed itself out after 5 idle minutes (R4.1)." in response.content.decode()
+
+
+def test_the_login_page_names_the_timeout(client, db):
+    assert "signs itself out after 30 idle minutes" in client.get("/accounts/login/").content.decode()

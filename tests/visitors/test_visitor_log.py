@@ -1,0 +1,228 @@
+"""The visitor log: filters (date range, category, room, host, status), search
+(name, company, phone), pagination, and the CSV export, streamed in constant
+memory, with a UTF-8 BOM for Excel and formulas defused."""
+
+import csv
+import io
+from datetime import datetime
+
+import pytest
+
+from reception.models import Duty, DutyCode, RosterEntry
+from tests.visitors.desk import DAYTIME, QUICK_HASHERS, expect, walk_in
+from visitors import services
+from visitors.exports import safe_cell
+
+
+@pytest.fixture(autouse=True)
+def daytime(time_machine, settings):
+    time_machine.move_to(DAYTIME, tick=False)
+    settings.PASSWORD_HASHERS = QUICK_HASHERS
+
+
+@pytest.fixture
+def history(clerk, host, business, ordinary, vip, business_room, lounge, culture_pavilion, time_machine):
+    """Three days of visits, each registered at the desk at 10:00 local time."""
+    time_machine.move_to("2026-11-25 10:00:00+08:00", tick=False)
+    old = walk_in(category=ordinary, room=lounge, by=clerk, name="Maria Rossi", company="Rossi Design")
+    services.check_out_visit(visit=old, by=clerk)
+    time_machine.move_to("2026-11-26 10:00:00+08:00", tick=False)
+    zhou = walk_in(
+        category=business, room=business_room, by=clerk, name="周杰", company="华信贸易", phone="13800138000", host=host
+    )
+    services.check_out_visit(visit=zhou, by=clerk)
+    time_machine.move_to(DAYTIME, tick=False)
+    hans = walk_in(category=vip, room=culture_pavilion, by=clerk, name="Hans Müller", company="Bergmann GmbH")
+    later = expect(
+        category=business, room=business_room, by=clerk, expected_at="2026-11-27 15:00:00+08:00", name="Later"
+    )
+    return {"old": old, "zhou": zhou, "hans": hans, "later": later}
+
+
+def names(response) -> list[str]:
+    return [visit.visitor.full_name for visit in response.context["page"]]
+
+
+def test_it_lists_every_visit_of_the_site_newest_first(client, clerk, history):
+    client.force_login(clerk)
+
+    response = client.get("/desk/log/")
+
+    assert response.status_code == 200
+    assert names(response) == ["Later", "Hans Müller", "周杰", "Maria Rossi"]
+    assert "4 visits" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"date_from": "2026-11-26", "date_to": "2026-11-26"}, ["周杰"]),
+        ({"date_from": "2026-11-26"}, ["Later", "Hans Müller", "周杰"]),
+        ({"date_to": "2026-11-25"}, ["Maria Rossi"]),
+        ({"status": "left"}, ["周杰", "Maria Rossi"]),
+        ({"status": "expected"}, ["Later"]),
+        ({"q": "rossi"}, ["Maria Rossi"]),
+        ({"q": "华信"}, ["周杰"]),
+        ({"q": "138001"}, ["周杰"]),
+        ({"q": "bergmann"}, ["Hans Müller"]),
+    ],
+)
+def test_it_filters_and_searches(client, clerk, history, params, expected):
+    client.force_login(clerk)
+
+    assert names(client.get("/desk/log/", params)) == expected
+
+
+def test_it_filters_by_category_room_and_host(client, clerk, host, history, vip, business_room):
+    client.force_login(clerk)
+
+    assert names(client.get("/desk/log/", {"category": vip.pk})) == ["Hans Müller"]
+    assert names(client.get("/desk/log/", {"room": business_room.pk})) == ["Later", "周杰"]
+    assert names(client.get("/desk/log/", {"host": host.pk})) == ["周杰"]
+
+
+def test_a_visit_late_in_the_evening_counts_on_its_local_day(
+    client, night_officer, business, business_room, time_machine
+):
+    RosterEntry.objects.create(
+        site=business.site,
+        duty=Duty.objects.get(code=DutyCode.NIGHT_OFFICER),
+        user=night_officer,
+        starts_at=datetime.fromisoformat("2026-11-26 20:00:00+08:00"),
+        ends_at=datetime.fromisoformat("2026-11-27 08:00:00+08:00"),
+    )
+    time_machine.move_to("2026-11-26 23:30:00+08:00", tick=False)  # 15:30 UTC on the 26th
+    walk_in(category=business, room=business_room, by=night_officer, name="Late Arrival")
+    time_machine.move_to("2026-11-27 00:30:00+08:00", tick=False)  # 16:30 UTC on the 26th
+    walk_in(category=business, room=business_room, by=night_officer, name="After Midnight")
+    time_machine.move_to(DAYTIME, tick=False)
+    client.force_login(night_officer)
+
+    assert names(client.get("/desk/log/", {"date_from": "2026-11-27", "date_to": "2026-11-27"})) == ["After Midnight"]
+
+
+def test_it_paginates_and_keeps_the_filters_in_the_page_links(client, clerk, ordinary, lounge):
+    for number in range(55):
+        visit = walk_in(category=ordinary, room=lounge, by=clerk, name=f"Guest {number:02}")
+        services.check_out_visit(visit=visit, by=clerk)
+    client.force_login(clerk)
+
+    first = client.get("/desk/log/", {"q": "Guest"})
+    second = client.get("/desk/log/", {"q": "Guest", "page": 2})
+
+    assert len(first.context["page"]) == 50 and len(second.context["page"]) == 5
+    assert 'href="?q=Guest&amp;page=2"' in first.content.decode()
+    assert "Page 2 of 2" in second.content.decode()
+    assert set(names(first)).isdisjoint(names(second))
+
+
+def test_it_never_shows_another_sites_visits(client, clerk, other_clerk, other_site, history):
+    from reception.models import ReceptionRoom, VisitorCategory
+
+    river = VisitorCategory.objects.create(site=other_site, code="B", name="Business")
+    room = ReceptionRoom.objects.create(site=other_site, name="River Room", capacity=5, any_category=True)
+    walk_in(category=river, room=room, by=other_clerk, name="River Guest")
+    client.force_login(clerk)
+
+    response = client.get("/desk/log/", {"q": "River"})
+    export = b"".join(client.get("/desk/log/export.csv").streaming_content).decode("utf-8-sig")
+
+    assert names(response) == []
+    assert "River Guest" not in export
+
+
+def test_the_log_query_count_does_not_grow_with_visits(
+    client, clerk, host, business, business_room, django_assert_max_num_queries
+):
+    business_room.capacity = 500
+    business_room.save()
+    for number in range(200):
+        walk_in(category=business, room=business_room, by=clerk, name=f"Visitor {number}", host=host)
+    client.force_login(clerk)
+
+    # 1 session, 2 user, 3 profile, 4 site, 5 user permissions, 6 group
+    # permissions, 7 the host filter's validation, 8 count, 9 the page of
+    # visits (people joined), 10-12 the category, room and host choices of the
+    # filter form, 13 the navbar's department label, 14-16 session save
+    # (savepoint, update, release).
+    with django_assert_max_num_queries(16):
+        response = client.get("/desk/log/", {"host": host.pk, "status": "on_site"})
+    assert len(response.context["page"]) == 50
+    assert response.context["page"].paginator.count == 200
+
+
+def test_the_export_is_the_filtered_log_as_csv_that_excel_reads(client, clerk, history):
+    client.force_login(clerk)
+
+    response = client.get("/desk/log/export.csv", {"date_from": "2026-11-26"})
+
+    assert response.status_code == 200
+    assert response.streaming  # written row by row, never held whole in memory
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="visitor-log-hq-2026-11-27.csv"'
+    body = b"".join(response.streaming_content)
+    assert body.startswith(b"\xef\xbb\xbf")  # the BOM: Excel opens the Chinese correctly
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert [row["Visitor"] for row in rows] == ["Later", "Hans Müller", "周杰"]
+    zhou = rows[2]
+    assert zhou["Company"] == "华信贸易"
+    assert zhou["Date"] == "2026-11-26" and zhou["Arrived"] == "10:00" and zhou["Left"] == "10:00"
+    assert zhou["Host"] == "Sales-Sun Li" and zhou["Room"] == "Business Room" and zhou["Status"] == "Left"
+    assert zhou["Registered by"] == "Front Desk-Zhang Wei"
+
+
+def test_the_export_defuses_spreadsheet_formulas(client, clerk, ordinary, lounge):
+    walk_in(
+        category=ordinary,
+        room=lounge,
+        by=clerk,
+        name='=HYPERLINK("http://x")',
+        company="@SUM(A1)",
+        purpose="+cmd|' /C calc'!A0",
+        materials="-2+3",
+    )
+    client.force_login(clerk)
+
+    body = b"".join(client.get("/desk/log/export.csv").streaming_content).decode("utf-8-sig")
+
+    row = next(csv.DictReader(io.StringIO(body)))
+    assert row["Visitor"] == '\'=HYPERLINK("http://x")'
+    assert row["Company"] == "'@SUM(A1)"
+    assert row["Purpose"] == "'+cmd|' /C calc'!A0"
+    assert row["Materials handed out"] == "'-2+3"
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [("=1+1", "'=1+1"), ("+86 10", "'+86 10"), ("-x", "'-x"), ("@a", "'@a"), ("\tx", "'\tx"), ("王", "王"), (3, "3")],
+)
+def test_safe_cell_prefixes_what_a_spreadsheet_would_run(value, cell):
+    assert safe_cell(value) == cell
+
+
+def test_the_export_reads_the_database_in_chunks_with_constant_queries(
+    client, clerk, host, business, business_room, django_assert_max_num_queries
+):
+    business_room.capacity = 500
+    business_room.save()
+    for number in range(120):
+        walk_in(category=business, room=business_room, by=clerk, name=f"Visitor {number}", host=host)
+    client.force_login(clerk)
+
+    # the request (session, user, profile, site, two permission queries, the
+    # filter choices are not read, session save: savepoint, update, release)
+    # and then one query per chunk of 500 rows: nothing per visit.
+    with django_assert_max_num_queries(12):
+        response = client.get("/desk/log/export.csv")
+        lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    assert len(lines) == 121
+
+
+def test_the_export_speaks_chinese_when_the_clerk_does(client, clerk, history):
+    client.force_login(clerk)
+    client.cookies["django_language"] = "zh-hans"
+
+    response = client.get("/desk/log/export.csv")
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"\xef\xbb\xbf")
