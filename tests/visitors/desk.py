@@ -27,3 +27,7 @@ def expect(*, category, room, by, expected_at: datetime | str, name="Expected Gu
     visit = Visit(category=category, room=room, purpose="Meeting", host=host, expected_at=expected_at)
     visitor = Visitor(full_name=name, company=company)
     return services.register_visit(visit=visit, visitor=visitor, by=by, arrive_now=False)
+
+
+# The browser tests import Playwright's `expect`; this name avoids the clash.
+expect_visit = expect
