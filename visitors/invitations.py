@@ -45,7 +45,8 @@ HOST_QUERY_MIN = 3
 HOST_QUERY_MIN_CJK = 2
 HOST_MATCHES = 5
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_DEVICE_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # admin.py makes them with secrets.token_urlsafe
 
 
 # --- invitation links ---------------------------------------------------------
@@ -321,8 +322,8 @@ def check_in_by_code(
 def kiosk_for_token(token: str) -> KioskDevice | None:
     """The device an enrolment link or cookie names (revoked ones too: the
     caller shows those as locked)."""
-    if not token or len(token) > 64:
-        return None
+    if not token or not _DEVICE_TOKEN.fullmatch(token):
+        return None  # never send a NUL or other junk to the database
     return KioskDevice.objects.select_related("site").filter(token=token).first()
 
 
@@ -362,7 +363,7 @@ def scoped_submission_key(device: KioskDevice, key: str, form: str) -> str | Non
     """The Visit.submission_key for a form's one-time key at this kiosk; None
     for anything malformed. Scoped by the device's secret and the form, so a key
     seen on one kiosk finds nothing from another, nor one form from another."""
-    if not key or not _SUBMISSION_KEY.match(key):
+    if not key or not _SUBMISSION_KEY.fullmatch(key):
         return None
     return "k" + hashlib.sha256(f"{device.token}:{form}:{key}".encode()).hexdigest()[:60]
 
