@@ -18,6 +18,16 @@
   });
   document.body.addEventListener("htmx:afterSwap", applyFilter);
 
+  // A poll answered by the sign-in page (the session ended while the screen
+  // slept) loads that page whole instead of pasting it into the dashboard.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var url = event.detail.xhr && event.detail.xhr.responseURL;
+    if (url && url.indexOf("/accounts/login/") !== -1) {
+      event.detail.shouldSwap = false;
+      window.location.assign(url);
+    }
+  });
+
   // Register: choosing a returning visitor fills in their details and suggests
   // the host who received them last time (R2.4).
   function setValue(name, value) {

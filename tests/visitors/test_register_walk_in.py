@@ -307,3 +307,97 @@ def test_the_steps_of_a_registration_are_audited_together(client, clerk, busines
     visit = Visit.objects.get()
     assert list(AuditEvent.objects.values_list("action", "object_id")) == [("visit.register", str(visit.pk))]
     assert VisitEvent.objects.filter(visit=visit).count() == 2
+
+
+@pytest.fixture
+def night_shift(site, night_officer):
+    from datetime import datetime
+
+    from reception.models import Duty, DutyCode, RosterEntry
+
+    return RosterEntry.objects.create(
+        site=site,
+        duty=Duty.objects.get(code=DutyCode.NIGHT_OFFICER),
+        user=night_officer,
+        starts_at=datetime.fromisoformat("2026-11-27 20:00:00+08:00"),
+        ends_at=datetime.fromisoformat("2026-11-28 08:00:00+08:00"),
+    )
+
+
+def test_at_night_the_form_asks_for_the_night_facts(
+    client, night_officer, night_shift, business, business_room, time_machine
+):
+    time_machine.move_to("2026-11-27 22:00:00+08:00", tick=False)
+    client.force_login(night_officer)
+
+    page = client.get("/desk/register/").content.decode()
+    missing = client.post("/desk/register/", form_data(business, business_room, party_size=1))
+
+    assert "ID sighted?" in page and "Host or escort contacted?" in page
+    assert "night_override_reason" not in page  # only for those who may stand in
+    errors = missing.context["form"].errors
+    assert "id_sighted" in errors and "host_contacted" in errors
+    assert not Visit.objects.exists()
+
+
+def test_a_night_registration_records_the_facts(
+    client, night_officer, night_shift, business, business_room, time_machine
+):
+    time_machine.move_to("2026-11-27 22:00:00+08:00", tick=False)
+    client.force_login(night_officer)
+
+    no_type = client.post(
+        "/desk/register/", form_data(business, business_room, party_size=1, id_sighted="yes", host_contacted="no")
+    )
+    assert "Say which ID was sighted." in no_type.content.decode()
+
+    client.post(
+        "/desk/register/",
+        form_data(
+            business,
+            business_room,
+            party_size=1,
+            id_sighted="yes",
+            id_sighted_type="passport",
+            host_contacted="yes",
+        ),
+    )
+
+    visit = Visit.objects.get()
+    assert visit.night_registration and visit.id_sighted and visit.host_contacted
+    assert visit.id_sighted_type == "passport"
+    assert visit.registered_by == night_officer
+
+
+def test_a_clerk_at_night_is_refused_naming_the_night_officer(
+    client, clerk, night_shift, business, business_room, time_machine
+):
+    time_machine.move_to("2026-11-27 22:00:00+08:00", tick=False)
+    client.force_login(clerk)
+
+    response = client.post(
+        "/desk/register/",
+        form_data(business, business_room, party_size=1, id_sighted="no", host_contacted="yes"),
+    )
+
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].non_field_errors())
+    assert "registered by the night-duty officer (R6.8)" in errors and "Front Desk-Liu Yang" in errors
+    assert not Visit.objects.exists()
+
+
+def test_the_director_stands_in_at_night_with_a_reason(
+    client, director, night_shift, business, business_room, time_machine
+):
+    time_machine.move_to("2026-11-27 22:00:00+08:00", tick=False)
+    client.force_login(director)
+    facts = {"party_size": 1, "id_sighted": "no", "host_contacted": "yes"}
+
+    without = client.post("/desk/register/", form_data(business, business_room, **facts))
+    client.post(
+        "/desk/register/", form_data(business, business_room, night_override_reason="Officer on patrol", **facts)
+    )
+
+    assert "give a reason" in " ".join(without.context["form"].errors["night_override_reason"])
+    visit = Visit.objects.get()
+    assert visit.night_override_reason == "Officer on patrol" and visit.registered_by == director
