@@ -1,7 +1,10 @@
 import secrets
 
+from django.conf import settings
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils import formats
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from reception.forms import RosterEntryForm
@@ -59,6 +62,10 @@ class EscalationStepInline(admin.TabularInline):
     model = EscalationStep
     extra = 0
     fields = ["position", "duty", "delay_minutes"]
+    # R3.2: what happens when a category has no steps (visitors.notify.DEFAULT_CHAIN).
+    verbose_name_plural = _(
+        "escalation chain (none: the host and the secretary at the deadline, the office director 15 minutes later)"
+    )
 
 
 @admin.register(VisitorCategory)
@@ -136,13 +143,23 @@ class KioskDeviceAdmin(admin.ModelAdmin):
     list_filter = ["site"]
     list_select_related = ["site"]
     search_fields = ["name"]
-    readonly_fields = ["created_at", "last_seen_at"]
+    readonly_fields = ["enrolment_link", "created_at", "last_seen_at"]
     actions = ["revoke"]
 
     def save_model(self, request, obj, form, change):
         if not obj.token:
             obj.token = secrets.token_urlsafe(32)
         super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("enrolment link"))
+    def enrolment_link(self, device):
+        """Opened once on the tablet, it makes that browser this kiosk (issue 4)."""
+        if not device.token:
+            return _("Save the kiosk to get its link.")
+        if not device.active:
+            return _("Revoked.")
+        url = settings.SITE_URL + reverse("public:kiosk_enrol", args=[device.token])
+        return format_html('<a href="{}">{}</a>', url, url)
 
     @admin.action(description=_("Revoke the selected kiosks"))
     def revoke(self, request, queryset):
@@ -157,6 +174,21 @@ class KioskDeviceAdmin(admin.ModelAdmin):
 @admin.register(NotificationChannel)
 class NotificationChannelAdmin(admin.ModelAdmin):
     list_display = ["name", "site", "kind", "on_arrival", "on_escalation", "active"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": ["site", "name", "kind", "url", "secret", "active"],
+                "description": _(
+                    "Generic webhook: a JSON POST; with a secret, X-Lobby-Signature is sha256= the HMAC-SHA256 of "
+                    "the X-Lobby-Timestamp, a dot and the body. WeCom robot: paste the webhook URL with its key; no "
+                    "secret. DingTalk robot: paste the webhook URL with its access_token and, for the 加签 setting, "
+                    "the SEC… secret."
+                ),
+            },
+        ),
+        (_("Tells about"), {"fields": ["on_arrival", "on_escalation"]}),
+    ]
     list_filter = ["site", "kind", "active"]
     list_select_related = ["site"]
     search_fields = ["name"]

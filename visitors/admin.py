@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from visitors import audit, privacy
-from visitors.models import Amendment, AuditEvent, Visit, VisitEvent, Visitor
+from visitors.models import Amendment, AuditEvent, Invitation, Notification, Visit, VisitEvent, Visitor
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -103,3 +103,24 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["site", "action", "object_type"]
     list_select_related = ["site"]
     search_fields = ["actor_label", "object_id", "action"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """Every arrival notice, escalation and invitation email with its delivery
+    state; the worker and `manage.py escalate_overdue` retry failed ones."""
+
+    list_display = ["created_at", "site", "kind", "step", "address", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["site", "kind", "status"]
+    list_select_related = ["site"]
+    search_fields = ["address", "last_error", "dedupe_key"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    list_display = ["code", "visit", "created_by", "created_at", "expires_at", "sent_at", "confirmed_at"]
+    list_filter = ["visit__site"]
+    list_select_related = ["visit__visitor", "created_by"]
+    search_fields = ["code", "email", "visit__visitor__full_name"]
+    date_hierarchy = "created_at"

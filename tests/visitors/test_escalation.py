@@ -9,13 +9,27 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from reception.models import Duty, DutyCode, EscalationStep, NotificationChannel, RosterEntry
+from reception.models import (
+    Duty,
+    DutyCode,
+    EscalationStep,
+    KioskDevice,
+    NotificationChannel,
+    RosterEntry,
+    VisitorCategory,
+)
 from reception.roles import DUTY_GROUPS
 from visitors import notify, services
 from visitors.models import AuditEvent, Notification, Visit, VisitEvent, Visitor
 from visitors.tasks import escalate
 
 Status = Notification.Status
+
+
+@pytest.fixture(autouse=True)
+def quick_passwords(settings):
+    # Each test makes several staff accounts; these tests are not about passwords.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def sweep() -> str:
@@ -208,3 +222,16 @@ def test_the_sweep_retries_a_failed_delivery_once_its_backoff_has_passed(arrival
     notification.refresh_from_db()
     assert notification.status == Status.SENT and notification.attempts == 2
     assert [email.to for email in mailoutbox] == [["host@lobby.test"]]
+
+
+def test_the_demo_comes_with_the_default_chain_a_kiosk_and_no_channel(daytime, db):
+    out = io.StringIO()
+    call_command("seed_demo", allow_production=True, stdout=out)
+
+    for category in VisitorCategory.objects.all():
+        chain = [(s.position, s.duty.code, s.delay_minutes) for s in category.escalation_steps.select_related("duty")]
+        assert chain == [(1, "host", 0), (2, "secretary", 0), (3, "director", 15)], category
+    kiosk = KioskDevice.objects.get()
+    assert f"/kiosk/enrol/{kiosk.token}/" in out.getvalue()
+    assert not NotificationChannel.objects.exists()
+    assert "180" in kiosk.site.privacy_notice_en and kiosk.site.privacy_notice_zh

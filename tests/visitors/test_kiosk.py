@@ -5,14 +5,21 @@ import re
 from datetime import time
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
-from reception.models import KioskMode, RosterEntry
+from reception.models import KioskDevice, KioskMode, RosterEntry
 from visitors import invitations
 from visitors.models import AuditEvent, Invitation, Visit, VisitSource, VisitStatus
 
 DAY = "2026-11-27 10:00:00+08:00"
 NIGHT = "2026-11-27 22:00:00+08:00"
+
+
+@pytest.fixture(autouse=True)
+def quick_passwords(settings):
+    # Each test makes several staff accounts; these tests are not about passwords.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def hidden(response, name: str) -> str:
@@ -426,3 +433,35 @@ def test_the_roster_is_not_needed_for_a_walk_in(walk_in_form, kiosk_client):
     kiosk_client.post("/kiosk/walk-in/", walk_in_form)
 
     assert Visit.objects.count() == 1
+
+
+# --- the office manager's back office ----------------------------------------------------
+
+
+def test_the_office_manager_adds_a_kiosk_and_opens_its_enrolment_link(client, manager, site, settings):
+    client.force_login(manager)
+
+    response = client.post(
+        "/admin/reception/kioskdevice/add/",
+        {"site": site.pk, "name": "Lobby tablet 2", "revoked_at_0": "", "revoked_at_1": ""},
+    )
+
+    assert response.status_code == 302
+    device = KioskDevice.objects.get(name="Lobby tablet 2")
+    assert len(device.token) >= 40
+    page = client.get(f"/admin/reception/kioskdevice/{device.pk}/change/").content.decode()
+    assert f"{settings.SITE_URL}/kiosk/enrol/{device.token}/" in page
+
+
+def test_revoking_a_kiosk_in_the_admin_locks_it(kiosk_client, manager, lobby_kiosk, daytime):
+    admin = Client()
+    admin.force_login(manager)
+
+    admin.post(
+        "/admin/reception/kioskdevice/",
+        {"action": "revoke", "_selected_action": [lobby_kiosk.pk]},
+    )
+
+    lobby_kiosk.refresh_from_db()
+    assert lobby_kiosk.revoked_at == timezone.now()
+    assert kiosk_client.get("/kiosk/").status_code == 403

@@ -25,6 +25,12 @@ from visitors.tasks import deliver_notification, notify_arrival
 Status = Notification.Status
 
 
+@pytest.fixture(autouse=True)
+def quick_passwords(settings):
+    # Each test makes several staff accounts; these tests are not about passwords.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def immediate_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -425,3 +431,15 @@ def test_the_visit_panel_takes_one_query(arrival, django_assert_num_queries):
         html = Template("{% load notify_tags %}{% acknowledgement_panel visit %}").render(Context({"visit": arrival}))
 
     assert "Sales-Sun Li" in html and "Pending" in html
+
+
+def test_the_office_manager_reads_every_notification_in_the_admin(client, manager, arrival, broken_smtp):
+    notify_arrival.call(arrival.pk)
+    notify.deliver(Notification.objects.get().pk)
+    client.force_login(manager)
+
+    page = client.get("/admin/visitors/notification/")
+
+    assert page.status_code == 200
+    assert "host@lobby.test" in page.content.decode() and "ConnectionRefusedError" in page.content.decode()
+    assert client.get(f"/admin/visitors/notification/{Notification.objects.get().pk}/change/").status_code == 200

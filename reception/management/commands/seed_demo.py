@@ -3,6 +3,7 @@
 Idempotent: a second run finds everything in place and changes nothing.
 """
 
+import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from reception import registers
@@ -17,7 +19,9 @@ from reception.models import (
     Department,
     Duty,
     DutyCode,
+    EscalationStep,
     IncidentKind,
+    KioskDevice,
     LostItem,
     ReceptionRoom,
     RosterEntry,
@@ -29,8 +33,15 @@ from reception.roles import DUTY_GROUPS, OFFICE_MANAGER
 from reception.services import night_ending_on
 from visitors import services
 from visitors.models import Visit, Visitor, VisitSource
+from visitors.notify import DEFAULT_CHAIN
 
 PASSWORD = "lobby-demo"
+
+PRIVACY_EN = (
+    "Headquarters Base records your name, company and phone number to keep everyone on site safe and to tell "
+    "your host you have arrived. Only reception staff see them; they are deleted 180 days after your visit."
+)
+PRIVACY_ZH = "总部基地登记您的姓名、公司和电话，用于保障现场安全并通知接待人。仅接待人员可见；来访180天后删除。"
 
 CATEGORIES = [
     (
@@ -109,9 +120,37 @@ class Command(BaseCommand):
             self.seed_roster(site, users)
             self.seed_visits(site, users)
             self.seed_registers(site, users)
+            kiosk = self.seed_public_side(site)
         self.stdout.write(self.style.SUCCESS(f"Demo site: {site.name}. Accounts (password {PASSWORD}):"))
         for username, real_name, department, group, _ in USERS:
             self.stdout.write(f"  {username:<10} {department}-{real_name} ({group})")
+        enrol = settings.SITE_URL + reverse("public:kiosk_enrol", args=[kiosk.token])
+        self.stdout.write(f"Lobby kiosk: open {enrol} on the tablet (or this browser) to enrol it.")
+
+    def seed_public_side(self, site: Site) -> KioskDevice:
+        """R3.2 escalation chains (host, secretary, office director), a privacy
+        notice in both languages and one kiosk. No notification channel: the
+        demo notifies by email only (printed on the console)."""
+        duties = {duty.code: duty for duty in Duty.objects.all()}
+        for category in site.categories.all():
+            if not category.escalation_steps.exists():
+                EscalationStep.objects.bulk_create(
+                    EscalationStep(
+                        category=category,
+                        position=step.position,
+                        duty=duties[step.duty],
+                        delay_minutes=step.delay_minutes,
+                    )
+                    for step in DEFAULT_CHAIN
+                )
+        if not site.privacy_notice_en and not site.privacy_notice_zh:
+            site.privacy_notice_en = PRIVACY_EN
+            site.privacy_notice_zh = PRIVACY_ZH
+            site.save(update_fields=["privacy_notice_en", "privacy_notice_zh"])
+        kiosk, _ = KioskDevice.objects.get_or_create(
+            site=site, name="Lobby kiosk", defaults={"token": secrets.token_urlsafe(32)}
+        )
+        return kiosk
 
     def seed_site(self) -> Site:
         site, _ = Site.objects.get_or_create(
