@@ -94,7 +94,10 @@ def markdown(results: dict) -> str:
         lines.append(f"| {export.get('label', 'CSV export')} | | | | | {export.get('status', 'not run')} |")
     lines += ["", "| target | measured | verdict |", "|---|---:|---|"]
     for verdict in results["targets"]:
-        lines.append(f"| {verdict['target']} | {_fmt(verdict['value'])} | {_verdict(verdict['met'])} |")
+        value = verdict["value"]
+        as_share = verdict["step"].startswith("kiosk") and "%" in verdict["target"] and value is not None
+        shown = f"{value:.1%}" if as_share else _fmt(value)
+        lines.append(f"| {verdict['target']} | {shown} | {_verdict(verdict['met'])} |")
     invariants = results.get("invariants") or {}
     if invariants:
         lines += ["", f"Invariants after the run: **{'all hold' if invariants.get('ok') else 'VIOLATED'}**", ""]
@@ -121,3 +124,58 @@ def write(results: dict, out: Path) -> tuple[Path, Path]:
     (out / f"{name}.json").write_text(json_path.read_text())
     (out / f"{name}.md").write_text(md_path.read_text())
     return json_path, md_path
+
+
+# metric label, step, field, format
+COMPARED = [
+    ("ceiling, 8 clients: req/s", "ceiling_c8", "rps", "{:,.0f}"),
+    ("ceiling, 32 clients: req/s", "ceiling_c32", "rps", "{:,.0f}"),
+    ("kiosk walk-in, 8 clients: req/s", "kiosk_c8", "rps", "{:,.1f}"),
+    ("kiosk walk-in, 8 clients: share of ceiling", "kiosk_c8", "ratio_to_ceiling", "{:.1%}"),
+    ("kiosk walk-in, 8 clients: p50 / p95 / p99 ms", "kiosk_c8", ("p50_ms", "p95_ms", "p99_ms"), "{:,.0f}"),
+    ("kiosk walk-in, 32 clients: req/s", "kiosk_c32", "rps", "{:,.1f}"),
+    ("kiosk walk-in, 32 clients: share of ceiling", "kiosk_c32", "ratio_to_ceiling", "{:.1%}"),
+    ("kiosk walk-in, 32 clients: p50 / p95 / p99 ms", "kiosk_c32", ("p50_ms", "p95_ms", "p99_ms"), "{:,.0f}"),
+    ("dashboard (300 on site): p50 / p95 ms", "dashboard", ("p50_ms", "p95_ms"), "{:,.0f}"),
+    ("dashboard self-refresh: p50 / p95 ms", "dashboard_live", ("p50_ms", "p95_ms"), "{:,.0f}"),
+    ("search, name fragment (Latin): p50 / p95 ms", "search_name_latin", ("p50_ms", "p95_ms"), "{:,.0f}"),
+    ("search, name (2 Chinese characters): p50 / p95 ms", "search_name_cjk", ("p50_ms", "p95_ms"), "{:,.0f}"),
+    ("search, phone: p50 / p95 ms", "search_phone", ("p50_ms", "p95_ms"), "{:,.0f}"),
+    ("search, company: p50 / p95 ms", "search_company", ("p50_ms", "p95_ms"), "{:,.0f}"),
+    ("CSV export, one year: rows", "csv_export", "rows", "{:,}"),
+    ("CSV export: rows/s", "csv_export", "rows_per_s", "{:,.0f}"),
+    ("CSV export: worker memory growth MiB", "csv_export", "memory_growth_mib", "{:,.1f}"),
+]
+
+
+def compare(paths: list[Path]) -> str:
+    """Runs side by side (e.g. 100k and 1M), one column each, as Markdown."""
+    runs = [json.loads(Path(p).read_text()) for p in paths]
+    heads = []
+    for run in runs:
+        meta = run["meta"]
+        head = f"{meta['visits']:,} visits"
+        if meta.get("proposed_indexes"):
+            head += " + proposed indexes"
+        heads.append(f"{head}<br>{meta['started_at']}, CPU busy before {meta.get('cpu_busy_before_pct', '?')} %")
+    lines = ["| measure | " + " | ".join(heads) + " |", "|---|" + "---:|" * len(runs)]
+    for label, step, field, fmt in COMPARED:
+        cells = []
+        for run in runs:
+            data = run["steps"].get(step, {})
+            fields = field if isinstance(field, tuple) else (field,)
+            values = [data.get(f) for f in fields]
+            if data.get("status") != "ok" or any(v is None for v in values):
+                cells.append(data.get("status", "–") if data.get("status") != "ok" else "–")
+            else:
+                cells.append(" / ".join(fmt.format(v) for v in values))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    holds = ["all hold" if (run.get("invariants") or {}).get("ok") else "VIOLATED" for run in runs]
+    lines.append("| invariants after the run | " + " | ".join(holds) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(compare([Path(p) for p in sys.argv[1:]]), end="")

@@ -409,7 +409,7 @@ def run_local(cfg: Config, results: dict) -> None:
         f"Sites set to a time zone where it is {cfg.local_hour}:00 now, so the day path is measured "
         "(R6.8 night duty would refuse kiosk walk-ins at night)."
     )
-    gunicorn = stack.Gunicorn(env, cfg.port, cfg.workers, out / "gunicorn.log", extra_args=["--timeout", "120"])
+    gunicorn = stack.Gunicorn(env, cfg.port, cfg.workers, out / "gunicorn.log", extra_args=["--timeout", "300"])
     gunicorn.start()
     try:
         snapshot = stack.bench_module("bench.invariants", "snapshot", env=env)
