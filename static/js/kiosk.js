@@ -34,6 +34,52 @@
     if (event.persisted) reset();
   });
 
+  // An invitation's QR code read by the tablet's camera, where the browser can
+  // decode QR codes (BarcodeDetector). A USB or Bluetooth scanner needs none of
+  // this: it types the code into the field like a keyboard.
+  var scan = document.querySelector("[data-scan-into]");
+  if (scan && "BarcodeDetector" in window && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
+    scan.hidden = false;
+    scan.addEventListener("click", function () {
+      var field = document.querySelector(scan.dataset.scanInto);
+      var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+      var video = document.createElement("video");
+      video.muted = true;
+      video.setAttribute("playsinline", "");
+      video.className = "kiosk-scanner";
+      scan.insertAdjacentElement("afterend", video);
+      scan.disabled = true;
+      navigator.mediaDevices.getUserMedia({ video: { facingMode: "user" } }).then(function (stream) {
+        var done = false;
+        var stop = function () {
+          done = true;
+          stream.getTracks().forEach(function (track) { track.stop(); });
+          video.remove();
+          scan.disabled = false;
+        };
+        var look = function () {
+          if (done) return;
+          detector.detect(video).then(function (codes) {
+            if (codes.length) {
+              field.value = codes[0].rawValue;
+              stop();
+              field.form.requestSubmit();
+            } else {
+              window.setTimeout(look, 250);
+            }
+          }, function () { window.setTimeout(look, 250); });
+        };
+        video.srcObject = stream;
+        video.play();
+        look();
+        window.setTimeout(stop, 30000); // nobody in front of the camera: give up
+      }, function () {
+        video.remove();
+        scan.hidden = true; // no camera, or not allowed: typing the code still works
+      });
+    });
+  }
+
   // One tap, one submission (the server is idempotent anyway, see
   // Visit.submission_key): grey the button out once the form is on its way.
   document.addEventListener("submit", function (event) {

@@ -99,3 +99,33 @@ def test_an_invitation_from_the_hosts_desk_to_the_acknowledged_arrival(
     expect(row).to_contain_text("Kenji Tanaka")
     expect(row).to_contain_text("Acknowledged")
     expect(desk.get_by_test_id("ack-done")).to_contain_text("1 acknowledged")
+
+
+CAMERA = """
+window.BarcodeDetector = class {
+  async detect() { return window.__qr ? [{ rawValue: window.__qr, format: "qr_code" }] : []; }
+};
+navigator.mediaDevices.getUserMedia = async () => {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 64;
+  canvas.getContext("2d").fillRect(0, 0, 64, 64);
+  return canvas.captureStream();
+};
+"""
+
+
+def test_the_kiosk_reads_the_invitation_qr_code_with_its_camera(live_server, browser, lobby_kiosk, invitation):
+    tablet = browser.new_context(viewport={"width": 1024, "height": 768})
+    tablet.add_init_script(CAMERA)  # a camera showing the visitor's QR code, decoded by the browser
+    kiosk = tablet.new_page()
+    kiosk.goto(f"{live_server.url}/kiosk/enrol/{lobby_kiosk.token}/")
+    kiosk.get_by_role("button", name="Enrol this device").click()
+    kiosk.get_by_role("link", name="I have an invitation").click()
+    kiosk.get_by_label("I have read the privacy notice and agree to it.").check()
+
+    kiosk.evaluate("code => { window.__qr = code; }", invitation.code)
+    kiosk.get_by_role("button", name="Scan the QR code with the camera").click()
+
+    expect(kiosk.get_by_test_id("kiosk-done")).to_contain_text("You are checked in")
+    assert Visit.objects.get(pk=invitation.visit_id).status == VisitStatus.ON_SITE
+    tablet.close()
