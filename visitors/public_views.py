@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -180,7 +181,10 @@ def kiosk_walk_in(request):
 @kiosk_required
 @rate_limited("lookup", methods=("GET",))
 def kiosk_hosts(request):
-    """The host picker's matches (htmx): "Dept-Name" labels only."""
+    """The host picker's matches (htmx): "Dept-Name" labels only, and only
+    while the kiosk takes walk-ins."""
+    if request.kiosk.site.current_kiosk_mode() != KioskMode.OPEN:
+        return HttpResponseForbidden()
     query = request.GET.get("host_search", "")
     hosts, more = invitations.find_hosts(request.kiosk.site, query if len(query) <= 40 else "")
     context = {"hosts": hosts, "more": more, "short": not invitations.host_query_ok(query), "query": query}

@@ -137,6 +137,7 @@ def test_invitations_only_hides_walk_in_and_refuses_its_form(walk_in_form, kiosk
     assert response.status_code == 403
     assert "Invitations only" in response.content.decode()
     assert not Visit.objects.exists()
+    assert kiosk_client.get("/kiosk/walk-in/hosts/", {"host_search": "Sun"}).status_code == 403
 
 
 def test_a_kiosk_left_open_at_night_still_sends_walk_ins_to_the_night_duty_officer(walk_in_form, kiosk_client, site):
