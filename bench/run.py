@@ -404,7 +404,7 @@ def run_local(cfg: Config, results: dict) -> None:
         )["rows"]
     except subprocess.CalledProcessError:
         expected = None
-    stack.collectstatic(env, meta["notes"])
+    stand_ins = stack.collectstatic(env, meta["notes"])
     meta["notes"].append(
         f"Sites set to a time zone where it is {cfg.local_hour}:00 now, so the day path is measured "
         "(R6.8 night duty would refuse kiosk walk-ins at night)."
@@ -426,6 +426,8 @@ def run_local(cfg: Config, results: dict) -> None:
         results["steps"] = bench.steps
     finally:
         gunicorn.stop()
+        for stand_in in stand_ins:
+            stand_in.unlink(missing_ok=True)
     meta["server_errors_logged"] = gunicorn.errors()
     if meta["server_errors_logged"]:
         meta["notes"].append(f"{meta['server_errors_logged']} server errors (500) logged; see {gunicorn.log_path}.")

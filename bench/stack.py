@@ -37,7 +37,7 @@ def manage(*args: str, env: dict, quiet: bool = True) -> str:
     return result.stdout or ""
 
 
-def collectstatic(env: dict, notes: list[str]) -> None:
+def collectstatic(env: dict, notes: list[str]) -> list[Path]:
     """collectstatic as production runs it (manifest storage, DEBUG off).
 
     If it stops on a file that a vendored asset references but the repository
@@ -48,18 +48,20 @@ def collectstatic(env: dict, notes: list[str]) -> None:
     import re
 
     static_root = ROOT / "var" / "staticfiles"
+    stand_ins: list[Path] = []
     for _ in range(10):
         result = subprocess.run(
             [PYTHON, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env, text=True, capture_output=True
         )
         if result.returncode == 0:
-            return
+            return stand_ins  # the caller removes them after the run, so the next run finds the fault again
         missing = re.search(r"The file '([^']+)' could not be found", result.stderr)
         if not missing:
             raise RuntimeError(f"collectstatic failed:\n{result.stderr[-2000:]}")
         stand_in = static_root / missing.group(1)
         stand_in.parent.mkdir(parents=True, exist_ok=True)
         stand_in.write_text("{}" if stand_in.suffix == ".map" else "")
+        stand_ins.append(stand_in)
         notes.append(
             f"collectstatic with DEBUG=0 fails: {missing.group(1)} is referenced by a vendored file but not "
             "shipped; the bench put an empty stand-in into var/staticfiles (a deployment needs a real fix)."
