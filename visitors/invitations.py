@@ -193,7 +193,7 @@ def confirm_invitation(
     that changed, not their values: the trail is kept longer than the identity.
     """
     at = at or timezone.now()
-    invitation = Invitation.objects.select_for_update().select_related("visit__site").get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("visit__site").get(pk=invitation.pk)
     _check_usable(invitation, at)
     if not accept_privacy:
         raise ReceptionError(
@@ -276,7 +276,7 @@ def check_in_by_code(
         raise unknown
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("visit__site")
             .filter(code=normal, visit__site=site)
             .first()
@@ -331,7 +331,7 @@ def kiosk_for_token(token: str) -> KioskDevice | None:
 def enrol_kiosk(*, device: KioskDevice, client_address: str | None = None, at: datetime | None = None) -> KioskDevice:
     """Record that a browser was enrolled as this kiosk."""
     at = at or timezone.now()
-    device = KioskDevice.objects.select_for_update().select_related("site").get(pk=device.pk)
+    device = KioskDevice.objects.select_for_update(of=("self",)).select_related("site").get(pk=device.pk)
     if not device.active:
         raise ReceptionError("kiosk_revoked", _("This kiosk has been switched off by the office manager."))
     device.last_seen_at = at

@@ -223,7 +223,7 @@ def escalate_visit(*, visit_id: int, at: datetime | None = None) -> list[Notific
     the desk. Returns the notifications still to be sent.
     """
     at = at or timezone.now()
-    visit = Visit.objects.select_for_update().select_related("site", "category", "host").get(pk=visit_id)
+    visit = Visit.objects.select_for_update(of=("self",)).select_related("site", "category", "host").get(pk=visit_id)
     if not awaiting_acknowledgement(visit):
         return []
     taken = set(
@@ -316,7 +316,7 @@ def acknowledge_visit(*, visit: Visit, by, client_address: str | None = None, at
     audit event. Escalation stops from here on.
     """
     at = at or timezone.now()
-    visit = Visit.objects.select_for_update().select_related("site", "category").get(pk=visit.pk)
+    visit = Visit.objects.select_for_update(of=("self",)).select_related("site", "category").get(pk=visit.pk)
     if visit.acknowledged_at is not None:
         return visit
     if visit.status != VisitStatus.ON_SITE:

@@ -8,7 +8,7 @@ import pytest
 from django.core import signing
 from django.utils import timezone
 
-from visitors import invitations
+from visitors import invitations, services
 from visitors.models import AuditEvent, Invitation, Notification, Visit, VisitSource, VisitStatus
 
 
@@ -276,19 +276,27 @@ def test_a_host_cannot_use_the_desk_check_in(client, host, invitation):
     assert Visit.objects.get().status == VisitStatus.EXPECTED
 
 
-def test_an_invitation_for_tomorrow_cannot_be_used_today(client, clerk, invitation, daytime):
-    Visit.objects.filter(pk=invitation.visit_id).update(expected_at=timezone.now() + timedelta(days=1))
-    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() + timedelta(days=2))
+def test_an_invitation_for_tomorrow_cannot_be_used_today(client, clerk, host, site, business, daytime):
+    tomorrow = invitations.create_invitation(
+        site=site,
+        by=host,
+        email="early@example.com",
+        full_name="Early Bird",
+        category=business,
+        host=host,
+        purpose="Talks",
+        expected_at=timezone.now() + timedelta(days=1),
+    )
     client.force_login(clerk)
 
-    response = client.post("/desk/invitations/check-in/", {"code": invitation.code})
+    response = client.post("/desk/invitations/check-in/", {"code": tomorrow.code})
 
     assert "Your invitation is for" in response.content.decode()
     assert Visit.objects.get().status == VisitStatus.EXPECTED
 
 
 def test_a_cancelled_visit_cannot_be_checked_in_by_its_code(client, clerk, invitation):
-    Visit.objects.filter(pk=invitation.visit_id).update(status=VisitStatus.CANCELLED)
+    services.close_expected_visit(visit=invitation.visit, by=clerk, outcome=VisitStatus.CANCELLED)
     client.force_login(clerk)
 
     response = client.post("/desk/invitations/check-in/", {"code": invitation.code})

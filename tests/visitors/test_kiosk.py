@@ -2,15 +2,15 @@
 check-in by invitation code, self check-out, and the reset after each visitor."""
 
 import re
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
-from reception.models import KioskDevice, KioskMode, RosterEntry
+from reception.models import KioskDevice, KioskMode, RosterEntry, VisitorCategory
 from visitors import invitations
-from visitors.models import AuditEvent, Invitation, Visit, VisitSource, VisitStatus
+from visitors.models import AuditEvent, Visit, VisitSource, VisitStatus
 
 DAY = "2026-11-27 10:00:00+08:00"
 NIGHT = "2026-11-27 22:00:00+08:00"
@@ -376,14 +376,22 @@ def test_a_used_code_is_refused_at_the_next_visitors_turn(kiosk_client, invitati
     assert "already been used to check in" in response.content.decode()
 
 
-def test_a_code_of_another_site_is_unknown_here(kiosk_client, invitation, other_site):
-    Invitation.objects.filter(pk=invitation.pk).update(code="ABCDEFGH")
-    Visit.objects.filter(pk=invitation.visit_id).update(site=other_site)
+def test_a_code_of_another_site_is_unknown_here(kiosk_client, daytime, other_site, other_clerk):
+    elsewhere = invitations.create_invitation(
+        site=other_site,
+        by=other_clerk,
+        email="guest@example.com",
+        full_name="River Guest",
+        category=VisitorCategory.objects.create(site=other_site, code="B", name="Business"),
+        host=other_clerk,
+        purpose="Talks",
+        expected_at=timezone.now() + timedelta(minutes=10),
+    )
 
-    response = kiosk_client.post("/kiosk/code/", {"code": "ABCDEFGH", "accept_privacy": "on"})
+    response = kiosk_client.post("/kiosk/code/", {"code": elsewhere.code, "accept_privacy": "on"})
 
     assert "We could not find an invitation with that code" in response.content.decode()
-    assert Visit.objects.get(pk=invitation.visit_id).status == VisitStatus.EXPECTED
+    assert Visit.objects.get(pk=elsewhere.visit_id).status == VisitStatus.EXPECTED
 
 
 # --- self check-out --------------------------------------------------------------------
