@@ -53,7 +53,8 @@ def markdown(results: dict) -> str:
         f"## Lobby benchmark — {meta['visits']:,} visits of history"
         + (" — with the proposed indexes" if meta.get("proposed_indexes") else ""),
         "",
-        f"Run {meta['started_at']} against {meta['target']} · {meta['workers']} gunicorn sync workers · "
+        f"Run {meta['started_at']} of {meta.get('code', '?')} against {meta['target']} · "
+        f"{meta['workers']} gunicorn sync workers · "
         f"{meta['duration_s']} s per load step · load tool {meta['load_tool']}",
         "",
         f"Machine: {meta['machine']['cpu']} × {meta['machine']['cores']} cores, "
@@ -62,36 +63,42 @@ def markdown(results: dict) -> str:
         f"load average before/after: {meta['load_before']} / {meta.get('load_after', '?')} · "
         f"CPU busy before the run (others' work): {meta.get('cpu_busy_before_pct', '?')} %",
         "",
-        "| step | clients | req/s | p50 ms | p95 ms | p99 ms | vs ceiling | notes |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| step | clients | req/s | p50 ms | p95 ms | p99 ms | vs ceiling | server CPU ms/req | notes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for key, step in steps.items():
         if key == "csv_export":
             continue
         if step.get("status") != "ok":
-            lines.append(f"| {step.get('label', key)} | {step.get('clients') or ''} | | | | | | {step.get('status')} |")
+            lines.append(
+                f"| {step.get('label', key)} | {step.get('clients') or ''} | | | | | | | {step.get('status')} |"
+            )
             continue
-        ratio = step.get("ratio_to_ceiling")
+        ratio, cpu_ratio = step.get("ratio_to_ceiling"), step.get("cpu_ratio_to_ceiling")
+        shown = "" if ratio is None else f"{ratio:.1%}"
+        if cpu_ratio is not None:
+            shown += f" (CPU: {cpu_ratio:.1%})"
         lines.append(
             f"| {step['label']} | {step['clients']} | {_fmt(step['rps'])} | {_fmt(step['p50_ms'])} | "
-            f"{_fmt(step['p95_ms'])} | {_fmt(step['p99_ms'])} | "
-            f"{'' if ratio is None else f'{ratio:.0%}'} | {step.get('notes', '')} |"
+            f"{_fmt(step['p95_ms'])} | {_fmt(step['p99_ms'])} | {shown} | "
+            f"{_fmt(step.get('server_cpu_ms_per_request'))} | {step.get('notes', '')} |"
         )
     export = steps.get("csv_export", {})
     lines += [
         "",
-        "| CSV export | rows | seconds | rows/s | MB | worker RSS before → peak (growth) |",
-        "|---|---:|---:|---:|---:|---|",
+        "| CSV export | rows | seconds | rows/s | rows per server CPU s | MB | worker RSS before → peak (growth) |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     if export.get("status") == "ok":
         lines.append(
             f"| {export['label']} | {_fmt(export['rows'])} | {_fmt(export['seconds'])} | "
-            f"{_fmt(export['rows_per_s'], 0)} | {_fmt(export['mib'])} | "
+            f"{_fmt(export['rows_per_s'], 0)} | {_fmt(export.get('rows_per_server_cpu_s'), 0)} | "
+            f"{_fmt(export['mib'])} | "
             f"{_fmt(export['rss_before_mib'])} → {_fmt(export['rss_peak_mib'])} MiB "
             f"(+{_fmt(export['memory_growth_mib'])} MiB) |"
         )
     else:
-        lines.append(f"| {export.get('label', 'CSV export')} | | | | | {export.get('status', 'not run')} |")
+        lines.append(f"| {export.get('label', 'CSV export')} | | | | | | {export.get('status', 'not run')} |")
     lines += ["", "| target | measured | verdict |", "|---|---:|---|"]
     for verdict in results["targets"]:
         value = verdict["value"]
@@ -129,21 +136,28 @@ def write(results: dict, out: Path) -> tuple[Path, Path]:
 # metric label, step, field, format
 COMPARED = [
     ("ceiling, 8 clients: req/s", "ceiling_c8", "rps", "{:,.0f}"),
+    ("ceiling: server CPU ms per request", "ceiling_c8", "server_cpu_ms_per_request", "{:,.2f}"),
     ("ceiling, 32 clients: req/s", "ceiling_c32", "rps", "{:,.0f}"),
     ("kiosk walk-in, 8 clients: req/s", "kiosk_c8", "rps", "{:,.1f}"),
     ("kiosk walk-in, 8 clients: share of ceiling", "kiosk_c8", "ratio_to_ceiling", "{:.1%}"),
+    ("kiosk walk-in: server CPU ms per request", "kiosk_c8", "server_cpu_ms_per_request", "{:,.1f}"),
+    ("kiosk walk-in: share of ceiling by server CPU", "kiosk_c8", "cpu_ratio_to_ceiling", "{:.1%}"),
     ("kiosk walk-in, 8 clients: p50 / p95 / p99 ms", "kiosk_c8", ("p50_ms", "p95_ms", "p99_ms"), "{:,.0f}"),
     ("kiosk walk-in, 32 clients: req/s", "kiosk_c32", "rps", "{:,.1f}"),
     ("kiosk walk-in, 32 clients: share of ceiling", "kiosk_c32", "ratio_to_ceiling", "{:.1%}"),
     ("kiosk walk-in, 32 clients: p50 / p95 / p99 ms", "kiosk_c32", ("p50_ms", "p95_ms", "p99_ms"), "{:,.0f}"),
     ("dashboard (300 on site): p50 / p95 ms", "dashboard", ("p50_ms", "p95_ms"), "{:,.0f}"),
+    ("dashboard: server CPU ms per request", "dashboard", "server_cpu_ms_per_request", "{:,.0f}"),
     ("dashboard self-refresh: p50 / p95 ms", "dashboard_live", ("p50_ms", "p95_ms"), "{:,.0f}"),
     ("search, name fragment (Latin): p50 / p95 ms", "search_name_latin", ("p50_ms", "p95_ms"), "{:,.0f}"),
     ("search, name (2 Chinese characters): p50 / p95 ms", "search_name_cjk", ("p50_ms", "p95_ms"), "{:,.0f}"),
     ("search, phone: p50 / p95 ms", "search_phone", ("p50_ms", "p95_ms"), "{:,.0f}"),
     ("search, company: p50 / p95 ms", "search_company", ("p50_ms", "p95_ms"), "{:,.0f}"),
+    ("search (name, Latin): server CPU ms per request", "search_name_latin", "server_cpu_ms_per_request", "{:,.0f}"),
+    ("search (phone): server CPU ms per request", "search_phone", "server_cpu_ms_per_request", "{:,.0f}"),
     ("CSV export, one year: rows", "csv_export", "rows", "{:,}"),
     ("CSV export: rows/s", "csv_export", "rows_per_s", "{:,.0f}"),
+    ("CSV export: rows per server CPU second", "csv_export", "rows_per_server_cpu_s", "{:,.0f}"),
     ("CSV export: worker memory growth MiB", "csv_export", "memory_growth_mib", "{:,.1f}"),
 ]
 

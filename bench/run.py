@@ -121,6 +121,16 @@ def cpu_busy_percent(seconds: float = 2.0) -> float:
     return round(100 * (1 - (idle2 - idle1) / max(1, total2 - total1)), 1)
 
 
+def code_version() -> str:
+    """The commit measured: BENCH_COMMIT when run from an exported tree."""
+    if os.environ.get("BENCH_COMMIT"):
+        return os.environ["BENCH_COMMIT"]
+    result = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip() or "unknown"
+
+
 def machine() -> dict:
     cpu = "unknown CPU"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -201,6 +211,7 @@ def _ok_share(result: dict, ok: set[int]) -> float:
 class Bench:
     def __init__(self, cfg: Config, base_url: str, behind_proxy: bool, out: Path):
         self.cfg, self.base_url, self.behind_proxy, self.out = cfg, base_url, behind_proxy, out
+        self.cpu: stack.ServerCpu | None = None  # local stack only
         self.steps: dict[str, dict] = {}
         self.performed = {"walk_ins": 0, "in_flight": 0, "exports": 0}
         self.notes: list[str] = []
@@ -212,7 +223,11 @@ class Bench:
         return browser.get(path).status != 404
 
     def load(self, key: str, label: str, plan: list[tuple], clients: int, ok: set[int], duration=None, **extra):
+        before = self.cpu.sample() if self.cpu else None
         result = wrk(self.base_url, plan, clients, duration or self.cfg.duration, self.out)
+        if before is not None and result["requests"]:
+            spent = stack.ServerCpu.spent(before, self.cpu.sample())
+            result["server_cpu_ms_per_request"] = round(1000 * spent / result["requests"], 2)
         share = _ok_share(result, ok)
         result.update(label=label, status="ok", ok_share=round(share, 4), **extra)
         if share < 0.99:
@@ -240,11 +255,18 @@ class Bench:
             self.load(f"ceiling_c{clients}", "ceiling: trivial view", plan, clients, {200})
 
     def ratio(self, key: str, clients: int) -> None:
-        ceiling = self.steps.get(f"ceiling_c{clients}", {}).get("rps")
+        ceiling_step = self.steps.get(f"ceiling_c{clients}", {})
+        ceiling = ceiling_step.get("rps")
         step = self.steps.get(key, {})
         if ceiling and step.get("status") == "ok":
             # Only successful check-ins count towards the kiosk's throughput.
             step["ratio_to_ceiling"] = round(step["rps"] * step["ok_share"] / ceiling, 3)
+            # The same ratio from server CPU per request: what share of the
+            # ceiling's rate the kiosk reaches once the CPUs are the limit, and
+            # much steadier than req/s on a machine others are using.
+            mine, theirs = step.get("server_cpu_ms_per_request"), ceiling_step.get("server_cpu_ms_per_request")
+            if mine and theirs:
+                step["cpu_ratio_to_ceiling"] = round(theirs / mine, 3)
 
     # (2) kiosk walk-in
     def kiosk(self, kiosk: dict | None) -> None:
@@ -308,12 +330,14 @@ class Bench:
         def count(chunk: bytes) -> None:
             lines[0] += chunk.count(b"\n")
 
+        before = self.cpu.sample() if self.cpu else None
         if pids:
             with stack.MemoryWatch(pids) as watch:
                 timing = clerk.stream(path, count)
             memory = watch.growth()
         else:
             timing, memory = clerk.stream(path, count), {}
+        cpu = stack.ServerCpu.spent(before, self.cpu.sample()) if before is not None else None
         self.performed["exports"] += 1
         if timing["status"] != 200:
             self.unavailable("csv_export", label, f"HTTP {timing['status']}")
@@ -327,6 +351,7 @@ class Bench:
             "seconds": round(timing["seconds"], 2),
             "first_byte_s": round(timing["ttfb"], 3),
             "rows_per_s": round(rows / timing["seconds"], 0),
+            "rows_per_server_cpu_s": round(rows / cpu, 0) if cpu else None,
             "mib": round(timing["bytes"] / 2**20, 1),
             "memory_growth_mib": memory.get("growth_mib"),
             "rss_before_mib": memory.get("rss_before_mib"),
@@ -414,6 +439,7 @@ def run_local(cfg: Config, results: dict) -> None:
     try:
         snapshot = stack.bench_module("bench.invariants", "snapshot", env=env)
         bench = Bench(cfg, gunicorn.url, behind_proxy=True, out=out)
+        bench.cpu = stack.ServerCpu(gunicorn, env["DATABASE_URL"], run_db)
         bench.notes = meta["notes"]
         clerk = bench.browser()
         clerk.login(today["sites"][main_site]["clerk"], today["password"])
@@ -478,6 +504,7 @@ def main() -> int:
             "clients": list(cfg.clients),
             "target": cfg.url or f"local stack on 127.0.0.1:{cfg.port}",
             "load_tool": "wrk + bench/wrk/lobby.lua",
+            "code": code_version(),
             "started_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
             "proposed_indexes": [],
             "machine": machine(),

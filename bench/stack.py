@@ -324,5 +324,36 @@ class MemoryWatch:
         }
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+class ServerCpu:
+    """CPU time the stack spends: the gunicorn workers plus the PostgreSQL
+    backends connected to the run's database. Unlike latency, CPU seconds per
+    request hardly change when other work shares the machine, so they compare
+    runs taken at different loads."""
+
+    def __init__(self, gunicorn: "Gunicorn", database_url: str, database: str):
+        self.gunicorn, self.database_url, self.database = gunicorn, database_url, database
+
+    def sample(self) -> dict[int, float]:
+        pids = list(self.gunicorn.worker_pids())
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [self.database]
+            ).fetchall()
+        pids += [pid for (pid,) in rows]
+        return {pid: cpu for pid in pids if (cpu := _cpu_seconds(pid)) is not None}
+
+    @staticmethod
+    def spent(before: dict[int, float], after: dict[int, float]) -> float:
+        return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
 def secret_key() -> str:
     return secrets.token_urlsafe(50)
