@@ -385,3 +385,22 @@ def test_the_visit_page_shows_its_amendments(client, clerk, business_visit, gm_o
     assert 'data-testid="amendments"' in html
     assert "<del>Business Room</del>" in html and "Room swap" in html
     assert reverse("visitors:amend", args=[business_visit.pk]) in html
+
+
+def test_the_form_reads_times_on_the_sites_clock_and_ignores_unseen_seconds(client, clerk, business, business_room):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    expected = datetime(2026, 11, 28, 9, 30, 42, tzinfo=ZoneInfo("Asia/Shanghai"))
+    visit = register(category=business, room=business_room, by=clerk, expected_at=expected)
+    client.force_login(clerk)
+    url = reverse("visitors:amend", args=[visit.pk])
+    assert 'value="2026-11-28T09:30"' in client.get(url).content.decode()
+
+    unchanged_time = client.post(url, form_data(visit, expected_at="2026-11-28T09:30", purpose="Order review"))
+    assert unchanged_time.status_code == 302
+    assert list(Amendment.objects.values_list("field", flat=True)) == ["purpose"]
+
+    client.post(url, form_data(visit, expected_at="2026-11-28T11:00", purpose="Order review"))
+    visit.refresh_from_db()
+    assert visit.expected_at == datetime(2026, 11, 28, 3, 0, tzinfo=ZoneInfo("UTC"))
