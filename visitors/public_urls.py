@@ -19,4 +19,5 @@ urlpatterns = [
     path("i/<str:token>/", views.invitation, name="invitation"),
     path("desk/invitations/new/", views.invite, name="invite"),
     path("desk/invitations/check-in/", views.desk_check_in, name="desk_check_in"),
+    path("desk/notifications/", views.desk_notifications, name="desk_notifications"),
 ]

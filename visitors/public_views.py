@@ -23,11 +23,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from reception.errors import ReceptionError
+from reception.middleware import passive
 from reception.models import KioskMode, staff_label
 from visitors import invitations, notify
 from visitors.models import Visit, VisitStatus
 from visitors.public_forms import CheckOutForm, CodeForm, ConfirmDetailsForm, DeskCodeForm, InvitationForm, WalkInForm
 from visitors.ratelimit import client_address, rate_limited
+from visitors.templatetags.notify_tags import notification_details
 
 KIOSK_COOKIE_MAX_AGE = int(timedelta(days=365).total_seconds())
 # How long the kiosk shows "welcome" or "goodbye" before it resets, and how long
@@ -402,3 +404,14 @@ def desk_check_in(request):
             messages.success(request, _("%(name)s is checked in.") % {"name": visit.visitor.full_name})
             return redirect("visitors:visit", visit.pk)
     return render(request, "visitors/invitations/desk_check_in.html", {"form": form, "site": site})
+
+
+@passive
+@login_required
+@permission_required("visitors.view_visit", raise_exception=True)
+@require_GET
+def desk_notifications(request):
+    """The dashboard's escalations and failed deliveries (R3.2), polled by htmx
+    on their own; @passive, so polling keeps no idle desk signed in (R4.1)."""
+    site = _staff_site(request)
+    return render(request, "visitors/notifications/details.html", notification_details(site))

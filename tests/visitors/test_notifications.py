@@ -389,25 +389,37 @@ def test_a_visitor_who_left_cannot_be_acknowledged(client, arrival, host, clerk)
 # --- what the desk sees ----------------------------------------------------------------------
 
 
-def test_the_dashboard_panel_shows_waiting_overdue_acknowledged_and_failures(
-    arrival, clerk, host, business, business_room, site, broken_smtp, daytime, django_assert_num_queries
+def test_the_dashboard_panel_counts_waiting_overdue_and_acknowledged_without_a_query(
+    arrival, clerk, host, business, business_room, site, daytime, django_assert_num_queries
+):
+    second = arrive(clerk, business, business_room, name="Zhou Jie", host=host)
+    third = arrive(clerk, business, business_room, name="Kenji Tanaka", host=host)
+    notify.acknowledge_visit(visit=second, by=host)
+    daytime.shift(timedelta(minutes=31))
+    Visit.objects.filter(pk=third.pk).update(checked_in_at=timezone.now() - timedelta(minutes=5))
+    on_site = list(Visit.objects.on_site().select_related("visitor", "category"))
+
+    with django_assert_num_queries(0):  # the dashboard passes its own on-site list in
+        html = Template("{% load notify_tags %}{% notification_panel site on_site %}").render(
+            Context({"site": site, "on_site": on_site})
+        )
+
+    assert "1 waiting" in html and "1 overdue" in html and "1 acknowledged" in html
+    assert 'hx-get="/desk/notifications/"' in html and 'hx-preserve="true"' in html
+
+
+def test_the_notification_details_show_escalations_and_failures_in_one_query(
+    arrival, site, broken_smtp, daytime, django_assert_num_queries
 ):
     notify_arrival.call(arrival.pk)
     notify.deliver(Notification.objects.get().pk)
-    second = arrive(clerk, business, business_room, name="Zhou Jie", host=host)
-    notify.acknowledge_visit(visit=second, by=host)
     daytime.shift(timedelta(minutes=31))
+    notify.escalate_visit(visit_id=arrival.pk)
 
-    with django_assert_num_queries(2):  # on-site visits; escalations and failed deliveries
-        html = Template("{% load notify_tags %}{% notification_panel site %}").render(Context({"site": site}))
-    on_site = list(Visit.objects.on_site().select_related("visitor", "category"))
-    with django_assert_num_queries(1):  # the dashboard passes its own on-site list in
-        again = Template("{% load notify_tags %}{% notification_panel site on_site %}").render(
-            Context({"site": site, "on_site": on_site})
-        )
-    assert again == html
+    with django_assert_num_queries(1):  # escalations of waiting visits and failed deliveries, joined
+        html = Template("{% load notify_tags %}{% notification_details site %}").render(Context({"site": site}))
 
-    assert "1 overdue" in html and "1 acknowledged" in html and "0 waiting" in html
+    assert "Hans Müller" in html and "escalated, step 2" in html
     assert "Notifications not delivered" in html and "Failed, will retry" in html
     assert "ConnectionRefusedError" in html and "Sales-Sun Li" in html
 
@@ -418,10 +430,31 @@ def test_the_desk_sees_notifications_on_the_dashboard_and_the_visit_page(client,
     client.force_login(clerk)
 
     dashboard = client.get("/desk/").content.decode()
+    details = client.get("/desk/notifications/", headers={"HX-Request": "true"})
     visit_page = client.get(f"/desk/visits/{arrival.pk}/").content.decode()
 
-    assert 'data-testid="notifications-panel"' in dashboard and "Notifications not delivered" in dashboard
+    assert 'data-testid="notifications-panel"' in dashboard and "1 waiting" in dashboard
+    assert details.status_code == 200 and "Notifications not delivered" in details.content.decode()
     assert 'data-testid="visit-notifications"' in visit_page and "ConnectionRefusedError" in visit_page
+
+
+def test_the_notification_details_are_for_the_desk_only(client, host, arrival):
+    assert client.get("/desk/notifications/").status_code == 302  # sign in first
+    client.force_login(host)
+
+    assert client.get("/desk/notifications/").status_code == 403  # hosts have no desk
+
+
+def test_polling_the_details_keeps_no_idle_desk_signed_in(client, clerk, arrival, settings, daytime):
+    client.force_login(clerk)
+    client.get("/desk/")
+    daytime.shift(timedelta(minutes=settings.IDLE_TIMEOUT_MINUTES - 1))
+    client.get("/desk/notifications/", headers={"HX-Request": "true"})
+    daytime.shift(timedelta(minutes=2))
+
+    response = client.get("/desk/notifications/", headers={"HX-Request": "true"})
+
+    assert response["HX-Redirect"].startswith("/accounts/login/")  # the polling did not count as activity
 
 
 def test_the_visit_panel_takes_one_query(arrival, django_assert_num_queries):

@@ -29,17 +29,34 @@ def invitation_qr(code: str, scale: int = 6) -> str:
 
 @register.inclusion_tag("visitors/notifications/panel.html")
 def notification_panel(site: Site, on_site=None, now=None) -> dict:
-    """Waiting / acknowledged / overdue on-site visits, the escalation step each
-    overdue visit has reached, and recent failed deliveries.
+    """Waiting / overdue / acknowledged among the on-site visits (R3.2).
 
-    One query when the page already holds the on-site visits (with their
-    category) and passes them in, as the desk dashboard does; two otherwise.
+    No query when the page passes in its on-site visits (with their category),
+    as the desk dashboard does; one otherwise. The escalations and failed
+    deliveries are a separate, self-refreshing part (notification_details,
+    loaded by htmx), so the dashboard's own queries do not grow.
     """
     now = now or timezone.now()
     if on_site is None:
-        on_site = Visit.objects.filter(site=site, status=VisitStatus.ON_SITE).select_related("visitor", "category")
-    # One query: escalations of visits still waiting, and deliveries that failed
-    # (retrying or given up) in the last day.
+        on_site = Visit.objects.filter(site=site, status=VisitStatus.ON_SITE).select_related("category")
+    waiting, overdue, acknowledged = [], [], []
+    for visit in on_site:
+        if visit.checked_in_at is None:
+            continue
+        if visit.acknowledged_at:
+            acknowledged.append(visit)
+        elif visit.is_ack_overdue(now):
+            overdue.append(visit)
+        else:
+            waiting.append(visit)
+    return {"waiting": waiting, "overdue": overdue, "acknowledged": acknowledged}
+
+
+@register.inclusion_tag("visitors/notifications/details.html")
+def notification_details(site: Site, now=None) -> dict:
+    """The escalation step each waiting visit has reached, and the deliveries
+    that failed (retrying or given up) in the last day. One query."""
+    now = now or timezone.now()
     rows = list(
         Notification.objects.filter(site=site)
         .filter(
@@ -49,23 +66,15 @@ def notification_panel(site: Site, on_site=None, now=None) -> dict:
         .select_related("visit__visitor", "recipient__profile__department", "channel")
         .order_by("-created_at", "-pk")
     )
-    steps: dict[int, int] = {}
+    escalated: dict[int, tuple] = {}
     for row in rows:
-        if row.kind == Notification.Kind.ESCALATION and row.visit_id:
-            steps[row.visit_id] = max(row.step, steps.get(row.visit_id, 0))
+        waiting = row.visit_id and row.visit.status == VisitStatus.ON_SITE and row.visit.acknowledged_at is None
+        if row.kind == Notification.Kind.ESCALATION and waiting:
+            step = max(row.step, escalated.get(row.visit_id, (None, 0))[1])
+            escalated[row.visit_id] = (row.visit, step)
     failures = [row for row in rows if row.status in FAILED][:FAILURES_SHOWN]
-    waiting, overdue, acknowledged = [], [], []
-    for visit in on_site:
-        if visit.checked_in_at is None:
-            continue
-        visit.escalation_step = steps.get(visit.pk)
-        if visit.acknowledged_at:
-            acknowledged.append(visit)
-        elif visit.is_ack_overdue(now):
-            overdue.append(visit)
-        else:
-            waiting.append(visit)
-    return {"waiting": waiting, "overdue": overdue, "acknowledged": acknowledged, "failures": failures, "now": now}
+    escalations = sorted(escalated.values(), key=lambda pair: (pair[0].checked_in_at, pair[0].pk))
+    return {"escalations": escalations, "failures": failures, "now": now}
 
 
 @register.inclusion_tag("visitors/notifications/visit.html")
