@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import ReceptionRoom, Site
-from visitors import exports, services
+from visitors import audit, exports, services
 from visitors.forms import LogFilterForm, StepForm, WalkInForm, staff_at
 from visitors.models import Visit, VisitEvent, Visitor, VisitStatus
 
@@ -450,6 +450,14 @@ def visitor_log_export(request):
         )
     visits = form.apply(
         Visit.objects.for_site(site).with_people().select_related("registered_by__profile__department"), site=site
+    )
+    # Taking the log out of the building is itself an audited action (R6.4, R4.1).
+    audit.record_export(
+        site=site,
+        actor=request.user,
+        export="visitor_log.csv",
+        filters=form.cleaned_data,
+        client_address=_client_address(request),
     )
     response = StreamingHttpResponse(exports.visit_log_csv(visits, site=site), content_type="text/csv; charset=utf-8")
     filename = f"visitor-log-{site.slug}-{site.local(timezone.now()):%Y-%m-%d}.csv"
