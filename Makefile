@@ -25,6 +25,10 @@ migrate: install
 # background worker (notifications, escalations) running beside it.
 run: migrate
 	$(BIN)/python manage.py seed_demo
+	@# Queue the recurring background work once (each is idempotent): the daily
+	@# retention purge (R4.1) and the morning report when the night ends (R6.8).
+	$(BIN)/python manage.py purge_expired
+	$(BIN)/python manage.py send_morning_report --schedule
 	@echo "Starting the task worker and the server on http://127.0.0.1:$(PORT) (Ctrl-C stops both)"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/python manage.py db_worker & \
