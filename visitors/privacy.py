@@ -18,14 +18,14 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import F, Min, Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
 from reception.errors import ReceptionError
-from reception.models import Site
+from reception.models import Handover, Site
 from visitors import audit
 from visitors.models import Amendment, Invitation, Notification, Visit, Visitor, VisitStatus
 
@@ -133,6 +133,7 @@ def anonymise_visitor(
         Amendment.objects.filter(visit__visitor=visitor, field__startswith="visitor.").update(
             old_value="", new_value=""
         )
+    _clear_handover_snapshots(visitor)
     for storage, name in files:
         transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
 
@@ -147,6 +148,28 @@ def anonymise_visitor(
             at=at,
         )
     return True
+
+
+def _clear_handover_snapshots(visitor: Visitor) -> None:
+    """Handovers (R6.6) copy the on-site list by value; blank this visitor's
+    name and company there too. Only handovers written since their first
+    arrival can hold them, so the scan stays small."""
+    first = Visit.objects.filter(visitor=visitor, checked_in_at__isnull=False).aggregate(first=Min("checked_in_at"))
+    if first["first"] is None:
+        return
+    visits = Visit.objects.filter(visitor=visitor)
+    visit_ids = set(visits.values_list("pk", flat=True))
+    handovers = Handover.objects.select_for_update().filter(
+        site_id__in=set(visits.values_list("site_id", flat=True)), written_at__gte=first["first"]
+    )
+    for handover in handovers:
+        changed = False
+        for row in handover.on_site_snapshot:
+            if row.get("visit") in visit_ids and row.get("visitor") != ANONYMISED_NAME:
+                row.update(visitor=ANONYMISED_NAME, company="")
+                changed = True
+        if changed:
+            handover.save(update_fields=["on_site_snapshot"])
 
 
 def erase_visitor(*, visitor: Visitor, by, client_address: str | None = None, at: datetime | None = None) -> bool:

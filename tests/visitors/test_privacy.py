@@ -15,6 +15,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from reception.errors import ReceptionError
+from reception.models import Handover
 from visitors import audit, privacy, services
 from visitors.models import Amendment, AuditEvent, Invitation, Visit, Visitor, VisitStatus
 from visitors.templatetags.privacy_tags import mask_id
@@ -241,6 +242,33 @@ def test_copies_of_the_identity_are_cleared_too(old_visit, clerk):
     assert Invitation.objects.get().email == ""
     amendment = Amendment.objects.get()
     assert (amendment.old_value, amendment.new_value, amendment.reason) == ("", "", "Typo")
+
+
+def test_the_handover_copy_of_the_on_site_list_is_cleared_too(old_visit, clerk, lounge):
+    """R6.6 handovers keep the on-site list by value; the purge reaches it."""
+    someone_else = {"visit": old_visit.pk + 1000, "visitor": "Kept Guest", "company": "Kept Co", "room": "Lounge"}
+    handover = Handover.objects.create(
+        site=old_visit.site,
+        written_by=clerk,
+        written_at=days_ago(200) + timedelta(hours=1),
+        shift_started_at=days_ago(200) - timedelta(hours=2),
+        on_site_snapshot=[
+            {"visit": old_visit.pk, "visitor": PERSONAL[0], "company": PERSONAL[1], "room": "Lounge"},
+            someone_else,
+        ],
+    )
+
+    purge()
+
+    handover.refresh_from_db()
+    assert handover.on_site_snapshot[0] == {
+        "visit": old_visit.pk,
+        "visitor": privacy.ANONYMISED_NAME,
+        "company": "",
+        "room": "Lounge",
+    }
+    assert handover.on_site_snapshot[1] == someone_else
+    assert PERSONAL[0] not in json.dumps(handover.on_site_snapshot)
 
 
 # --- the daily schedule -------------------------------------------------------------
