@@ -284,6 +284,25 @@ def test_a_broken_mail_server_leaves_the_check_in_saved_and_a_retry_queued(
     assert retry.run_after == notification.created_at + timedelta(minutes=1)  # backoff
 
 
+def test_a_failing_webhook_leaves_the_check_in_saved_and_a_retry_queued(arrival, site, receiver):
+    receiver.reply_status, receiver.reply_body = 500, b"Internal Server Error"
+    channel = NotificationChannel.objects.create(site=site, name="Ops", url=receiver.url, secret="s3")
+    notify_arrival.call(arrival.pk)
+    notification = Notification.objects.get(channel=channel)
+
+    assert deliver_notification.call(notification.pk) == Status.FAILED
+
+    assert Visit.objects.get(pk=arrival.pk).status == VisitStatus.ON_SITE
+    notification.refresh_from_db()
+    assert "HTTP Error 500" in notification.last_error and notification.attempts == 1
+    assert len(receiver.requests) == 1
+    assert DBTaskResult.objects.filter(
+        task_path="visitors.tasks.deliver_notification",
+        args_kwargs__args=[notification.pk],
+        run_after=notification.created_at + timedelta(minutes=1),
+    ).exists()
+
+
 def test_a_kiosk_check_in_succeeds_even_when_every_endpoint_is_down_and_tasks_run_inline(
     walk_in, site, closed_port, broken_smtp, immediate_tasks, django_capture_on_commit_callbacks
 ):
