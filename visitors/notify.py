@@ -250,8 +250,8 @@ def escalate_visit(*, visit_id: int, at: datetime | None = None) -> list[Notific
                     last_error=_("Nobody holds the duty “%(duty)s”.") % {"duty": step.label},
                 )
             )
-        if step.position == 1 or not taken:
-            # Channels hear of the escalation once, at its first step.
+        if not taken:
+            # Channels hear of an escalation once, at its first step.
             channels = _channels(visit, kind)
             rows += [_for_channel(visit=visit, kind=kind, step=step.position, channel=ch, at=at)[0] for ch in channels]
         taken.add(step.position)
