@@ -53,15 +53,19 @@ class Browser:
         cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
         return cls(self.netloc, timeout=timeout)
 
-    def request(self, method: str, path: str, data: dict | None = None, timeout: float = 30) -> Response:
+    def request(
+        self, method: str, path: str, data: dict | None = None, timeout: float = 30, headers: dict | None = None
+    ) -> Response:
         body = urllib.parse.urlencode(data or {}, doseq=True) if method == "POST" else None
-        extra = {}
+        extra = dict(headers or {})
         if method == "POST":
-            extra = {
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Origin": self.origin,
-                "Referer": self.origin + path,
-            }
+            extra.update(
+                {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Origin": self.origin,
+                    "Referer": self.origin + path,
+                }
+            )
         conn = self._connection(timeout)
         try:
             conn.request(method, path, body=body, headers=self.headers(extra))

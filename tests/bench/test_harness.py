@@ -8,6 +8,7 @@ is there to catch, and that the ceiling page exists only when asked for.
 import json
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
@@ -210,3 +211,14 @@ def test_the_report_marks_each_target_met_missed_or_not_measured(tmp_path):
     assert verdicts["kiosk check-in p95 < 100 ms (8 clients)"] is False
     assert verdicts["dashboard p95 < 50 ms"] is True
     assert verdicts["CSV export ≥ 50,000 rows/s"] is None
+
+
+def test_an_audited_export_counts_once_per_export(checker, site, walk_in, clerk, time_machine):
+    time_machine.move_to("2026-11-27 10:00 +08:00")
+    snapshot = json.loads(json.dumps(checker.snapshot()))
+    walk_in("Ann Lee", "13800000001")
+    with transaction.atomic():
+        audit.record(site=site, actor=clerk, action="log.export", object_type="visitors.visit")
+
+    assert checker.check(snapshot, {"walk_ins": 1, "exports": 1})["ok"]
+    assert not checker.check(snapshot, {"walk_ins": 1, "exports": 2})["ok"]
