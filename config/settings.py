@@ -149,6 +149,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+# Only failed attempts are kept (they drive the lockout); a log of every
+# successful sign-in would be one more store of addresses with no retention.
+AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
 
 # R4.1: an unattended desk logs itself out. IdleTimeoutMiddleware signs out a
