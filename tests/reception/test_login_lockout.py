@@ -2,7 +2,7 @@
 there for 15 minutes (django-axes); never a permanent lock."""
 
 import pytest
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessLog
 from django.test import Client
 
 from tests.conftest import PASSWORD
@@ -61,6 +61,7 @@ def test_four_wrong_passwords_do_not_lock_and_a_success_forgets_them(clerk, morn
     assert response.status_code == 302
     assert is_signed_in(desk)
     assert not AccessAttempt.objects.filter(username="clerk").exists()
+    assert not AccessLog.objects.exists()  # successful sign-ins leave no address log behind (R4.1)
 
 
 def test_the_same_user_can_still_sign_in_from_another_address(clerk, morning):
