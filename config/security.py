@@ -19,22 +19,27 @@ from django.utils import timezone
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The address a request came from.
+    """The address a request came from, for lockouts, rate limits and the audit
+    trail alike; None when there is no usable address.
 
     Behind our TLS proxy (BEHIND_PROXY=1) REMOTE_ADDR is the proxy itself, so every
     desk would share one lockout. The proxy appends the address it saw to
     X-Forwarded-For; only that right-most entry is trusted, because anything to
-    its left was sent by the client and can be forged to dodge the lockout.
+    its left was sent by the client and can be forged. If that entry is not an
+    address, REMOTE_ADDR is used. IPv4-mapped IPv6 addresses are unwrapped.
     """
-    remote = request.META.get("REMOTE_ADDR") or None
+    candidates = [request.META.get("REMOTE_ADDR", "")]
     if settings.BEHIND_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        candidate = forwarded.rsplit(",", 1)[-1].strip()
+        candidates.insert(0, request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1])
+    for candidate in candidates:
         try:
-            return str(ipaddress.ip_address(candidate))
+            address = ipaddress.ip_address(candidate.strip())
         except ValueError:
-            return remote
-    return remote
+            continue
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        return address.compressed
+    return None
 
 
 class LobbyAxesBackend(AxesStandaloneBackend):

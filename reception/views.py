@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from config.security import client_ip
 from reception import registers
 from reception.errors import ReceptionError
 from reception.forms import (
@@ -64,10 +65,6 @@ def desk_site(request) -> Site:
     if request.site is None:
         raise PermissionDenied("No site is assigned to this account.")
     return request.site
-
-
-def _client_address(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _refused(form, error: ReceptionError) -> None:
@@ -155,7 +152,7 @@ def handover_new(request):
     form = HandoverForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         handover = registers.write_handover(
-            site=site, by=request.user, client_address=_client_address(request), **form.cleaned_data
+            site=site, by=request.user, client_address=client_ip(request), **form.cleaned_data
         )
         messages.success(request, _("Handover written. The incoming person acknowledges it on the desk."))
         return redirect("reception:handover_detail", pk=handover.pk)
@@ -202,7 +199,7 @@ def handover_acknowledge(request, pk: int):
     site = desk_site(request)
     handover = get_object_or_404(Handover, pk=pk, site=site)
     try:
-        registers.acknowledge_handover(handover=handover, by=request.user, client_address=_client_address(request))
+        registers.acknowledge_handover(handover=handover, by=request.user, client_address=client_ip(request))
     except ReceptionError as error:
         messages.error(request, error.message)
     else:
@@ -246,7 +243,7 @@ def lost_item_new(request):
     if request.method == "POST" and form.is_valid():
         try:
             item = registers.record_lost_item(
-                site=site, by=request.user, client_address=_client_address(request), **form.cleaned_data
+                site=site, by=request.user, client_address=client_ip(request), **form.cleaned_data
             )
         except ReceptionError as error:
             _refused(form, error)
@@ -286,7 +283,7 @@ def lost_item_return(request, pk: int):
                 item=item,
                 by=request.user,
                 returned_to=form.cleaned_data["returned_to"],
-                client_address=_client_address(request),
+                client_address=client_ip(request),
             )
         except ReceptionError as error:
             messages.error(request, error.message)
@@ -333,7 +330,7 @@ def incident_new(request):
     if request.method == "POST" and form.is_valid():
         try:
             incident = registers.report_incident(
-                site=site, by=request.user, client_address=_client_address(request), **form.cleaned_data
+                site=site, by=request.user, client_address=client_ip(request), **form.cleaned_data
             )
         except ReceptionError as error:
             _refused(form, error)
@@ -382,7 +379,7 @@ def incident_follow_up(request, pk: int):
         return _incident_page(request, site, incident, follow_up_form=form, status=400)
     try:
         registers.follow_up_incident(
-            incident=incident, by=request.user, note=form.cleaned_data["note"], client_address=_client_address(request)
+            incident=incident, by=request.user, note=form.cleaned_data["note"], client_address=client_ip(request)
         )
     except ReceptionError as error:
         messages.error(request, error.message)
@@ -402,7 +399,7 @@ def incident_close(request, pk: int):
         return _incident_page(request, site, incident, close_form=form, status=400)
     try:
         registers.close_incident(
-            incident=incident, by=request.user, note=form.cleaned_data["note"], client_address=_client_address(request)
+            incident=incident, by=request.user, note=form.cleaned_data["note"], client_address=client_ip(request)
         )
     except ReceptionError as error:
         messages.error(request, error.message)

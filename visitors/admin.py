@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from visitors import audit, privacy
+from config.security import client_ip
+from visitors import privacy
 from visitors.models import Amendment, AuditEvent, Invitation, Notification, Visit, VisitEvent, Visitor
 
 
@@ -67,7 +68,7 @@ class VisitAdmin(ReadOnlyAdmin):
         return request.user.has_perm("visitors.erase_visitor")
 
     def _legal_hold(self, request, queryset, *, hold: bool):
-        address = audit.clean_address(request.META.get("REMOTE_ADDR"))
+        address = client_ip(request)
         for visit in queryset:
             privacy.set_legal_hold(visit=visit, hold=hold, by=request.user, client_address=address)
         self.message_user(request, _("Legal hold updated on %(count)s visit(s).") % {"count": len(queryset)})

@@ -7,8 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.security import client_ip
 from reception.errors import ReceptionError
-from visitors import audit, privacy, services
+from visitors import privacy, services
 from visitors.amend_forms import AmendVisitForm, EraseVisitorForm
 from visitors.models import Visit, Visitor
 from visitors.views import require_site
@@ -19,10 +20,6 @@ def _visit_at_site(request, pk: int) -> Visit:
     return get_object_or_404(
         Visit.objects.select_related("site", "visitor", "category", "room"), pk=pk, site=require_site(request)
     )
-
-
-def _client_address(request) -> str | None:
-    return audit.clean_address(request.META.get("REMOTE_ADDR"))
 
 
 @login_required
@@ -38,7 +35,7 @@ def amend(request, pk: int):
                 changes=form.changes(),
                 reason=form.cleaned_data["reason"],
                 by=request.user,
-                client_address=_client_address(request),
+                client_address=client_ip(request),
             )
         except ReceptionError as refusal:
             form.add_error(form.form_field(refusal.field or ""), refusal.message)
@@ -59,7 +56,7 @@ def amend(request, pk: int):
 def reveal_id_number(request, pk: int):
     visit = _visit_at_site(request, pk)
     try:
-        number = privacy.reveal_id_number(visit=visit, by=request.user, client_address=_client_address(request))
+        number = privacy.reveal_id_number(visit=visit, by=request.user, client_address=client_ip(request))
     except ReceptionError as refusal:
         messages.error(request, refusal.message)
         return redirect("visitors:visit", pk=visit.pk)
@@ -77,7 +74,7 @@ def erase(request, pk: int):
     form = EraseVisitorForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            privacy.erase_visitor(visitor=visitor, by=request.user, client_address=_client_address(request))
+            privacy.erase_visitor(visitor=visitor, by=request.user, client_address=client_ip(request))
         except ReceptionError as refusal:
             messages.error(request, refusal.message)
         else:

@@ -22,13 +22,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.security import client_ip
 from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import KioskMode, staff_label
 from visitors import invitations, notify
 from visitors.models import Visit, VisitStatus
 from visitors.public_forms import CheckOutForm, CodeForm, ConfirmDetailsForm, DeskCodeForm, InvitationForm, WalkInForm
-from visitors.ratelimit import client_address, rate_limited
+from visitors.ratelimit import rate_limited
 from visitors.templatetags.notify_tags import notification_details
 
 KIOSK_COOKIE_MAX_AGE = int(timedelta(days=365).total_seconds())
@@ -112,7 +113,7 @@ def kiosk_enrol(request, token):
     if device is None or not device.active:
         return render(request, "visitors/kiosk/bad_enrolment.html", status=404)
     if request.method == "POST":
-        invitations.enrol_kiosk(device=device, client_address=client_address(request))
+        invitations.enrol_kiosk(device=device, client_address=client_ip(request))
         response = redirect("public:kiosk_start")
         response.set_signed_cookie(
             invitations.KIOSK_COOKIE,
@@ -167,7 +168,7 @@ def kiosk_walk_in(request):
                     party_size=form.cleaned_data["party_size"],
                     accept_privacy=form.cleaned_data["accept_privacy"],
                     submission_key=key,
-                    client_address=client_address(request),
+                    client_address=client_ip(request),
                 )
             except ReceptionError as error:
                 _form_error(form, error)
@@ -213,7 +214,7 @@ def kiosk_code(request):
                 kiosk=kiosk,
                 accept_privacy=form.cleaned_data["accept_privacy"],
                 submission_key=key,
-                client_address=client_address(request),
+                client_address=client_ip(request),
             )
         except ReceptionError as error:
             _form_error(form, error)
@@ -236,7 +237,7 @@ def kiosk_check_out(request):
     if data is not None and form.is_valid():
         try:
             visit = invitations.kiosk_check_out(
-                kiosk=request.kiosk, badge_code=form.cleaned_data["badge_code"], client_address=client_address(request)
+                kiosk=request.kiosk, badge_code=form.cleaned_data["badge_code"], client_address=client_ip(request)
             )
         except ReceptionError as error:
             _form_error(form, error)
@@ -297,7 +298,7 @@ def invitation(request, token):
                 company=form.cleaned_data["company"],
                 phone=form.cleaned_data["phone"],
                 accept_privacy=form.cleaned_data["accept_privacy"],
-                client_address=client_address(request),
+                client_address=client_ip(request),
             )
         except ReceptionError as error:
             _form_error(form, error)
@@ -330,7 +331,7 @@ def acknowledge(request, token):
     error_message = ""
     if request.method == "POST":
         try:
-            notify.acknowledge_visit(visit=visit, by=person, client_address=client_address(request))
+            notify.acknowledge_visit(visit=visit, by=person, client_address=client_ip(request))
         except ReceptionError as error:
             error_message = error.message
         else:
@@ -371,7 +372,7 @@ def invite(request):
         fields = {"host": request.user, **form.cleaned_data}
         try:
             created = invitations.create_invitation(
-                site=site, by=request.user, client_address=client_address(request), **fields
+                site=site, by=request.user, client_address=client_ip(request), **fields
             )
         except ReceptionError as error:
             _form_error(form, error)
@@ -396,7 +397,7 @@ def desk_check_in(request):
     if data is not None and form.is_valid():
         try:
             visit = invitations.check_in_by_code(
-                site=site, code=form.cleaned_data["code"], by=request.user, client_address=client_address(request)
+                site=site, code=form.cleaned_data["code"], by=request.user, client_address=client_ip(request)
             )
         except ReceptionError as error:
             _form_error(form, error)

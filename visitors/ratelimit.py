@@ -17,7 +17,6 @@ share (see ../shared/notes/dependencies.md).
 """
 
 import hashlib
-import ipaddress
 import time
 from dataclasses import dataclass
 from functools import wraps
@@ -25,6 +24,8 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
+
+from config.security import client_ip
 
 
 @dataclass(frozen=True)
@@ -50,24 +51,6 @@ DEFAULT_LIMITS = {
 def limit_for(scope: str) -> Limit:
     """The limit for a scope; settings.PUBLIC_RATE_LIMITS may override it."""
     return getattr(settings, "PUBLIC_RATE_LIMITS", {}).get(scope) or DEFAULT_LIMITS[scope]
-
-
-def client_address(request) -> str | None:
-    """The client's IP address: REMOTE_ADDR, or behind a trusted proxy
-    (BEHIND_PROXY=1) the address that proxy appended to X-Forwarded-For.
-
-    Only the right-most entry is the proxy's own; anything left of it came from
-    the client and could be forged. Returns None for anything not an address.
-    """
-    address = request.META.get("REMOTE_ADDR", "")
-    if getattr(settings, "BEHIND_PROXY", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded.strip():
-            address = forwarded.split(",")[-1]
-    try:
-        return str(ipaddress.ip_address(address.strip()))
-    except ValueError:
-        return None
 
 
 def _bucket(scope: str, kind: str, ident: str) -> str:
@@ -101,7 +84,7 @@ def allow(request, scope: str) -> bool:
     if device is not None and limit.per_device is not None:
         if not take(_bucket(scope, "device", str(device.pk)), limit.per_device, limit.window):
             return False
-    address = client_address(request)
+    address = client_ip(request)
     if limit.per_address is not None:
         # A request without a usable address shares one bucket with all others like it.
         if not take(_bucket(scope, "address", address or "unknown"), limit.per_address, limit.window):

@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from config.security import client_ip
 from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import ReceptionRoom, Site
@@ -38,10 +39,6 @@ def require_site(request) -> Site:
 def get_visit(request, pk: int) -> Visit:
     """A visit of the user's site; another site's visit answers 404."""
     return get_object_or_404(Visit.objects.with_people(), pk=pk, site=require_site(request))
-
-
-def _client_address(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _back(request, default: str):
@@ -187,7 +184,7 @@ def register(request):
                 by=request.user,
                 arrive_now=True,
                 override_reason=form.override_reason,
-                client_address=_client_address(request),
+                client_address=client_ip(request),
             )
         except ReceptionError as refusal:
             form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
@@ -309,7 +306,7 @@ def check_in(request, pk: int):
             visit=visit,
             by=request.user,
             override_reason=_night_reason(request),
-            client_address=_client_address(request),
+            client_address=client_ip(request),
         )
     except ReceptionError as refusal:
         messages.error(request, refusal.message)
@@ -332,7 +329,7 @@ def check_out(request, pk: int):
             visit=visit,
             by=request.user,
             override_reason=_night_reason(request),
-            client_address=_client_address(request),
+            client_address=client_ip(request),
         )
     except ReceptionError as refusal:
         messages.error(request, refusal.message)
@@ -344,9 +341,7 @@ def check_out(request, pk: int):
 def _close(request, pk: int, outcome: str, done: str):
     visit = get_visit(request, pk)
     try:
-        services.close_expected_visit(
-            visit=visit, by=request.user, outcome=outcome, client_address=_client_address(request)
-        )
+        services.close_expected_visit(visit=visit, by=request.user, outcome=outcome, client_address=client_ip(request))
     except ReceptionError as refusal:
         messages.error(request, refusal.message)
     else:
@@ -384,7 +379,7 @@ def record_step(request, pk: int):
             kind=form.cleaned_data["kind"],
             by=request.user,
             note=form.cleaned_data["note"],
-            client_address=_client_address(request),
+            client_address=client_ip(request),
         )
     except ReceptionError as refusal:
         messages.error(request, refusal.message)
@@ -412,7 +407,7 @@ def closing(request):
 def check_out_everyone(request):
     site = require_site(request)
     try:
-        count = services.check_out_everyone(site=site, by=request.user, client_address=_client_address(request))
+        count = services.check_out_everyone(site=site, by=request.user, client_address=client_ip(request))
     except ReceptionError as refusal:
         messages.error(request, refusal.message)
         return redirect("visitors:closing")
@@ -457,7 +452,7 @@ def visitor_log_export(request):
         actor=request.user,
         export="visitor_log.csv",
         filters=form.cleaned_data,
-        client_address=_client_address(request),
+        client_address=client_ip(request),
     )
     response = StreamingHttpResponse(exports.visit_log_csv(visits, site=site), content_type="text/csv; charset=utf-8")
     filename = f"visitor-log-{site.slug}-{site.local(timezone.now()):%Y-%m-%d}.csv"

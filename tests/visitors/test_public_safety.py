@@ -12,10 +12,11 @@ from django.core.cache import cache
 from django.test import Client, RequestFactory
 from django_tasks_db.models import DBTaskResult
 
+from config.security import client_ip
 from reception.models import KioskDevice
 from visitors import invitations, notify, services
 from visitors.models import Notification, Visit, Visitor
-from visitors.ratelimit import Limit, client_address, take
+from visitors.ratelimit import Limit, take
 
 
 @pytest.fixture(autouse=True)
@@ -280,7 +281,7 @@ def test_the_client_address_is_the_proxys_last_hop_only_behind_a_proxy(settings)
     forged = factory.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7")
 
     settings.BEHIND_PROXY = False
-    assert client_address(forged) == "10.0.0.1"
+    assert client_ip(forged) == "10.0.0.1"
     settings.BEHIND_PROXY = True
-    assert client_address(forged) == "203.0.113.7"
-    assert client_address(factory.get("/", REMOTE_ADDR="not-an-ip")) is None
+    assert client_ip(forged) == "203.0.113.7"
+    assert client_ip(factory.get("/", REMOTE_ADDR="not-an-ip")) is None
