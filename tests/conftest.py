@@ -15,7 +15,7 @@ from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from reception.models import Department, DutyCode, KioskDevice, ReceptionRoom, Site, StaffProfile, VisitorCategory
 from reception.roles import DUTY_GROUPS, OFFICE_MANAGER, sync_roles
@@ -49,6 +49,23 @@ def django_db_setup(django_db_setup, django_db_blocker):
             with connection.cursor() as cursor:
                 cursor.execute(f"ALTER DATABASE {name} SET lobby.allow_truncate = 'on'")
                 cursor.execute("SET lobby.allow_truncate = 'on'")
+
+
+@pytest.fixture(autouse=True)
+def _quick_passwords(settings):
+    # Tests make many staff accounts and are not about hashing strength; the
+    # default hasher costs about a second per test. Password validation (what a
+    # user may choose) is unaffected.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked(settings):
+    # The active language is per thread and outlives a test that switched it
+    # (a request in Chinese, a translation check); start every test in English.
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 def pytest_terminal_summary(terminalreporter):

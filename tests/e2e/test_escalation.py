@@ -16,7 +16,6 @@ from visitors.models import Notification, Visit, VisitEvent
 @pytest.fixture(autouse=True)
 def frozen_morning(time_machine, settings, live_server):
     time_machine.move_to("2026-11-27 10:00:00+08:00", tick=False)
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.SITE_URL = live_server.url
     cache.clear()

@@ -17,7 +17,6 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 def daytime_server(time_machine, settings, live_server):
     # The server's clock runs from 10:00 in Shanghai, outside the night window (R6.8).
     time_machine.move_to("2026-11-27 10:00:00+08:00", tick=True)
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tasks run as soon as the check-in commits, so the emails are there to read.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.SITE_URL = live_server.url

@@ -11,7 +11,6 @@ from visitors.models import Visit, VisitSource, VisitStatus
 @pytest.fixture(autouse=True)
 def daytime_server(time_machine, settings):
     time_machine.move_to("2026-11-27 10:00:00+08:00", tick=True)  # outside the night window (R6.8)
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()  # rate-limit counts survive transactional tests
 
 

@@ -16,11 +16,6 @@ EVENING = date(2026, 11, 26)
 MORNING = EVENING + timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def night_shift(site, clerk, night_officer, ordinary, lounge):
     """A day visitor still on site, and a night with one visitor gone and one staying."""

@@ -14,11 +14,6 @@ from visitors.models import AuditEvent
 DAY = date(2026, 11, 26)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def smoking(site, security_guard):
     return registers.report_incident(

@@ -14,11 +14,6 @@ from visitors.models import AuditEvent
 DAY = date(2026, 11, 26)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def umbrella(site, night_officer):
     return registers.record_lost_item(

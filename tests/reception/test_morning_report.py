@@ -24,11 +24,6 @@ EVENING = date(2026, 11, 26)
 MORNING = date(2026, 11, 27)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class BrokenBackend(BaseEmailBackend):
     def send_messages(self, messages):
         raise smtplib.SMTPServerDisconnected("mail server went away")

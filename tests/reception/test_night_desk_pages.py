@@ -21,11 +21,6 @@ INSIDE = [pytest.param((0, time(20, 0, 0)), id="20:00:00"), pytest.param((1, tim
 EVENING = date(2026, 11, 26)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def night_desk(site, clerk, night_officer, time_machine):
     """The site in the zone under test, its night officer rostered, the clock

@@ -28,11 +28,6 @@ OUTSIDE = [pytest.param((0, time(19, 59, 59)), id="19:59:59"), pytest.param((1, 
 ACTIONS = ["register", "check_in", "check_out"]
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _roster(site, duty: str, user, starts: datetime, ends: datetime) -> RosterEntry:
     return RosterEntry.objects.create(
         site=site, duty=Duty.objects.get(code=duty), user=user, starts_at=starts, ends_at=ends

@@ -41,11 +41,6 @@ ALLOWED = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def entries(site, make_staff):
     """A handover, a lost item and an incident, written by someone not under test."""

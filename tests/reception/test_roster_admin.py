@@ -4,7 +4,6 @@ another site; holding two duties at once is allowed but flagged."""
 
 from datetime import date
 
-import pytest
 from django.contrib.messages import get_messages
 
 from reception.models import Duty, DutyCode, RosterEntry
@@ -12,11 +11,6 @@ from tests.reception.night_shift import local, roster, roster_night
 
 EVENING = date(2026, 11, 26)
 URL = "/admin/reception/rosterentry/add/"
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _entry(site, duty: str, user, start: str, end: str) -> dict:

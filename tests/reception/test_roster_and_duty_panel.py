@@ -23,11 +23,6 @@ def _part(page: str, testid: str, tag: str = "div") -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def week(site, clerk, security_guard, night_officer):
     """Clerk and security by day Monday to Sunday, night duty every night but Saturday."""

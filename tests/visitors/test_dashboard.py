@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.visitors.desk import DAYTIME, QUICK_HASHERS, expect, walk_in
+from tests.visitors.desk import DAYTIME, expect, walk_in
 from visitors import services
 from visitors.models import Visit, VisitStatus
 
@@ -14,7 +14,6 @@ from visitors.models import Visit, VisitStatus
 @pytest.fixture(autouse=True)
 def daytime(time_machine, settings):
     time_machine.move_to(DAYTIME, tick=False)
-    settings.PASSWORD_HASHERS = QUICK_HASHERS
 
 
 def test_it_lists_who_is_expected_on_site_and_recently_left(

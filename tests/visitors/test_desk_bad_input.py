@@ -5,14 +5,13 @@ over-length text would raise DataError)."""
 
 import pytest
 
-from tests.visitors.desk import DAYTIME, QUICK_HASHERS, walk_in
+from tests.visitors.desk import DAYTIME, walk_in
 from visitors.models import AuditEvent, Visit, VisitEvent, Visitor
 
 
 @pytest.fixture(autouse=True)
 def daytime(time_machine, settings):
     time_machine.move_to(DAYTIME, tick=False)
-    settings.PASSWORD_HASHERS = QUICK_HASHERS
 
 
 def walk_in_form(category, room, /, **extra):

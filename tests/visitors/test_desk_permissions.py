@@ -6,7 +6,7 @@ host has no desk."""
 import pytest
 
 from reception.models import ReceptionRoom, VisitorCategory
-from tests.visitors.desk import DAYTIME, QUICK_HASHERS, expect, walk_in
+from tests.visitors.desk import DAYTIME, expect, walk_in
 from visitors.models import Visit, VisitEvent, VisitStatus
 
 CLERK, SECURITY, SECRETARY, HOST, NIGHT, MANAGER, DIRECTOR = (
@@ -46,7 +46,6 @@ PAGES = [
 @pytest.fixture(autouse=True)
 def daytime(time_machine, settings):
     time_machine.move_to(DAYTIME, tick=False)
-    settings.PASSWORD_HASHERS = QUICK_HASHERS
 
 
 @pytest.fixture

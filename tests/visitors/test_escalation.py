@@ -26,12 +26,6 @@ from visitors.tasks import escalate
 Status = Notification.Status
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    # Each test makes several staff accounts; these tests are not about passwords.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def sweep() -> str:
     out = io.StringIO()
     call_command("escalate_overdue", stdout=out)

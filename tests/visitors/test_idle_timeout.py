@@ -3,13 +3,12 @@ dashboard's own polling does not keep it signed in."""
 
 import pytest
 
-from tests.visitors.desk import DAYTIME, QUICK_HASHERS
+from tests.visitors.desk import DAYTIME
 
 
 @pytest.fixture(autouse=True)
 def daytime(time_machine, settings):
     time_machine.move_to(DAYTIME, tick=False)
-    settings.PASSWORD_HASHERS = QUICK_HASHERS
 
 
 @pytest.fixture

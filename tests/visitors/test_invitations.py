@@ -12,12 +12,6 @@ from visitors import invitations, services
 from visitors.models import AuditEvent, Invitation, Notification, Visit, VisitSource, VisitStatus
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    # Each test makes several staff accounts; these tests are not about passwords.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def immediate_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -16,12 +16,6 @@ DAY = "2026-11-27 10:00:00+08:00"
 NIGHT = "2026-11-27 22:00:00+08:00"
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    # Each test makes several staff accounts; these tests are not about passwords.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def hidden(response, name: str) -> str:
     match = re.search(rf'name="{name}" value="([^"]*)"', response.content.decode())
     assert match, f"no hidden field {name}"

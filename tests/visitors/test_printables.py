@@ -6,14 +6,13 @@ import re
 
 import pytest
 
-from tests.visitors.desk import DAYTIME, QUICK_HASHERS, expect, walk_in
+from tests.visitors.desk import DAYTIME, expect, walk_in
 from visitors import services
 
 
 @pytest.fixture(autouse=True)
 def daytime(time_machine, settings):
     time_machine.move_to(DAYTIME, tick=False)
-    settings.PASSWORD_HASHERS = QUICK_HASHERS
 
 
 def test_the_badge_shows_who_whom_where_and_when_with_an_inline_qr_code(client, clerk, host, vip, culture_pavilion):

@@ -36,12 +36,6 @@ texts = st.one_of(st.sampled_from(NASTY), st.text(st.characters(exclude_categori
 NULL_MESSAGE = "Null characters are not allowed."
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    # Each test makes several staff accounts; these tests are not about passwords.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def too_long(value: str, limit: int) -> bool:
     return len(value.strip()) > limit
 

@@ -21,12 +21,6 @@ THREADS = 16
 ROUNDS = 20
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    # Each test makes several staff accounts; these tests are not about passwords.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def at_once(work, threads: int = THREADS) -> list:
     """Run work(i) in `threads` threads released together; each thread's
     result or ReceptionError code, in thread order."""

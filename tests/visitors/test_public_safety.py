@@ -19,12 +19,6 @@ from visitors.models import Notification, Visit, Visitor
 from visitors.ratelimit import Limit, take
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    # Each test makes several staff accounts; these tests are not about passwords.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def kiosk_browser(device: KioskDevice, **client_kwargs) -> Client:
     """A client holding the kiosk's signed cookie, without going through enrolment."""
     client = Client(**client_kwargs)

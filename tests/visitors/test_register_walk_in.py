@@ -6,7 +6,7 @@ is a form error naming the reason and the alternatives, nothing saved."""
 import pytest
 
 from reception.models import ReceptionRoom
-from tests.visitors.desk import DAYTIME, QUICK_HASHERS, walk_in
+from tests.visitors.desk import DAYTIME, walk_in
 from visitors import services
 from visitors.models import AuditEvent, Visit, VisitEvent, Visitor, VisitStatus
 
@@ -14,7 +14,6 @@ from visitors.models import AuditEvent, Visit, VisitEvent, Visitor, VisitStatus
 @pytest.fixture(autouse=True)
 def daytime(time_machine, settings):
     time_machine.move_to(DAYTIME, tick=False)
-    settings.PASSWORD_HASHERS = QUICK_HASHERS
 
 
 def form_data(category, room, /, **extra):

@@ -4,14 +4,13 @@ buttons that record reception steps. Each action records who and when."""
 
 import pytest
 
-from tests.visitors.desk import DAYTIME, QUICK_HASHERS, expect, walk_in
+from tests.visitors.desk import DAYTIME, expect, walk_in
 from visitors.models import AuditEvent, VisitEvent, VisitStatus
 
 
 @pytest.fixture(autouse=True)
 def daytime(time_machine, settings):
     time_machine.move_to(DAYTIME, tick=False)
-    settings.PASSWORD_HASHERS = QUICK_HASHERS
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 
 from reception.models import Duty, DutyCode, RosterEntry
-from tests.visitors.desk import DAYTIME, QUICK_HASHERS, expect, walk_in
+from tests.visitors.desk import DAYTIME, expect, walk_in
 from visitors import services
 from visitors.exports import safe_cell
 from visitors.models import AuditEvent
@@ -18,7 +18,6 @@ from visitors.models import AuditEvent
 @pytest.fixture(autouse=True)
 def daytime(time_machine, settings):
     time_machine.move_to(DAYTIME, tick=False)
-    settings.PASSWORD_HASHERS = QUICK_HASHERS
 
 
 @pytest.fixture
