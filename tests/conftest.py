@@ -21,7 +21,10 @@ from reception.models import Department, DutyCode, KioskDevice, ReceptionRoom, S
 from reception.roles import DUTY_GROUPS, OFFICE_MANAGER, sync_roles
 
 PASSWORD = "correct-horse-battery"
-_skips: dict[str, list[str]] = {"browser": [], "postgres": []}
+# Skip reasons start with these markers; the summary counts them (this works
+# under pytest-xdist too, where skips are reported back to the controller).
+SKIP_POSTGRES = "PostgreSQL-only test"
+SKIP_BROWSER = "browser test"
 
 
 def _required(name: str) -> bool:
@@ -35,8 +38,7 @@ def _postgres_only(request):
     if connection.vendor != "postgresql":
         if _required("REQUIRE_POSTGRES"):
             pytest.fail("REQUIRE_POSTGRES is set but the tests run on " + connection.vendor)
-        _skips["postgres"].append(request.node.nodeid)
-        pytest.skip("PostgreSQL-only test (set DATABASE_URL=postgres://… to run it)")
+        pytest.skip(f"{SKIP_POSTGRES} (set DATABASE_URL=postgres://… to run it)")
 
 
 @pytest.fixture(scope="session")
@@ -69,10 +71,12 @@ def _english_unless_asked(settings):
 
 
 def pytest_terminal_summary(terminalreporter):
-    for kind, nodes in _skips.items():
-        if nodes:
+    reasons = [str(report.longrepr) for report in terminalreporter.stats.get("skipped", [])]
+    for kind, marker in (("PostgreSQL", SKIP_POSTGRES), ("browser", SKIP_BROWSER)):
+        count = sum(marker in reason for reason in reasons)
+        if count:
             terminalreporter.write_sep(
-                "!", f"NOTICE: {len(nodes)} {kind} test(s) skipped; CI runs them (see README 'Tests')", yellow=True
+                "!", f"NOTICE: {count} {kind} test(s) skipped here; CI runs them (see README 'Tests')", yellow=True
             )
 
 

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import _required, _skips
+from tests.conftest import SKIP_BROWSER, _required
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the
 # tests make between page steps are ordinary synchronous ones.
@@ -29,19 +29,20 @@ CHROMIUM_ARGS = [
 
 
 def pytest_collection_modifyitems(config, items):
+    # Decided at collection: the session-scoped browser fixture would otherwise
+    # try to launch the missing Chromium before any test-level skip could run.
+    missing = not os.path.exists(CHROMIUM)
+    if missing and _required("REQUIRE_BROWSER"):
+        raise pytest.UsageError(f"REQUIRE_BROWSER is set but Chromium is not at {CHROMIUM}")
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
-
-
-@pytest.fixture(autouse=True)
-def _browser_available(request):
-    if os.path.exists(CHROMIUM):
-        return
-    if _required("REQUIRE_BROWSER"):
-        pytest.fail(f"REQUIRE_BROWSER is set but Chromium is not at {CHROMIUM}")
-    _skips["browser"].append(request.node.nodeid)
-    pytest.skip(f"browser test: Chromium not found at {CHROMIUM} (apt-get install chromium)")
+            if missing:
+                item.add_marker(
+                    pytest.mark.skip(
+                        reason=f"{SKIP_BROWSER}: Chromium not found at {CHROMIUM} (apt-get install chromium)"
+                    )
+                )
 
 
 @pytest.fixture(scope="session")
