@@ -2,19 +2,24 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from reception import views as reception_views
+from reception.forms import AdminSignInForm, SignInForm
 
-admin.site.site_header = "Lobby"
-admin.site.site_title = "Lobby back office"
-admin.site.index_title = "Office manager's back office"
+admin.site.login_form = AdminSignInForm
+admin.site.site_header = _("Lobby")
+admin.site.site_title = _("Lobby back office")
+admin.site.index_title = _("Office manager's back office")
 
 urlpatterns = [
     path("", reception_views.home, name="home"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
-            redirect_authenticated_user=True, extra_context={"idle_minutes": settings.IDLE_TIMEOUT_MINUTES}
+            authentication_form=SignInForm,
+            redirect_authenticated_user=True,
+            extra_context={"idle_minutes": settings.IDLE_TIMEOUT_MINUTES},
         ),
         name="login",
     ),

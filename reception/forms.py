@@ -9,8 +9,10 @@ import unicodedata
 from datetime import date
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
@@ -167,3 +169,23 @@ class RosterEntryForm(forms.ModelForm):
             .exclude(duty=data["duty"])
             .select_related("duty")
         )
+
+
+class _CheckedUsername:
+    """Django's sign-in form limits the username's length only in the widget;
+    a longer one went on to the lockout log (a varchar(255)) and failed there
+    on PostgreSQL. Refuse it as a form error before anything is authenticated
+    or recorded."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length or 150))
+
+
+class SignInForm(_CheckedUsername, AuthenticationForm):
+    pass
+
+
+class AdminSignInForm(_CheckedUsername, AdminAuthenticationForm):
+    pass

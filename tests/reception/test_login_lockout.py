@@ -171,3 +171,14 @@ def test_signing_in_in_tests_with_force_login_still_works(client, clerk):
 
     assert client.get("/desk/").status_code == 200
     assert is_signed_in(client)
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+def test_an_overlong_username_is_a_form_error_not_a_lockout_entry(url, morning, db):
+    # A username longer than any account's used to reach axes' varchar(255)
+    # log, which PostgreSQL refused with a 500.
+    response = sign_in(Client(REMOTE_ADDR=DESK), "x" * 300, "whatever", url=url)
+
+    assert response.status_code == 200
+    assert "Ensure this value has at most 150 characters" in response.content.decode()
+    assert not AccessAttempt.objects.exists()
