@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.security import client_ip
 from reception import registers
@@ -145,6 +145,7 @@ def handover_list(request):
 
 @login_required
 @permission_required("reception.add_handover", raise_exception=True)
+@require_http_methods(["GET", "POST"])
 def handover_new(request):
     site = desk_site(request)
     now = timezone.now()
@@ -231,6 +232,7 @@ def lost_item_list(request):
 
 @login_required
 @permission_required("reception.add_lostitem", raise_exception=True)
+@require_http_methods(["GET", "POST"])
 def lost_item_new(request):
     site = desk_site(request)
     form = LostItemForm(
@@ -322,6 +324,7 @@ def incident_list(request):
 
 @login_required
 @permission_required("reception.add_incident", raise_exception=True)
+@require_http_methods(["GET", "POST"])
 def incident_new(request):
     site = desk_site(request)
     form = IncidentForm(

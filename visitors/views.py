@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.security import client_ip
 from reception.errors import ReceptionError
@@ -166,6 +166,7 @@ def _returning_initial(site: Site, visitor: Visitor) -> dict:
 
 @login_required
 @permission_required("visitors.register_visit", raise_exception=True)
+@require_http_methods(["GET", "POST"])
 def register(request):
     site = require_site(request)
     initial, previous_host = {}, None

@@ -115,3 +115,16 @@ def test_manager_reaches_the_back_office(client, manager):
         "/admin/visitors/visit/",
     ]:
         assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize(
+    "url", ["/desk/register/", "/desk/handover/new/", "/desk/lost-found/new/", "/desk/incidents/new/"]
+)
+@pytest.mark.parametrize("method", ["put", "delete", "patch"])
+def test_create_pages_answer_only_get_and_post(client, clerk, url, method):
+    client.force_login(clerk)
+
+    response = getattr(client, method)(url)
+
+    assert response.status_code == 405
+    assert sorted(response["Allow"].split(", ")) == ["GET", "POST"]
