@@ -345,7 +345,11 @@ class ServerCpu:
         pids = list(self.gunicorn.worker_pids())
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             rows = conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [self.database]
+                # Client backends only: autovacuum workers on the same database
+                # are not the requests' cost.
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() "
+                "AND backend_type = 'client backend'",
+                [self.database],
             ).fetchall()
         pids += [pid for (pid,) in rows]
         return {pid: cpu for pid in pids if (cpu := _cpu_seconds(pid)) is not None}
