@@ -1,6 +1,9 @@
 """Indexes the benchmark proposes for the visitors app, to try before adopting.
 
-They are not in the app's migrations (the visitors app owns those). With
+The trigram indexes and visit_site_checked_out_idx have since been adopted
+(visitors migrations 0004 and 0005); their statements here are IF NOT EXISTS,
+so they are no-ops on a database migrated past those. The day-ordering index
+is still only a proposal (see README "Performance"). With
 BENCH_PROPOSED_INDEXES=1 the runner adds them to the run's own copy of the
 database, so one run shows the numbers without them and the next with them.
 Each is what a migration would create; README "Performance" gives the Django

@@ -202,6 +202,9 @@ class Visit(models.Model):
             models.Index(fields=["site", "status", "expected_at"]),
             models.Index(fields=["site", "checked_in_at"]),
             models.Index(fields=["site", "registered_at"]),
+            # The dashboard's "recently left" and today's activity; without it
+            # they scan the site's whole history.
+            models.Index(fields=["site", "checked_out_at"], name="visit_site_checked_out_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=VisitStatus.values), name="visit_status_valid"),
