@@ -58,7 +58,7 @@ format: install
 # Refresh the translation catalogue (needs GNU gettext); the compiled .mo files
 # are committed so that a fresh machine needs no gettext.
 messages: install
-	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var
+	$(BIN)/python manage.py makemessages -l zh_Hans -e html,txt,py,md --ignore=.venv --ignore=var --ignore=bench --no-obsolete
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
 clean:

@@ -57,6 +57,10 @@ class StaffProfileAdmin(admin.ModelAdmin):
     search_fields = ["real_name", "user__username", "department__name"]
     autocomplete_fields = ["user", "department"]
 
+    @admin.display(description=_("staff member (R3.1)"), ordering="real_name")
+    def label(self, profile):
+        return profile.label
+
 
 class EscalationStepInline(admin.TabularInline):
     model = EscalationStep
