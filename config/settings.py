@@ -152,6 +152,7 @@ AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
 # Only failed attempts are kept (they drive the lockout); a log of every
 # successful sign-in would be one more store of addresses with no retention.
 AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no start-up banner in every command's and test run's output
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
 
 # R4.1: an unattended desk logs itself out. IdleTimeoutMiddleware signs out a
