@@ -25,6 +25,9 @@ TEXT_MAX = 4000
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2099, 12, 31)
 
+# Bidirectional overrides and isolates make "Zhang" display as "gnahZ" or hide
+# text in a log; control characters corrupt exports. The desk's forms (here and
+# in visitors/forms.py) share this one validator.
 _DIRECTION_CONTROLS = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
 
 

@@ -3,7 +3,6 @@ rules themselves (R1.3 rooms, R6.8 night duty, one open visit) live in
 visitors.services, whose refusals the views turn into form errors."""
 
 import re
-import unicodedata
 from datetime import datetime, time, timedelta
 
 from django import forms
@@ -14,32 +13,11 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from reception.forms import TextField
 from reception.models import ReceptionRoom, Site, StaffProfile, VisitorCategory
 from visitors.models import IdType, Visit, Visitor, VisitStatus
 
-# Bidirectional overrides and isolates make "Zhang" display as "gnahZ" or hide
-# text in a log; control characters corrupt exports. Neither belongs in a name.
-_BIDI_CONTROLS = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
 _PHONE = re.compile(r"^[0-9+()\-./ ]*$")
-
-
-def validate_plain_text(value: str) -> None:
-    """Refuse invisible direction-control and control characters (NUL is
-    refused by Django's CharField already; PostgreSQL would raise DataError)."""
-    for char in value:
-        if char in _BIDI_CONTROLS:
-            raise ValidationError(
-                _("Remove the invisible text-direction characters (such as right-to-left override)."),
-                code="bidi",
-            )
-        if unicodedata.category(char) == "Cc" and char not in "\t\n\r":
-            raise ValidationError(_("Remove the control characters from this text."), code="control")
-
-
-class TextField(forms.CharField):
-    """A CharField that strips, limits length and refuses hidden characters."""
-
-    default_validators = [validate_plain_text]
 
 
 def staff_at(site: Site):
