@@ -456,6 +456,7 @@ def kiosk_walk_in(
     category = VisitorCategory.objects.filter(site=site, code=KIOSK_CATEGORY_CODE).first()
     if category is None:
         raise ReceptionError("no_category", _("Please register at the front desk."))
+    category.site = site  # the kiosk's site, already loaded
     rooms = _walk_in_rooms(category, party_size)
     full = ReceptionError("room_full", _("All our visitor rooms are full right now. Please ask at the front desk."))
     if not rooms:
@@ -474,19 +475,15 @@ def kiosk_walk_in(
         )
         visitor = Visitor(full_name=full_name, company=company, phone=phone)
         try:
-            with transaction.atomic():
-                services.register_visit(
-                    visit=visit, visitor=visitor, by=None, arrive_now=True, client_address=client_address, at=at
-                )
-                audit.record(
-                    site=site,
-                    actor=None,
-                    action="kiosk.walk_in",
-                    obj=visit,
-                    changes={"kiosk": kiosk.pk},
-                    client_address=client_address,
-                    at=at,
-                )
+            services.register_visit(
+                visit=visit,
+                visitor=visitor,
+                by=None,
+                arrive_now=True,
+                client_address=client_address,
+                at=at,
+                audit_details={"kiosk": kiosk.pk},
+            )
             return visit
         except IntegrityError:
             # The same submission raced this one and won: answer with its visit.

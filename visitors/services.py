@@ -12,7 +12,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,16 +37,24 @@ def room_occupancy(room: ReceptionRoom) -> tuple[int, int]:
     return agg["people"] or 0, agg["parties"] or 0
 
 
+def with_occupancy(rooms):
+    """The rooms annotated with `people` and `parties` on site in each now,
+    counted in the same query (no query per room)."""
+    on_site = Visit.objects.filter(room=OuterRef("pk"), status=VisitStatus.ON_SITE).order_by().values("room")
+    return rooms.annotate(
+        people=Coalesce(Subquery(on_site.annotate(n=Sum("party_size")).values("n")), 0),
+        parties=Coalesce(Subquery(on_site.annotate(n=Count("pk")).values("n")), 0),
+    )
+
+
 def rooms_with_space(category: VisitorCategory, party_size: int) -> list[ReceptionRoom]:
-    """Rooms allowed for the category (R1.3) with space for the party right now."""
-    free = []
-    for room in ReceptionRoom.objects.allowed_for(category):
-        people, parties = room_occupancy(room)
-        if room.exclusive and parties:
-            continue
-        if people + party_size <= room.capacity:
-            free.append(room)
-    return free
+    """Rooms allowed for the category (R1.3) with space for the party right
+    now, each carrying its `people` and `parties` (one query)."""
+    return [
+        room
+        for room in with_occupancy(ReceptionRoom.objects.allowed_for(category))
+        if not (room.exclusive and room.parties) and room.people + party_size <= room.capacity
+    ]
 
 
 def check_room_allowed(*, room: ReceptionRoom | None, category: VisitorCategory) -> None:
@@ -127,13 +136,15 @@ def register_visit(
     override_reason: str = "",
     client_address: str | None = None,
     at: datetime | None = None,
+    audit_details: dict | None = None,
 ) -> Visit:
     """Register a visit (R6.7) and, for a walk-in, check it in at once.
 
     Guarantees: the room is allowed for the category (R1.3) and has space;
     the visitor is not already on site; inside the night window only the
     night-duty officer registers (R6.8). The visitor, visit, first timeline
-    steps and audit events are saved together or not at all.
+    steps and its one audit event (with `audit_details` added, e.g. which
+    kiosk) are saved together or not at all.
     """
     at = at or timezone.now()
     visit.site = visit.category.site
@@ -150,9 +161,8 @@ def register_visit(
     if arrive_now:
         _arrive(visit=visit, by=visit.registered_by, at=at, override_reason=override_reason)
     visit.save()
-    VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.REGISTERED, at=at, by=visit.registered_by)
-    if arrive_now:
-        VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.ARRIVED, at=at, by=visit.registered_by)
+    kinds = [VisitEvent.Kind.REGISTERED, VisitEvent.Kind.ARRIVED] if arrive_now else [VisitEvent.Kind.REGISTERED]
+    VisitEvent.objects.bulk_create(VisitEvent(visit=visit, kind=kind, at=at, by=visit.registered_by) for kind in kinds)
     audit.record(
         site=visit.site,
         actor=visit.registered_by,
@@ -165,6 +175,7 @@ def register_visit(
             "host": visit.host_id,
             "status": visit.status,
             "source": visit.source,
+            **(audit_details or {}),
         },
         client_address=client_address,
         at=at,

@@ -77,12 +77,12 @@ def send_invitation(invitation_id: int) -> str:
     return deliver_notification.call(notification.pk)
 
 
-def _after_arrival(visit_id: int) -> None:
-    _enqueue(notify_arrival, visit_id)
-    visit = Visit.objects.select_related("category").get(pk=visit_id)
+def _after_arrival(visit: Visit) -> None:
+    # The visit as the committed transaction saved it; no need to read it again.
+    _enqueue(notify_arrival, visit.pk)
     first = notify.next_escalation_at(visit)
     if first is not None:
-        _enqueue(escalate, visit_id, run_after=first)
+        _enqueue(escalate, visit.pk, run_after=first)
 
 
 def announce_arrival(visit: Visit) -> None:
@@ -90,7 +90,7 @@ def announce_arrival(visit: Visit) -> None:
     commits, queue the host notification and the escalation watch."""
     # robust: a queue that cannot be reached is logged, never turned into an
     # error for a check-in that has already been saved.
-    transaction.on_commit(partial(_after_arrival, visit.pk), robust=True)
+    transaction.on_commit(partial(_after_arrival, visit), robust=True)
 
 
 def announce_invitation(invitation: Invitation) -> None:

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -129,23 +129,16 @@ def dashboard_live(request):
 
 def _room_choices(category, party_size: int) -> list[tuple[int, str]]:
     """R1.3: rooms allowed for the category with space for the party, labelled
-    with their free places (one query for the occupancy of all of them)."""
+    with their free places (one query for the rooms and their occupancy)."""
     if category is None:
         return []
-    rooms = services.rooms_with_space(category, party_size)
-    taken = dict(
-        Visit.objects.filter(room__in=rooms, status=VisitStatus.ON_SITE)
-        .values_list("room")
-        .annotate(people=Sum("party_size"))
-        .values_list("room", "people")
-    )
     return [
         (
             room.pk,
             _("%(room)s · %(free)s of %(capacity)s places free")
-            % {"room": room.name, "free": room.capacity - taken.get(room.pk, 0), "capacity": room.capacity},
+            % {"room": room.name, "free": room.capacity - room.people, "capacity": room.capacity},
         )
-        for room in rooms
+        for room in services.rooms_with_space(category, party_size)
     ]
 
 
