@@ -78,6 +78,14 @@ def safe_cell(value) -> str:
     return text
 
 
+def _drain(buffer: io.StringIO) -> str:
+    """What was written to the buffer, which is left empty for the next chunk."""
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
 def _staff_labels(user_ids: set[int]) -> dict[int, str]:
     """reception.models.staff_label of each user, as safe cells, in one query:
     the R3.1 label with a staff profile (its real name is NOT NULL, so None
@@ -97,11 +105,11 @@ def _staff_labels(user_ids: set[int]) -> dict[int, str]:
 
 
 def visit_log_csv(visits: QuerySet, *, site: Site) -> Iterator[str]:
-    """Yield the CSV of `visits`, in their order, in chunks of about CHUNK_CHARS
-    characters. Labels are translated now, while the request's language is
-    active; times are the site's local time. Visits are read CHUNK at a time
-    and staff labels once per user, so memory stays constant however long the
-    log, and the queries are one per chunk, not one per visit."""
+    """Yield the CSV of `visits`, in their order: the header, then chunks of
+    about CHUNK_CHARS characters. Labels are translated now, while the request's
+    language is active; times are the site's local time. Visits are read CHUNK
+    at a time and staff labels once per user, so memory stays constant however
+    long the log, and the queries are one per chunk, not one per visit."""
     yes, no = safe_cell(_("yes")), safe_cell(_("no"))
     statuses = {value: safe_cell(label) for value, label in VisitStatus.choices}
     header = [
@@ -131,8 +139,9 @@ def visit_log_csv(visits: QuerySet, *, site: Site) -> Iterator[str]:
     def chunks() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        buffer.write("\ufeff")
+        # The header goes out before the query runs, so the download starts at once.
         writer.writerow(header)
+        yield "\ufeff" + _drain(buffer)
         rows = visits.annotate(**_MOMENTS).values_list(*COLUMNS).iterator(chunk_size=CHUNK)
         labels: dict[int | None, str] = {None: ""}
         while batch := list(islice(rows, CHUNK)):
@@ -201,9 +210,7 @@ def visit_log_csv(visits: QuerySet, *, site: Site) -> Iterator[str]:
                     )
                 )
                 if buffer.tell() >= CHUNK_CHARS:
-                    yield buffer.getvalue()
-                    buffer.seek(0)
-                    buffer.truncate()
-        yield buffer.getvalue()
+                    yield _drain(buffer)
+        yield _drain(buffer)
 
     return chunks()
