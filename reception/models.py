@@ -129,13 +129,20 @@ class StaffProfile(models.Model):
     @property
     def label(self) -> str:
         """R3.1: "Department-Name", e.g. Sales-Zhang San."""
-        if self.department_id:
-            return f"{self.department.name}-{self.real_name}"
-        return self.real_name
+        return department_label(self.real_name, self.department.name if self.department_id else None)
+
+
+def department_label(real_name: str, department: str | None) -> str:
+    """R3.1: "Department-Name" (Sales-Zhang San), or the real name alone for staff
+    without a department. Built only here, from plain values, so that pages that
+    hold a StaffProfile and the CSV export, which reads columns, say the same."""
+    if department is None:
+        return real_name
+    return f"{department}-{real_name}"
 
 
 def staff_label(user) -> str:
-    """The R3.1 label for any user, falling back to the username without a profile."""
+    """The R3.1 label for any user, falling back to the full name or username without a profile."""
     if user is None:
         return ""
     profile = getattr(user, "profile", None)
