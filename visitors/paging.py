@@ -1,6 +1,6 @@
 """Pages of the visitor log at a million visits (issue #7)."""
 
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.utils.functional import cached_property
 
 # Counting stops past this many visits (or past the requested page, if that
@@ -39,7 +39,15 @@ class LogPaginator(Paginator):
         except (TypeError, ValueError):
             wanted = 1
         self.window = max(self.window, wanted * self.per_page)
-        return super().get_page(number)
+        try:
+            number = self.validate_number(number)
+        except PageNotAnInteger:
+            number = 1
+        except EmptyPage:
+            # Django's answer is the last page; while the count is capped the
+            # last page is unknown, so the first one it is.
+            number = 1 if self.capped else self.num_pages
+        return self.page(number)
 
     @cached_property
     def count(self) -> int:

@@ -224,6 +224,8 @@ def test_a_broad_result_says_more_than_the_cap_and_pages_on(client, clerk, ordin
     # Beyond the last page, or a page that is no number, the log answers as Django's paginator does.
     assert client.get("/desk/log/", {"q": "guest", "page": 99}).context["page"].number == 5
     assert client.get("/desk/log/", {"q": "guest", "page": "x"}).context["page"].number == 1
+    # While the count is capped the last page is unknown: a page below 1 is the first.
+    assert client.get("/desk/log/", {"q": "guest", "page": -1}).context["page"].number == 1
 
 
 def test_an_unfiltered_log_is_capped_too_and_every_visit_is_reachable(client, clerk, ordinary, lounge, monkeypatch):
