@@ -204,6 +204,9 @@ class StepForm(forms.Form):
 # past about 5,000 ids PostgreSQL stops using the visitor index for the list
 # (issue #7).
 FEW_VISITORS = 3000
+# A broad search counts the visits of this many of its visitors first: usually
+# enough to pass the count's cap, and a short list to send.
+SAMPLE_VISITORS = 1000
 
 
 class LogFilterForm(forms.Form):
@@ -256,7 +259,7 @@ class LogFilterForm(forms.Form):
     def paginator(self, visits, *, site: Site, per_page: int) -> LogPaginator:
         """apply()'s visits in pages for the log (issue #7). Those of a search
         that matched few visitors are sorted whole and counted exactly. For a
-        broad search, the visits of its first FEW_VISITORS + 1 visitors are
+        broad search, the visits of its first SAMPLE_VISITORS visitors are
         counted first: when they alone pass the count's cap, the rest need no
         counting."""
         matching = self.apply(visits, site=site)
@@ -265,7 +268,7 @@ class LogFilterForm(forms.Form):
             return LogPaginator(matching, per_page)
         if len(first) <= FEW_VISITORS:
             return LogPaginator(matching, per_page, whole=True)
-        sample = self._filter(visits, site=site).filter(visitor__in=first)
+        sample = self._filter(visits, site=site).filter(visitor__in=first[:SAMPLE_VISITORS])
         return LogPaginator(matching, per_page, sample=sample)
 
     @cached_property
