@@ -6,8 +6,10 @@ import secrets
 from datetime import datetime
 
 from django.conf import settings
-from django.db import models
-from django.db.models import F, Q
+from django.contrib.postgres.fields import ArrayField
+from django.db import connections, models
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +31,51 @@ class IdType(models.TextChoices):
     OTHER = "other", _("Other document")
 
 
+def text_contains(term: str, *, via: str = "") -> Q:
+    """The visitor log's search: name, company or phone contains `term`,
+    ignoring case. `via` reaches the visitor from another model ("visitor__")."""
+    return (
+        Q(**{f"{via}full_name__icontains": term})
+        | Q(**{f"{via}company__icontains": term})
+        | Q(**{f"{via}phone__icontains": term})
+    )
+
+
+class Grams(Func):
+    """The characters and two-character pieces of UPPER(text), the fold that
+    `icontains` uses on PostgreSQL (SQL function of migration 0006)."""
+
+    function = "lobby_grams"
+    output_field = ArrayField(models.TextField())
+
+
+class VisitorGrams(Func):
+    """Grams of a visitor's name, company and phone, the expression that the
+    visitor_grams index holds (PostgreSQL only, migration 0006)."""
+
+    function = "lobby_visitor_grams"
+    output_field = ArrayField(models.TextField())
+
+    def __init__(self):
+        super().__init__(F("full_name"), F("company"), F("phone"))
+
+
+class VisitorQuerySet(models.QuerySet):
+    def matching(self, term: str):
+        """Visitors whose name, company or phone contains `term`, ignoring case.
+
+        On PostgreSQL the trigram indexes (migration 0005) serve a term of
+        three characters or more. A shorter one, such as the Chinese name 张伟,
+        has no trigram, so it goes through the grams index (migration 0006)
+        first: a text that contains the term contains each of its characters
+        and pieces, so the index drops no match, and `icontains` still decides.
+        """
+        found = self.filter(text_contains(term))
+        if len(term) <= 2 and connections[self.db].vendor == "postgresql":
+            found = found.alias(grams=VisitorGrams()).filter(grams__contains=Grams(Value(term)))
+        return found
+
+
 class Visitor(models.Model):
     full_name = models.CharField(_("full name"), max_length=120)
     company = models.CharField(_("company"), max_length=120, blank=True)
@@ -39,6 +86,8 @@ class Visitor(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("first registered"), auto_now_add=True)
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
+
+    objects = VisitorQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("visitor")
@@ -62,6 +111,13 @@ class VisitSource(models.TextChoices):
     DESK = "desk", _("Front desk")
     INVITATION = "invitation", _("Invitation")
     KIOSK = "kiosk", _("Kiosk")
+
+
+def log_day():
+    """A visit's day in the visitor log: its arrival, else its expected time,
+    else its registration. The log is ordered by it (newest first, then by
+    pk), and visit_site_day_idx indexes exactly this expression."""
+    return Coalesce("checked_in_at", "expected_at", "registered_at")
 
 
 class VisitQuerySet(models.QuerySet):
@@ -205,6 +261,10 @@ class Visit(models.Model):
             # The dashboard's "recently left" and today's activity; without it
             # they scan the site's whole history.
             models.Index(fields=["site", "checked_out_at"], name="visit_site_checked_out_idx"),
+            # The visitor log's order: a page of the newest visits, within a
+            # date range or not, is read from here instead of sorting the
+            # site's history.
+            models.Index(F("site"), log_day().desc(), F("id").desc(), name="visit_site_day_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=VisitStatus.values), name="visit_status_valid"),

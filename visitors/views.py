@@ -8,7 +8,6 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -418,8 +417,8 @@ def check_out_everyone(request):
 def visitor_log(request):
     site = require_site(request)
     form = LogFilterForm(request.GET or None, site=site)
-    visits = form.apply(Visit.objects.for_site(site).with_people(), site=site)
-    page = Paginator(visits, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = form.paginator(Visit.objects.for_site(site).with_people(), site=site, per_page=LOG_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "visitors/log.html", {"form": form, "page": page, "query": query.urlencode()})
