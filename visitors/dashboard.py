@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from reception.models import ReceptionRoom, Site, department_label
+from reception.models import STAFF_LABEL_VALUES, ReceptionRoom, Site, staff_label_of
 from visitors.models import Visit, VisitStatus, ack_due_at, ack_overdue, minutes_between
 
 RECENTLY_LEFT = 10
@@ -29,15 +29,17 @@ RECENTLY_LEFT = 10
 # filter box searches, and on the on-site list.
 ROOM_NAMES_SHOWN = 8
 
-HOST = (
+PARTY = (
+    "pk",
+    "party_size",
+    "visitor__full_name",
+    "visitor__company",
+    "room_id",
+    "room__name",
+    "category__code",
     "host_id",
-    "host__username",
-    "host__first_name",
-    "host__last_name",
-    "host__profile__real_name",
-    "host__profile__department__name",
+    *(f"host__{name}" for name in STAFF_LABEL_VALUES),
 )
-PARTY = ("pk", "party_size", "visitor__full_name", "visitor__company", "room_id", "room__name", "category__code", *HOST)
 
 
 class ExpectedRow(TypedDict):
@@ -115,14 +117,9 @@ class _Rows:
         return f"{local.hour:02}:{local.minute:02}"
 
     def host(self, row: dict) -> str:
-        """The host as reception.models.staff_label labels a user: their
-        profile's "Department-Name", else their full name or username."""
+        """The host as "Department-Name" (R3.1), or a dash without one."""
         if row["host_id"] not in self.hosts:
-            if row["host__profile__real_name"] is not None:
-                label = department_label(row["host__profile__real_name"], row["host__profile__department__name"])
-            else:
-                label = f"{row['host__first_name']} {row['host__last_name']}".strip() or row["host__username"]
-            self.hosts[row["host_id"]] = label or "—"
+            self.hosts[row["host_id"]] = staff_label_of(row, "host__") or "—"
         return self.hosts[row["host_id"]]
 
     def party(self, row: dict) -> dict:
