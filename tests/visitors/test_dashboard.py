@@ -255,3 +255,21 @@ def test_the_rows_read_in_chinese(client, clerk, host, business, business_room, 
 
     assert "自 10:30 起超时（R3.2）" in page and "已于 10:05 确认" in page
     assert "Overdue since" not in page and "Check out" not in page
+
+
+def test_a_room_taken_out_of_use_while_occupied_stays_on_the_board_after_the_rooms_in_use(
+    client, clerk, business, ordinary, business_room, lounge
+):
+    walk_in(category=business, room=business_room, by=clerk, name="Still Inside", party_size=8)
+    walk_in(category=ordinary, room=None, by=clerk, name="Nowhere Yet")
+    business_room.active = False
+    business_room.save()
+    client.force_login(clerk)
+
+    board = client.get("/desk/").context["board"]
+
+    assert [(row["room"].name if row["room"] else None, row["people"], row["full"]) for row in board] == [
+        ("Lounge", 0, False),
+        ("Business Room", 8, False),  # out of use: takes nobody new, so never "full"
+        (None, 1, False),
+    ]
