@@ -141,6 +141,20 @@ def department_label(real_name: str, department: str | None) -> str:
     return f"{department}-{real_name}"
 
 
+# What staff_label_of reads of a user, each behind a prefix such as "host__".
+STAFF_LABEL_VALUES = ("username", "first_name", "last_name", "profile__real_name", "profile__department__name")
+
+
+def staff_label_of(row: dict, prefix: str) -> str:
+    """staff_label for a user read with .values() (the STAFF_LABEL_VALUES behind
+    `prefix`), for lists too long to build a user, profile and department for
+    each row: the profile's label, else the full name or the username."""
+    real_name = row[f"{prefix}profile__real_name"]  # never null, so None means no profile
+    if real_name is not None:
+        return department_label(real_name, row[f"{prefix}profile__department__name"])
+    return f"{row[f'{prefix}first_name']} {row[f'{prefix}last_name']}".strip() or row[f"{prefix}username"]
+
+
 def staff_label(user) -> str:
     """The R3.1 label for any user, falling back to the full name or username without a profile."""
     if user is None:

@@ -8,7 +8,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
-from reception.models import DutyCode, RosterEntry, Site, on_duty, staff_label
+from reception.models import STAFF_LABEL_VALUES, DutyCode, RosterEntry, Site, on_duty, staff_label, staff_label_of
 
 
 def night_duty_officers(site: Site, at: datetime) -> list:
@@ -249,24 +249,27 @@ def duty_board(site: Site, now: datetime | None = None) -> DutyBoard:
     """
     now = now or timezone.now()
     night = current_or_next_night(site, now)
+    # Read as values: with every host on the roster these are dozens of rows,
+    # shown on each load of the desk dashboard (issue #7).
     entries = list(
         RosterEntry.objects.filter(site=site, user__is_active=True)
         .overlapping(now, night.end)
-        .select_related("duty", "user__profile__department")
         .order_by("starts_at", "pk")
+        .values("starts_at", "ends_at", "duty__code", *(f"user__{name}" for name in STAFF_LABEL_VALUES))
     )
     holding: dict[str, list[str]] = {}
     for entry in entries:
-        if entry.starts_at <= now:
-            holding.setdefault(entry.duty.code, []).append(staff_label(entry.user))
+        entry["label"] = staff_label_of(entry, "user__")
+        if entry["starts_at"] <= now:
+            holding.setdefault(entry["duty__code"], []).append(entry["label"])
     in_night = now in night
-    night_entries = [e for e in entries if e.duty.code == DutyCode.NIGHT_OFFICER]
+    night_entries = [e for e in entries if e["duty__code"] == DutyCode.NIGHT_OFFICER]
     if in_night:
         officers = holding.get(DutyCode.NIGHT_OFFICER, [])
     else:
-        officers = list(dict.fromkeys(staff_label(e.user) for e in night_entries if e.ends_at > night.start))
+        officers = list(dict.fromkeys(e["label"] for e in night_entries if e["ends_at"] > night.start))
     rest_of_night = NightWindow(max(now, night.start), night.end)
-    gaps = uncovered(rest_of_night, [(e.starts_at, e.ends_at) for e in night_entries])
+    gaps = uncovered(rest_of_night, [(e["starts_at"], e["ends_at"]) for e in night_entries])
     warn_from = min(
         night.start,
         datetime.combine(site.local(night.start).date(), NIGHT_WARNING_FROM, tzinfo=site.tzinfo),

@@ -120,6 +120,25 @@ def log_day():
     return Coalesce("checked_in_at", "expected_at", "registered_at")
 
 
+# R3.2 as plain functions, so that a list read as values (the desk dashboard's
+# hundreds of rows) applies the same rule as Visit's methods below.
+
+
+def ack_due_at(checked_in_at: datetime, deadline_minutes: int) -> datetime:
+    """R3.2: when the host's acknowledgement of an arrival falls due."""
+    return checked_in_at + timezone.timedelta(minutes=deadline_minutes)
+
+
+def ack_overdue(due_at: datetime, acknowledged_at: datetime | None, now: datetime) -> bool:
+    """R3.2: a visit on site is overdue when unacknowledged past its deadline."""
+    return acknowledged_at is None and now > due_at
+
+
+def minutes_between(start: datetime, end: datetime) -> int:
+    """Whole minutes from start to end, never negative (minutes waiting)."""
+    return max(0, int((end - start).total_seconds() // 60))
+
+
 class VisitQuerySet(models.QuerySet):
     def for_site(self, site: Site):
         return self.filter(site=site)
@@ -300,23 +319,21 @@ class Visit(models.Model):
     def ack_deadline(self) -> datetime | None:
         if self.checked_in_at is None:
             return None
-        return self.checked_in_at + timezone.timedelta(minutes=self.category.ack_deadline_minutes)
+        return ack_due_at(self.checked_in_at, self.category.ack_deadline_minutes)
 
     def is_ack_overdue(self, now: datetime | None = None) -> bool:
         """R3.2: on site, not acknowledged, and past the category's deadline."""
         deadline = self.ack_deadline
         return (
             self.status == VisitStatus.ON_SITE
-            and self.acknowledged_at is None
             and deadline is not None
-            and (now or timezone.now()) > deadline
+            and ack_overdue(deadline, self.acknowledged_at, now or timezone.now())
         )
 
     def minutes_waiting(self, now: datetime | None = None) -> int | None:
         if self.checked_in_at is None:
             return None
-        end = self.acknowledged_at or now or timezone.now()
-        return max(0, int((end - self.checked_in_at).total_seconds() // 60))
+        return minutes_between(self.checked_in_at, self.acknowledged_at or now or timezone.now())
 
     def check_in(self, *, by, at: datetime | None = None) -> None:
         self.status = VisitStatus.ON_SITE

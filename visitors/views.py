@@ -3,8 +3,6 @@ visitor log and the printables. Views read top to bottom: permission → the
 user's site → form → service → message → redirect. Rules live in
 visitors.services; a refusal comes back as a form error or a message."""
 
-from datetime import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -19,13 +17,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from config.security import client_ip
 from reception.errors import ReceptionError
 from reception.middleware import passive
-from reception.models import ReceptionRoom, Site
+from reception.models import Site
 from visitors import audit, exports, services
+from visitors.dashboard import desk_context, room_board
 from visitors.forms import LogFilterForm, StepForm, WalkInForm, staff_at
 from visitors.models import Visit, VisitEvent, Visitor, VisitStatus
 
 LOG_PAGE_SIZE = 50
-RECENTLY_LEFT = 10
 
 
 def require_site(request) -> Site:
@@ -51,65 +49,12 @@ def _back(request, default: str):
 # --- dashboard ------------------------------------------------------------------
 
 
-def _start_of_day(site: Site, now: datetime) -> datetime:
-    return site.local(now).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def _room_board(site: Site, on_site: list[Visit]) -> list[dict]:
-    """Each active room with its visits and occupancy, grouped from the on-site
-    list already loaded (no query per room); visits without a room come last."""
-    by_room: dict[int | None, list[Visit]] = {}
-    for visit in on_site:
-        by_room.setdefault(visit.room_id, []).append(visit)
-    board = []
-    for room in ReceptionRoom.objects.filter(site=site, active=True):
-        visits = by_room.pop(room.pk, [])
-        people = sum(v.party_size for v in visits)
-        board.append(
-            {
-                "room": room,
-                "visits": visits,
-                "people": people,
-                "full": people >= room.capacity or (room.exclusive and bool(visits)),
-            }
-        )
-    for room_id, visits in by_room.items():  # a room taken out of use while occupied, or none
-        board.append(
-            {
-                "room": visits[0].room if room_id else None,
-                "visits": visits,
-                "people": sum(v.party_size for v in visits),
-                "full": False,
-            }
-        )
-    return board
-
-
-def _desk_context(site: Site) -> dict:
-    now = timezone.now()
-    visits = Visit.objects.for_site(site).with_people()
-    on_site = list(visits.on_site().order_by("checked_in_at", "pk"))
-    return {
-        "site": site,
-        "now": now,
-        "expected": list(Visit.objects.expected_on(site, now).with_people().order_by("expected_at", "pk")),
-        "on_site": on_site,
-        "on_site_people": sum(v.party_size for v in on_site),
-        "board": _room_board(site, on_site),
-        "recently_left": list(
-            visits.filter(status=VisitStatus.LEFT, checked_out_at__gte=_start_of_day(site, now)).order_by(
-                "-checked_out_at", "-pk"
-            )[:RECENTLY_LEFT]
-        ),
-    }
-
-
 @login_required
 @permission_required("visitors.view_visit", raise_exception=True)
 @require_GET
 def dashboard(request):
     site = require_site(request)
-    return render(request, "visitors/dashboard.html", _desk_context(site))
+    return render(request, "visitors/dashboard.html", desk_context(site))
 
 
 @passive
@@ -120,7 +65,7 @@ def dashboard_live(request):
     """The self-refreshing part of the dashboard. Polled by htmx; @passive so
     the polling never keeps an idle desk signed in (R4.1)."""
     site = require_site(request)
-    return render(request, "visitors/_dashboard_live.html", _desk_context(site))
+    return render(request, "visitors/_dashboard_live.html", desk_context(site))
 
 
 # --- register a walk-in -----------------------------------------------------------
@@ -474,7 +419,7 @@ def on_site_list(request):
     for an evacuation."""
     site = require_site(request)
     on_site = list(Visit.objects.for_site(site).on_site().with_people().order_by("checked_in_at", "pk"))
-    board = [row for row in _room_board(site, on_site) if row["visits"]]
+    board = [row for row in room_board(site, on_site) if row["visits"]]
     return render(
         request,
         "visitors/on_site_list.html",

@@ -28,11 +28,12 @@ def panel_context(request) -> dict:
     night = current_or_last_night(site, now)
     # 1: roster entries held now or tonight
     board = duty_board(site, now)
-    # 2: the visits of this (or last) night, one more than shown to know if there are more
+    # 2: the visits of this (or last) night, one more than shown to know if there are more;
+    # joined to what the log shows only (the visitor, who signed them in): each
+    # further join costs the planner more than the rows cost to read.
     night_log = list(
         registers.night_visits(site, night)
-        .with_people()
-        .select_related("checked_in_by__profile__department", "checked_out_by__profile__department")
+        .select_related("visitor", "checked_in_by__profile__department")
         .order_by("checked_in_at", "pk")[: NIGHT_LOG_MAX + 1]
     )
     # 3: handovers nobody has taken over yet

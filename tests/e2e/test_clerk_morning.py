@@ -158,6 +158,7 @@ def test_the_dashboard_refreshes_itself_and_keeps_the_filter_as_typed(
 ):
     walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie")
     sign_in("clerk")
+    page.wait_for_function("() => window.htmx !== undefined")  # htmx loads last, after the desk is parsed
     page.locator("#desk-live").evaluate("live => live.setAttribute('hx-trigger', 'every 1s')")
     page.evaluate("htmx.process(document.querySelector('#desk-live'))")
     page.get_by_test_id("desk-filter").fill("Maria")

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from tests.visitors.desk import DAYTIME, expect, walk_in
 from visitors import services
+from visitors.dashboard import ROOM_NAMES_SHOWN
 from visitors.models import Visit, VisitStatus
 
 
@@ -33,9 +34,9 @@ def test_it_lists_who_is_expected_on_site_and_recently_left(
     response = client.get("/desk/")
 
     assert response.status_code == 200
-    assert [v.pk for v in response.context["expected"]] == [expected.pk]
-    assert [v.pk for v in response.context["on_site"]] == [here.pk]
-    assert [v.pk for v in response.context["recently_left"]] == [gone.pk]
+    assert [v["pk"] for v in response.context["expected"]] == [expected.pk]
+    assert [v["pk"] for v in response.context["on_site"]] == [here.pk]
+    assert [v["pk"] for v in response.context["recently_left"]] == [gone.pk]
     page = response.content.decode()
     assert "14:30" in page  # the expected time in the site's local time
     assert "Sales-Sun Li" in page  # the host as Department-Name (R3.1)
@@ -138,25 +139,137 @@ def test_queries_do_not_grow_with_200_visitors_on_site(
 ):
     business_room.capacity = 500
     business_room.save()
+    lounge.capacity = 500
+    lounge.save()
     for number in range(200):
-        walk_in(category=business, room=business_room, by=clerk, name=f"Visitor {number}", host=host)
+        visit = walk_in(
+            category=business if number % 2 else ordinary,
+            room=business_room if number % 2 else lounge,
+            by=clerk,
+            name=f"Visitor {number}",
+            host=host if number % 3 else None,
+            company=f"Company {number}",
+            party_size=1 + number % 3,
+        )
+        if number % 4 == 0:
+            Visit.objects.filter(pk=visit.pk).update(acknowledged_at=timezone.now())
+        if number % 50 == 0:
+            services.check_out_visit(visit=visit, by=clerk)
     for number in range(5):
         expect(
-            category=ordinary, room=lounge, by=clerk, expected_at="2026-11-27 15:00:00+08:00", name=f"Later {number}"
+            category=ordinary,
+            room=lounge,
+            by=clerk,
+            expected_at="2026-11-27 15:00:00+08:00",
+            name=f"Later {number}",
+            host=host if number % 2 else None,
         )
     client.force_login(clerk)
 
     # 1 session, 2 user, 3 profile, 4 site, 5 user permissions, 6 group
-    # permissions, 7 expected today, 8 on site (visitor, category, room, host
-    # and department joined), 9 rooms, 10 recently left, 11 the navbar's
-    # department label, 12-14 the duty panel (roster entries now and tonight,
-    # the night's visits, waiting handovers), 15-17 session save (savepoint,
-    # update, release).
-    with django_assert_max_num_queries(17):
+    # permissions, 7 the day's open visits (on site and expected today, with
+    # visitor, category, room, host and department joined), 8 rooms, 9 recently
+    # left, 10 the navbar's department label, 11-13 the duty panel (roster
+    # entries now and tonight, the night's visits, waiting handovers), 14-16
+    # session save (savepoint, update, release).
+    with django_assert_max_num_queries(16):
         response = client.get("/desk/")
-    assert len(response.context["on_site"]) == 200
+    assert len(response.context["on_site"]) == 196 and len(response.context["recently_left"]) == 4
 
-    # The polled part: the same, less the navbar's department.
-    with django_assert_max_num_queries(13):
+    # The polled part: the same, less the navbar's department and the duty panel
+    # (which refreshes itself).
+    with django_assert_max_num_queries(12):
         live = client.get("/desk/live/", headers={"HX-Request": "true"})
-    assert live.content.decode().count("data-visit=") == 205
+    assert live.content.decode().count("data-visit=") == 201
+
+
+def test_each_table_posts_through_one_form_with_one_csrf_token(client, clerk, host, business, business_room, lounge):
+    for number in range(3):
+        walk_in(category=business, room=business_room, by=clerk, name=f"Here {number}", host=host)
+    later = expect(category=business, room=business_room, by=clerk, expected_at="2026-11-27 15:00:00+08:00")
+    here = Visit.objects.filter(status=VisitStatus.ON_SITE).order_by("pk").first()
+    client.force_login(clerk)
+
+    page = client.get("/desk/live/", headers={"HX-Request": "true"}).content.decode()
+
+    # One form (and token) for the on-site table and one for the expected table;
+    # each button posts to its own visit's address, as the one-form-a-row page did.
+    assert page.count("<form") == 2 and page.count('name="csrfmiddlewaretoken"') == 2
+    assert f'formaction="/desk/visits/{here.pk}/check-out/"' in page
+    for action in ("check-in", "no-show", "cancel"):
+        assert f'formaction="/desk/visits/{later.pk}/{action}/"' in page
+    assert f'href="/desk/visits/{here.pk}/"' in page
+
+
+def test_buttons_are_shown_to_those_allowed_to_press_them(client, manager, clerk, business, business_room):
+    walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie")
+    expect(category=business, room=business_room, by=clerk, expected_at="2026-11-27 15:00:00+08:00")
+    client.force_login(manager)  # sees the desk, changes nothing on it
+
+    page = client.get("/desk/").content.decode()
+
+    assert "Zhou Jie" in page
+    assert "formaction=" not in page
+
+
+def test_a_visit_without_a_host_says_so_and_still_counts_for_r3_2(client, clerk, business, business_room):
+    visit = walk_in(category=business, room=business_room, by=clerk, name="No Host Yet")
+    client.force_login(clerk)
+
+    page = client.get("/desk/").content.decode()
+
+    row = page[page.index(f'data-visit="{visit.pk}"') : page.index("</tr>", page.index(f'data-visit="{visit.pk}"'))]
+    assert "No host" in row and "0 min" in row
+    assert "1 waiting" in page  # the notifications panel counts it as the desk always has
+
+
+def test_the_room_board_names_the_parties_of_a_quiet_room_and_counts_a_busy_one(
+    client, clerk, business, ordinary, business_room, lounge
+):
+    walk_in(category=business, room=business_room, by=clerk, name="Kenji Tanaka", party_size=2)
+    for number in range(ROOM_NAMES_SHOWN + 1):
+        walk_in(category=ordinary, room=lounge, by=clerk, name=f"Lounge Guest {number}")
+    client.force_login(clerk)
+
+    page = client.get("/desk/").content.decode()
+
+    board = page.split('data-testid="room-board"')[1].split("</ul>")[0]
+    business = board.split('data-room="Business Room"')[1].split("</li>")[0]
+    busy = board.split('data-room="Lounge"')[1].split("</li>")[0]
+    assert "Kenji Tanaka ×2" in business
+    assert f"{ROOM_NAMES_SHOWN + 1} parties" in busy and "Lounge Guest" not in busy
+    assert page.count("Lounge Guest 0") == 1  # named once, in the on-site table
+
+
+def test_the_rows_read_in_chinese(client, clerk, host, business, business_room, time_machine):
+    business.ack_deadline_minutes = 30
+    business.save()
+    walk_in(category=business, room=business_room, by=clerk, name="Waiting Long", host=host)
+    acknowledged = walk_in(category=business, room=business_room, by=clerk, name="Met Already", host=host)
+    Visit.objects.filter(pk=acknowledged.pk).update(acknowledged_at=timezone.now() + timedelta(minutes=5))
+    time_machine.move_to("2026-11-27 10:31:00+08:00", tick=False)
+    client.force_login(clerk)
+    client.cookies["django_language"] = "zh-hans"
+
+    page = client.get("/desk/").content.decode()
+
+    assert "自 10:30 起超时（R3.2）" in page and "已于 10:05 确认" in page
+    assert "Overdue since" not in page and "Check out" not in page
+
+
+def test_a_room_taken_out_of_use_while_occupied_stays_on_the_board_after_the_rooms_in_use(
+    client, clerk, business, ordinary, business_room, lounge
+):
+    walk_in(category=business, room=business_room, by=clerk, name="Still Inside", party_size=8)
+    walk_in(category=ordinary, room=None, by=clerk, name="Nowhere Yet")
+    business_room.active = False
+    business_room.save()
+    client.force_login(clerk)
+
+    board = client.get("/desk/").context["board"]
+
+    assert [(row["room"].name if row["room"] else None, row["people"], row["full"]) for row in board] == [
+        ("Lounge", 0, False),
+        ("Business Room", 8, False),  # out of use: takes nobody new, so never "full"
+        (None, 1, False),
+    ]

@@ -94,7 +94,7 @@ def test_an_expected_visit_is_cancelled_or_marked_as_a_no_show(client, clerk, ta
     tanaka.refresh_from_db()
     assert tanaka.status == status
     assert tanaka.events.filter(kind=step, by=clerk).count() == 1
-    assert tanaka.pk not in [v.pk for v in client.get("/desk/").context["expected"]]
+    assert tanaka.pk not in [v["pk"] for v in client.get("/desk/").context["expected"]]
 
 
 def test_changes_are_post_only(client, clerk, tanaka):

@@ -1,5 +1,7 @@
-"""The desk's view of notifications: host acknowledgement (R3.2), escalations
-and failed deliveries. Each tag makes a fixed number of queries."""
+"""The desk's view of notifications: escalations and failed deliveries, and
+each visit's notifications. Each tag makes a fixed number of queries. (The
+dashboard's waiting / overdue / acknowledged counts, R3.2, come with its rows
+from visitors.dashboard.)"""
 
 from datetime import timedelta
 
@@ -25,31 +27,6 @@ def invitation_qr(code: str, scale: int = 6) -> str:
     """The QR code of an invitation's short code, as inline SVG (nothing is
     loaded from elsewhere). A scanner at the desk or kiosk types the code."""
     return mark_safe(segno.make_qr(str(code), error="m").svg_inline(scale=scale))  # noqa: S308 (numbers only)
-
-
-@register.inclusion_tag("visitors/notifications/panel.html")
-def notification_panel(site: Site, on_site=None, now=None) -> dict:
-    """Waiting / overdue / acknowledged among the on-site visits (R3.2).
-
-    No query when the page passes in its on-site visits (with their category),
-    as the desk dashboard does; one otherwise. The escalations and failed
-    deliveries are a separate, self-refreshing part (notification_details,
-    loaded by htmx), so the dashboard's own queries do not grow.
-    """
-    now = now or timezone.now()
-    if on_site is None:
-        on_site = Visit.objects.filter(site=site, status=VisitStatus.ON_SITE).select_related("category")
-    waiting, overdue, acknowledged = [], [], []
-    for visit in on_site:
-        if visit.checked_in_at is None:
-            continue
-        if visit.acknowledged_at:
-            acknowledged.append(visit)
-        elif visit.is_ack_overdue(now):
-            overdue.append(visit)
-        else:
-            waiting.append(visit)
-    return {"waiting": waiting, "overdue": overdue, "acknowledged": acknowledged}
 
 
 @register.inclusion_tag("visitors/notifications/details.html")

@@ -1,0 +1,268 @@
+"""What the front-desk dashboard shows (/desk/ and its self-refresh): who is
+expected today, who is on site and whether their host has acknowledged them
+(R3.2), the room board, and who left recently.
+
+With hundreds of visitors on site the page costs what its rows cost (issue #7).
+So the rows are read as plain values, not model instances, in three queries
+whatever the number of visitors, and everything a row shows is worked out here
+once: its links (one reverse() per kind of link), times in the site's time
+zone, the host as "Department-Name" (R3.1), the minutes waiting and the
+acknowledgement state in the reader's language. The templates and the desk
+template tags only lay the rows out."""
+
+from collections.abc import Callable
+from datetime import datetime
+from operator import attrgetter, itemgetter
+from typing import TypedDict
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+
+from reception.models import STAFF_LABEL_VALUES, ReceptionRoom, Site, staff_label_of
+from visitors.models import Visit, VisitStatus, ack_due_at, ack_overdue, minutes_between
+
+RECENTLY_LEFT = 10
+# The room board names the parties of a room up to this many and counts them
+# beyond: a full visitor centre's names are in the table beside it, which the
+# filter box searches, and on the on-site list.
+ROOM_NAMES_SHOWN = 8
+
+PARTY = (
+    "pk",
+    "party_size",
+    "visitor__full_name",
+    "visitor__company",
+    "room_id",
+    "room__name",
+    "category__code",
+    "host_id",
+    *(f"host__{name}" for name in STAFF_LABEL_VALUES),
+)
+
+
+class ExpectedRow(TypedDict):
+    pk: int
+    url: str  # the visit's page
+    check_in_url: str
+    no_show_url: str
+    cancel_url: str
+    time: str  # expected at, H:i in the site's time zone
+    name: str
+    party_size: int
+    company: str
+    category: str  # its code
+    room_id: int | None
+    room: str  # its name, or a dash
+    host: str  # "Department-Name" (R3.1), or a dash
+
+
+class OnSiteRow(TypedDict):
+    pk: int
+    url: str
+    check_out_url: str
+    arrived: str  # H:i in the site's time zone
+    name: str
+    party_size: int
+    company: str
+    category: str
+    room_id: int | None
+    room: str
+    host: str
+    waiting: str  # "12 min" waiting for the host, or a dash once acknowledged
+    acknowledged: bool  # R3.2: the host has acknowledged the arrival
+    overdue: bool  # R3.2: unacknowledged past the category's deadline
+    ack: str  # what the acknowledgement cell shows: no_host, acknowledged, overdue or waiting
+    ack_text: str
+
+
+class LeftRow(TypedDict):
+    pk: int
+    url: str
+    name: str
+    room: str
+    left: str  # "left 11:05"
+
+
+def _link(name: str) -> Callable[[int], str]:
+    """The address of `name` for any visit, from one reverse(): reversing per
+    row costs more than the rest of the row."""
+    placeholder = "2147483647"
+    head, _, tail = reverse(name, args=[placeholder]).rpartition(placeholder)
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+class _Rows:
+    """Formats the rows of one response: the same `now` for every row, each
+    link reversed once, each phrase translated once, each host labelled once."""
+
+    def __init__(self, site: Site, now: datetime):
+        self.tz = site.tzinfo
+        self.now = now
+        self.visit = _link("visitors:visit")
+        self.check_in = _link("visitors:check_in")
+        self.no_show = _link("visitors:no_show")
+        self.cancel = _link("visitors:cancel")
+        self.check_out = _link("visitors:check_out")
+        self.hosts: dict[int | None, str] = {None: "—"}
+        self.no_host = gettext("No host")
+        self.acknowledged = gettext("Acknowledged %(time)s")
+        self.overdue_since = gettext("Overdue since %(time)s (R3.2)")
+        self.due_by = gettext("Waiting, due by %(time)s")
+        self.left_at = gettext("left %(time)s")
+
+    def hhmm(self, at: datetime) -> str:
+        local = at.astimezone(self.tz)
+        return f"{local.hour:02}:{local.minute:02}"
+
+    def host(self, row: dict) -> str:
+        """The host as "Department-Name" (R3.1), or a dash without one."""
+        if row["host_id"] not in self.hosts:
+            self.hosts[row["host_id"]] = staff_label_of(row, "host__") or "—"
+        return self.hosts[row["host_id"]]
+
+    def party(self, row: dict) -> dict:
+        """What both tables show of a party: its link, name, size, company,
+        category, room and host."""
+        return {
+            "pk": row["pk"],
+            "url": self.visit(row["pk"]),
+            "name": row["visitor__full_name"],
+            "party_size": row["party_size"],
+            "company": row["visitor__company"],
+            "category": row["category__code"],
+            "room_id": row["room_id"],
+            "room": row["room__name"] or "—",
+            "host": self.host(row),
+        }
+
+    def expected(self, row: dict) -> ExpectedRow:
+        pk = row["pk"]
+        return {
+            **self.party(row),
+            "time": self.hhmm(row["expected_at"]),
+            "check_in_url": self.check_in(pk),
+            "no_show_url": self.no_show(pk),
+            "cancel_url": self.cancel(pk),
+        }
+
+    def on_site(self, row: dict) -> OnSiteRow:
+        """A visit on site with R3.2: how long the party has waited for the
+        host, and whether the host's acknowledgement is in, due or overdue."""
+        due = ack_due_at(row["checked_in_at"], row["category__ack_deadline_minutes"])
+        overdue = ack_overdue(due, row["acknowledged_at"], self.now)
+        if row["host_id"] is None:
+            ack, text = "no_host", self.no_host
+        elif row["acknowledged_at"]:
+            ack, text = "acknowledged", self.acknowledged % {"time": self.hhmm(row["acknowledged_at"])}
+        elif overdue:
+            ack, text = "overdue", self.overdue_since % {"time": self.hhmm(due)}
+        else:
+            ack, text = "waiting", self.due_by % {"time": self.hhmm(due)}
+        if row["acknowledged_at"]:
+            waiting = "—"
+        else:
+            minutes = minutes_between(row["checked_in_at"], self.now)
+            waiting = ngettext("%(minutes)s min", "%(minutes)s min", minutes) % {"minutes": minutes}
+        return {
+            **self.party(row),
+            "arrived": self.hhmm(row["checked_in_at"]),
+            "check_out_url": self.check_out(row["pk"]),
+            "waiting": waiting,
+            "acknowledged": row["acknowledged_at"] is not None,
+            "overdue": overdue,
+            "ack": ack,
+            "ack_text": text,
+        }
+
+    def left(self, row: dict) -> LeftRow:
+        return {
+            "pk": row["pk"],
+            "url": self.visit(row["pk"]),
+            "name": row["visitor__full_name"],
+            "room": row["room__name"] or "—",
+            "left": self.left_at % {"time": self.hhmm(row["checked_out_at"])},
+        }
+
+
+def room_board(
+    site: Site,
+    on_site: list,
+    room_of: Callable = attrgetter("room_id"),
+    people_of: Callable = attrgetter("party_size"),
+) -> list[dict]:
+    """Each room in use with its parties and occupancy, grouped from the
+    on-site list already loaded; then an occupied room taken out of use, then
+    the parties with no room. One query (the rooms). `on_site` holds visits,
+    or rows with `room_of` and `people_of` saying how to read them."""
+    by_room: dict[int | None, list] = {}
+    for visit in on_site:
+        by_room.setdefault(room_of(visit), []).append(visit)
+    occupied = [pk for pk in by_room if pk is not None]
+    rooms = ReceptionRoom.objects.filter(Q(active=True) | Q(pk__in=occupied), site=site)
+    board = []
+    for room in rooms.order_by("-active", "sort_order", "name"):
+        visits = by_room.pop(room.pk, [])
+        people = sum(people_of(v) for v in visits)
+        board.append(
+            {
+                "room": room,
+                "visits": visits,
+                "people": people,
+                # R1.3: at capacity, or an exclusive room already in use; a room
+                # out of use takes nobody new anyway.
+                "full": room.active and (people >= room.capacity or (room.exclusive and bool(visits))),
+            }
+        )
+    if None in by_room:
+        visits = by_room[None]
+        board.append({"room": None, "visits": visits, "people": sum(people_of(v) for v in visits), "full": False})
+    return board
+
+
+def desk_context(site: Site, now: datetime | None = None) -> dict:
+    """The dashboard's lists for `site`. Three queries: the day's open visits
+    (on site and expected today, read together), the rooms, recently left."""
+    now = now or timezone.now()
+    rows = _Rows(site, now)
+    visits = Visit.objects.for_site(site)
+
+    open_today = (
+        (visits.on_site() | Visit.objects.expected_on(site, now))
+        .order_by()
+        .values(*PARTY, "status", "expected_at", "checked_in_at", "acknowledged_at", "category__ack_deadline_minutes")
+    )
+    arrived, awaited = [], []
+    for row in open_today:
+        (arrived if row["status"] == VisitStatus.ON_SITE else awaited).append(row)
+    on_site = [rows.on_site(row) for row in sorted(arrived, key=itemgetter("checked_in_at", "pk"))]
+    expected = [rows.expected(row) for row in sorted(awaited, key=itemgetter("expected_at", "pk"))]
+
+    board = room_board(site, on_site, room_of=itemgetter("room_id"), people_of=itemgetter("party_size"))
+    for room in board:
+        room["named"] = room["visits"] if len(room["visits"]) <= ROOM_NAMES_SHOWN else []
+
+    start_of_day = site.local(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    recently_left = [
+        rows.left(row)
+        for row in visits.filter(status=VisitStatus.LEFT, checked_out_at__gte=start_of_day)
+        .order_by("-checked_out_at", "-pk")
+        .values("pk", "visitor__full_name", "room__name", "checked_out_at")[:RECENTLY_LEFT]
+    ]
+
+    # The notifications panel's counts (R3.2): acknowledged, else overdue, else waiting.
+    ack = {"waiting": 0, "overdue": 0, "acknowledged": 0}
+    for row in on_site:
+        ack["acknowledged" if row["acknowledged"] else "overdue" if row["overdue"] else "waiting"] += 1
+
+    return {
+        "site": site,
+        "now": now,
+        "expected": expected,
+        "on_site": on_site,
+        "on_site_people": sum(row["party_size"] for row in on_site),
+        "ack": ack,
+        "board": board,
+        "recently_left": recently_left,
+    }
