@@ -16,7 +16,7 @@ from django.db.models import DurationField, ExpressionWrapper, F, QuerySet, Valu
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from reception.models import Site, department_label
+from reception.models import STAFF_LABEL_VALUES, Site, staff_label_of
 from visitors.models import VisitStatus
 
 # Visits read from the database at a time (a server-side cursor on PostgreSQL).
@@ -87,21 +87,9 @@ def _drain(buffer: io.StringIO) -> str:
 
 
 def _staff_labels(user_ids: set[int]) -> dict[int, str]:
-    """reception.models.staff_label of each user, as safe cells, in one query:
-    the R3.1 label with a staff profile (its real name is NOT NULL, so None
-    means no profile), else the full name as User.get_full_name joins it, else
-    the username."""
-    users = get_user_model().objects.filter(pk__in=user_ids)
-    labels = {}
-    for pk, username, first_name, last_name, real_name, department in users.values_list(
-        "pk", "username", "first_name", "last_name", "profile__real_name", "profile__department__name"
-    ):
-        if real_name is None:
-            label = f"{first_name} {last_name}".strip() or username
-        else:
-            label = department_label(real_name, department)
-        labels[pk] = safe_cell(label)
-    return labels
+    """reception.models.staff_label of each user, as safe cells, in one query."""
+    users = get_user_model().objects.filter(pk__in=user_ids).values("pk", *STAFF_LABEL_VALUES)
+    return {user["pk"]: safe_cell(staff_label_of(user, "")) for user in users}
 
 
 def visit_log_csv(visits: QuerySet, *, site: Site) -> Iterator[str]:
