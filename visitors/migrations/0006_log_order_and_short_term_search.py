@@ -40,10 +40,13 @@ CREATE = [
     $$
     """,
     # A line break joins the fields: grams across two of them only add
-    # candidates, and icontains checks each field on its own.
+    # candidates, and icontains checks each field on its own. Its search path
+    # is fixed at creation: pg_restore rebuilds the index with an empty one,
+    # where the unqualified lobby_grams would not be found.
     """
     CREATE OR REPLACE FUNCTION lobby_visitor_grams(full_name text, company text, phone text) RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path FROM CURRENT
     AS $$
         SELECT lobby_grams(coalesce(full_name, '') || E'\\n' || coalesce(company, '') || E'\\n' || coalesce(phone, ''))
     $$
