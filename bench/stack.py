@@ -142,6 +142,9 @@ def prepare_history(dbs: Databases, *, visits: int, version: int, app_env: dict,
     if reuse:
         log(f"reusing {name} (generated {meta.get('generated_at')}, {meta.get('seconds')} s)")
         manage("migrate", "--noinput", env=env)
+        # A migration's new expression index has no statistics until ANALYZE.
+        with psycopg.connect(dbs.url(name), autocommit=True) as conn:
+            conn.execute("ANALYZE")
         meta["reused"] = True
         return meta
     log(f"generating {visits:,} visits of history into {name} (made once, then reused)")
