@@ -284,6 +284,13 @@ class Visit(models.Model):
             # date range or not, is read from here instead of sorting the
             # site's history.
             models.Index(F("site"), log_day().desc(), F("id").desc(), name="visit_site_day_idx"),
+            # A room's occupancy (R1.3 capacity), asked on every walk-in and
+            # room choice: read from the index alone, only the visits on site.
+            models.Index(
+                fields=["room", "party_size"],
+                condition=models.Q(status=VisitStatus.ON_SITE),
+                name="visit_room_on_site_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=VisitStatus.values), name="visit_status_valid"),

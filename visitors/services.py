@@ -32,7 +32,7 @@ def _names(rooms) -> str:
 def room_occupancy(room: ReceptionRoom) -> tuple[int, int]:
     """(people, parties) currently on site in the room."""
     agg = Visit.objects.filter(room=room, status=VisitStatus.ON_SITE).aggregate(
-        people=Sum("party_size"), parties=Count("pk")
+        people=Sum("party_size"), parties=Count("party_size")
     )
     return agg["people"] or 0, agg["parties"] or 0
 
@@ -43,7 +43,8 @@ def with_occupancy(rooms):
     on_site = Visit.objects.filter(room=OuterRef("pk"), status=VisitStatus.ON_SITE).order_by().values("room")
     return rooms.annotate(
         people=Coalesce(Subquery(on_site.annotate(n=Sum("party_size")).values("n")), 0),
-        parties=Coalesce(Subquery(on_site.annotate(n=Count("pk")).values("n")), 0),
+        # party_size is never null: counting it counts the parties from the index alone.
+        parties=Coalesce(Subquery(on_site.annotate(n=Count("party_size")).values("n")), 0),
     )
 
 
