@@ -310,17 +310,11 @@ def test_the_steps_of_a_registration_are_audited_together(client, clerk, busines
 
 @pytest.fixture
 def night_shift(site, night_officer):
-    from datetime import datetime
+    from datetime import date
 
-    from reception.models import Duty, DutyCode, RosterEntry
+    from tests.reception.night_shift import roster_night
 
-    return RosterEntry.objects.create(
-        site=site,
-        duty=Duty.objects.get(code=DutyCode.NIGHT_OFFICER),
-        user=night_officer,
-        starts_at=datetime.fromisoformat("2026-11-27 20:00:00+08:00"),
-        ends_at=datetime.fromisoformat("2026-11-28 08:00:00+08:00"),
-    )
+    return roster_night(site, night_officer, date(2026, 11, 27))
 
 
 def test_at_night_the_form_asks_for_the_night_facts(

@@ -4,11 +4,11 @@ memory, with a UTF-8 BOM for Excel and formulas defused."""
 
 import csv
 import io
-from datetime import datetime
+from datetime import date
 
 import pytest
 
-from reception.models import Duty, DutyCode, RosterEntry
+from tests.reception.night_shift import roster_night
 from tests.visitors.desk import DAYTIME, expect, walk_in
 from visitors import services
 from visitors.exports import safe_cell
@@ -84,13 +84,7 @@ def test_it_filters_by_category_room_and_host(client, clerk, host, history, vip,
 def test_a_visit_late_in_the_evening_counts_on_its_local_day(
     client, night_officer, business, business_room, time_machine
 ):
-    RosterEntry.objects.create(
-        site=business.site,
-        duty=Duty.objects.get(code=DutyCode.NIGHT_OFFICER),
-        user=night_officer,
-        starts_at=datetime.fromisoformat("2026-11-26 20:00:00+08:00"),
-        ends_at=datetime.fromisoformat("2026-11-27 08:00:00+08:00"),
-    )
+    roster_night(business.site, night_officer, date(2026, 11, 26))
     time_machine.move_to("2026-11-26 23:30:00+08:00", tick=False)  # 15:30 UTC on the 26th
     walk_in(category=business, room=business_room, by=night_officer, name="Late Arrival")
     time_machine.move_to("2026-11-27 00:30:00+08:00", tick=False)  # 16:30 UTC on the 26th

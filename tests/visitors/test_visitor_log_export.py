@@ -3,12 +3,13 @@ kind of visit (R3.1 labels, local times, formulas defused, translations),
 that it streams in chunks rather than a line at a time, and that its
 queries do not grow with the number of visits."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from django.contrib.auth import get_user_model
 
-from reception.models import Duty, DutyCode, ReceptionRoom, RosterEntry, StaffProfile, staff_label
+from reception.models import ReceptionRoom, StaffProfile, staff_label
+from tests.reception.night_shift import roster_night
 from tests.visitors.desk import DAYTIME, expect, walk_in
 from visitors import exports, services
 from visitors.models import VisitSource
@@ -34,13 +35,7 @@ def export(client, **params) -> str:
 @pytest.fixture
 def night_shift(night_officer, site):
     """Liu Yang holds the night duty from the 26th at 20:00 to the 27th at 08:00 (R6.8)."""
-    return RosterEntry.objects.create(
-        site=site,
-        duty=Duty.objects.get(code=DutyCode.NIGHT_OFFICER),
-        user=night_officer,
-        starts_at=at("2026-11-26 20:00:00+08:00"),
-        ends_at=at("2026-11-27 08:00:00+08:00"),
-    )
+    return roster_night(site, night_officer, date(2026, 11, 26))
 
 
 @pytest.fixture
