@@ -242,6 +242,32 @@ def kiosk_client(client, lobby_kiosk):
 
 
 @pytest.fixture
+def found_umbrella(site, clerk):
+    """A black umbrella the clerk logged an hour ago, waiting in the desk drawer."""
+    from reception import registers
+
+    return registers.record_lost_item(
+        site=site,
+        by=clerk,
+        description="Black umbrella",
+        found_at=timezone.now() - timedelta(hours=1),
+        found_where="Lounge",
+        found_by="Zhang Wei",
+        stored_where="Desk drawer",
+    )
+
+
+@pytest.fixture
+def broken_cup(site, clerk):
+    """An open incident: a cup broken in the Lounge just now."""
+    from reception import registers
+
+    return registers.report_incident(
+        site=site, by=clerk, kind="damage", description="Cup broken", location="Lounge", occurred_at=timezone.now()
+    )
+
+
+@pytest.fixture
 def invitation(daytime, site, host, business, business_room):
     """Kenji Tanaka, invited by his host for 10:30 today, not yet confirmed."""
     from visitors.invitations import create_invitation

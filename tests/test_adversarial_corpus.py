@@ -161,22 +161,11 @@ def quick(settings, daytime):
 
 
 @pytest.fixture
-def world(clerk, host, site, rooms, business, business_room, invitation, lobby_kiosk, manager):
+def world(
+    clerk, host, site, rooms, business, business_room, invitation, lobby_kiosk, manager, found_umbrella, broken_cup
+):
     ReceptionRoom.objects.filter(site=site).update(capacity=10_000)
-    now = timezone.now()
     on_site = walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=host, phone="13800138000")
-    item = registers.record_lost_item(
-        site=site,
-        by=clerk,
-        description="Black umbrella",
-        found_at=now - timedelta(hours=1),
-        found_where="Lounge",
-        found_by="Zhang Wei",
-        stored_where="Desk drawer",
-    )
-    incident = registers.report_incident(
-        site=site, by=clerk, kind="damage", description="Cup broken", location="Lounge", occurred_at=now
-    )
     return {
         "site": site,
         "clerk": clerk,
@@ -185,8 +174,8 @@ def world(clerk, host, site, rooms, business, business_room, invitation, lobby_k
         "business_room": business_room,
         "on_site": on_site,
         "invitation": invitation,
-        "item": item,
-        "incident": incident,
+        "item": found_umbrella,
+        "incident": broken_cup,
         "kiosk": lobby_kiosk,
     }
 

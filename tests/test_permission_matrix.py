@@ -170,34 +170,21 @@ def people(request, clerk, security_guard, secretary, host, night_officer, manag
 
 
 @pytest.fixture
-def world(people, site, rooms, business, business_room, invitation, lobby_kiosk):
+def world(people, site, rooms, business, business_room, invitation, lobby_kiosk, found_umbrella, broken_cup):
     """One of each thing an address can name, all at the user's site."""
     clerk = people["clerk"]
-    now = timezone.now()
     on_site = walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=people["host"])
     on_site.visitor.id_number = "110101199003070011"
     on_site.visitor.save(update_fields=["id_number"])
     expected = Visit.objects.get(pk=invitation.visit_id)
     handover = registers.write_handover(site=site, by=clerk, open_items="Call Mr Li", incidents="", keys_and_items="")
-    item = registers.record_lost_item(
-        site=site,
-        by=clerk,
-        description="Black umbrella",
-        found_at=now - timedelta(hours=1),
-        found_where="Lounge",
-        found_by="Zhang Wei",
-        stored_where="Desk drawer",
-    )
-    incident = registers.report_incident(
-        site=site, by=clerk, kind="damage", description="Cup broken", location="Lounge", occurred_at=now
-    )
     return {
         "on_site": on_site,
         "expected": expected,
         "invitation": invitation,
         "handover": handover,
-        "item": item,
-        "incident": incident,
+        "item": found_umbrella,
+        "incident": broken_cup,
         "kiosk": lobby_kiosk,
         "visit_token": invitations.invitation_token(invitation),
         "ack_token": notify.ack_token(on_site, people["host"]),
