@@ -29,22 +29,24 @@ def _names(rooms) -> str:
     return ", ".join(room.name for room in rooms) or _("none")
 
 
+# A room's occupancy, as the R1.3 capacity rule counts it: the people and the
+# parties on site in it. party_size is never null, so counting it counts the
+# parties, read from visit_room_on_site_idx alone.
+OCCUPANCY = {"people": Sum("party_size"), "parties": Count("party_size")}
+
+
 def room_occupancy(room: ReceptionRoom) -> tuple[int, int]:
     """(people, parties) currently on site in the room."""
-    agg = Visit.objects.filter(room=room, status=VisitStatus.ON_SITE).aggregate(
-        people=Sum("party_size"), parties=Count("party_size")
-    )
+    agg = Visit.objects.filter(room=room, status=VisitStatus.ON_SITE).aggregate(**OCCUPANCY)
     return agg["people"] or 0, agg["parties"] or 0
 
 
 def with_occupancy(rooms):
-    """The rooms annotated with `people` and `parties` on site in each now,
-    counted in the same query (no query per room)."""
+    """The rooms annotated with their `people` and `parties` on site now, the
+    same counts as room_occupancy, in the same query (no query per room)."""
     on_site = Visit.objects.filter(room=OuterRef("pk"), status=VisitStatus.ON_SITE).order_by().values("room")
     return rooms.annotate(
-        people=Coalesce(Subquery(on_site.annotate(n=Sum("party_size")).values("n")), 0),
-        # party_size is never null: counting it counts the parties from the index alone.
-        parties=Coalesce(Subquery(on_site.annotate(n=Count("party_size")).values("n")), 0),
+        **{name: Coalesce(Subquery(on_site.annotate(n=count).values("n")), 0) for name, count in OCCUPANCY.items()}
     )
 
 
