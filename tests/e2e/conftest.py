@@ -9,12 +9,33 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 
 from tests.conftest import SKIP_BROWSER, _required
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the
 # tests make between page steps are ordinary synchronous ones.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+class OneRequestAtATime(WSGIServer):
+    """The live server for an in-memory SQLite test database, which every
+    server thread shares as one connection: two requests at once (an htmx
+    lookup while a form posts) would interleave statements on it and fail
+    with "cannot release savepoint - SQL statements in progress". This
+    server answers in its own thread, one request at a time, and closes
+    each connection after its response (Django's non-threaded server does),
+    so the browser's parallel requests queue instead of colliding."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        # The live server thread has already installed the shared connection.
+        super().__init__(*args, **kwargs)
+
+
+if "sqlite3" in settings.DATABASES["default"]["ENGINE"]:
+    LiveServerThread.server_class = OneRequestAtATime
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
