@@ -35,6 +35,10 @@ class SiteMiddleware:
 
 
 IDLE_SESSION_KEY = "lobby_last_activity"
+# The last activity is kept to the minute: a desk clicking about writes its
+# session once a minute, not on every page (each write is a database commit
+# with the cached_db sessions). It may sign out up to this much early.
+IDLE_RESOLUTION_SECONDS = 60
 
 
 def passive(view_func):
@@ -47,9 +51,10 @@ def passive(view_func):
 class IdleTimeoutMiddleware:
     """R4.1: a desk left alone signs itself out after IDLE_TIMEOUT_MINUTES.
 
-    The last *real* request is remembered in the session. Requests to views
-    marked @passive (the dashboard's self-refresh) do not count, so a screen
-    that polls all day still locks when nobody touches it. An expired htmx
+    The last *real* request is remembered in the session, to the minute
+    (IDLE_RESOLUTION_SECONDS). Requests to views marked @passive (the
+    dashboard's self-refresh) do not count, so a screen that polls all day
+    still locks when nobody touches it. An expired htmx
     request answers with a client redirect so the whole page goes to login.
     """
 
@@ -75,6 +80,6 @@ class IdleTimeoutMiddleware:
             if getattr(request, "htmx", False):
                 return HttpResponseClientRedirect(redirect_to_login(request.htmx.current_url_abs_path or "/").url)
             return redirect_to_login(request.get_full_path())
-        if last is None or not getattr(view_func, "idle_passive", False):
+        if last is None or (not getattr(view_func, "idle_passive", False) and now - last >= IDLE_RESOLUTION_SECONDS):
             request.session[IDLE_SESSION_KEY] = now
         return None

@@ -67,3 +67,24 @@ def test_the_timeout_is_configurable(signed_in, time_machine, settings):
 
 def test_the_login_page_names_the_timeout(client, db):
     assert "signs itself out after 30 idle minutes" in client.get("/accounts/login/").content.decode()
+
+
+def test_activity_is_kept_to_the_minute_so_a_busy_desk_does_not_write_its_session_on_every_page(
+    signed_in, time_machine, settings
+):
+    """R4.1 to the minute: within a minute of the last recorded activity a page
+    leaves the session alone (with cached_db sessions each write is a commit)."""
+    settings.IDLE_TIMEOUT_MINUTES = 30
+    recorded = signed_in.session["lobby_last_activity"]
+
+    time_machine.move_to("2026-11-27 10:00:40+08:00", tick=False)
+    assert signed_in.get("/desk/register/").status_code == 200
+    assert signed_in.session["lobby_last_activity"] == recorded
+
+    time_machine.move_to("2026-11-27 10:01:00+08:00", tick=False)
+    assert signed_in.get("/desk/register/").status_code == 200
+    assert signed_in.session["lobby_last_activity"] == recorded + 60
+
+    # Idle for the whole timeout after the last recorded minute: signed out.
+    time_machine.move_to("2026-11-27 10:31:01+08:00", tick=False)
+    assert signed_in.get("/desk/register/").status_code == 302
