@@ -260,7 +260,7 @@ def test_the_limiter_works_on_redis(settings):
         if os.environ.get("REQUIRE_REDIS", "").lower() in {"1", "true", "yes"}:
             pytest.fail(f"REQUIRE_REDIS is set but there is no Redis at {url}")
         pytest.skip(f"no Redis at {url}")
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+    settings.CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": url}}
     from django.core.cache import caches
 
     caches["default"].delete_many([f"test:redis:1020:{slot}" for slot in range(3)] + ["test:redis:1020:next"])
@@ -268,6 +268,10 @@ def test_the_limiter_works_on_redis(settings):
     granted = [take("test:redis", 2, 60, now=1030.0) for _ in range(3)]
 
     assert granted == [True, True, False]
+    # One client per connection pool, not a new one per call (config/cache.py).
+    client = caches["default"]._cache
+    assert client.get_client("a", write=True) is client.get_client("b", write=True)
+    assert client.get_client("a").connection_pool is client.get_client("a", write=True).connection_pool
 
 
 def test_the_client_address_is_the_proxys_last_hop_only_behind_a_proxy(settings):
