@@ -8,7 +8,8 @@ whatever the number of visitors, and everything a row shows is worked out here
 once: its links (one reverse() per kind of link), times in the site's time
 zone, the host as "Department-Name" (R3.1), the minutes waiting and the
 acknowledgement state in the reader's language. The templates and the desk
-template tags only lay the rows out."""
+template tags only lay the rows out. The visitor log's page of rows
+(log_rows) is read and formatted the same way."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -85,6 +86,21 @@ class LeftRow(TypedDict):
     left: str  # "left 11:05"
 
 
+class LogRow(TypedDict):
+    pk: int
+    url: str
+    day: str  # Y-m-d of the visit's log day (visitors.models.log_day) in the site's time zone
+    arrived: str  # H:i, or empty
+    left: str  # H:i, or empty
+    name: str
+    party_size: int
+    company: str
+    category: str
+    room: str
+    host: str
+    status: str  # its label in the reader's language
+
+
 def _link(name: str) -> Callable[[int], str]:
     """The address of `name` for any visit, from one reverse(): reversing per
     row costs more than the rest of the row."""
@@ -111,6 +127,7 @@ class _Rows:
         self.overdue_since = gettext("Overdue since %(time)s (R3.2)")
         self.due_by = gettext("Waiting, due by %(time)s")
         self.left_at = gettext("left %(time)s")
+        self.statuses: dict[str, str] = {}
 
     def hhmm(self, at: datetime) -> str:
         local = at.astimezone(self.tz)
@@ -174,6 +191,19 @@ class _Rows:
             "overdue": overdue,
             "ack": ack,
             "ack_text": text,
+        }
+
+    def logged(self, row: dict) -> LogRow:
+        """A row of the visitor log."""
+        if row["status"] not in self.statuses:
+            self.statuses[row["status"]] = str(VisitStatus(row["status"]).label)
+        day = row["day_at"].astimezone(self.tz)
+        return {
+            **self.party(row),
+            "day": f"{day.year:04}-{day.month:02}-{day.day:02}",
+            "arrived": self.hhmm(row["checked_in_at"]) if row["checked_in_at"] else "",
+            "left": self.hhmm(row["checked_out_at"]) if row["checked_out_at"] else "",
+            "status": self.statuses[row["status"]],
         }
 
     def left(self, row: dict) -> LeftRow:
@@ -266,3 +296,10 @@ def desk_context(site: Site, now: datetime | None = None) -> dict:
         "board": board,
         "recently_left": recently_left,
     }
+
+
+def log_rows(visits, site: Site) -> list[LogRow]:
+    """A page of the visitor log (a queryset of visits annotated with their
+    log day, in log order) as formatted rows, in one query."""
+    rows = _Rows(site, timezone.now())
+    return [rows.logged(row) for row in visits.values(*PARTY, "day_at", "checked_in_at", "checked_out_at", "status")]

@@ -19,7 +19,7 @@ from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import Site
 from visitors import audit, exports, services
-from visitors.dashboard import desk_context, room_board
+from visitors.dashboard import desk_context, log_rows, room_board
 from visitors.forms import LogFilterForm, StepForm, WalkInForm, staff_at
 from visitors.models import Visit, VisitEvent, Visitor, VisitStatus
 
@@ -362,8 +362,9 @@ def check_out_everyone(request):
 def visitor_log(request):
     site = require_site(request)
     form = LogFilterForm(request.GET or None, site=site)
-    paginator = form.paginator(Visit.objects.for_site(site).with_people(), site=site, per_page=LOG_PAGE_SIZE)
+    paginator = form.paginator(Visit.objects.for_site(site), site=site, per_page=LOG_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    page.object_list = log_rows(page.object_list, site)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "visitors/log.html", {"form": form, "page": page, "query": query.urlencode()})

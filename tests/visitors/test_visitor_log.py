@@ -40,7 +40,7 @@ def history(clerk, host, business, ordinary, vip, business_room, lounge, culture
 
 
 def names(response) -> list[str]:
-    return [visit.visitor.full_name for visit in response.context["page"]]
+    return [row["name"] for row in response.context["page"]]
 
 
 def test_it_lists_every_visit_of_the_site_newest_first(client, clerk, history):
@@ -51,6 +51,39 @@ def test_it_lists_every_visit_of_the_site_newest_first(client, clerk, history):
     assert response.status_code == 200
     assert names(response) == ["Later", "Hans Müller", "周杰", "Maria Rossi"]
     assert "4 visits" in response.content.decode()
+
+
+def test_each_row_shows_the_visit_in_the_sites_time_zone_with_its_host_as_dept_name(
+    client, clerk, host, business, business_room, time_machine
+):
+    """A row: the log day, arrival and departure in the site's time zone, the
+    visitor (escaped) with the party size, company, category, room, the host as
+    "Department-Name" (R3.1) and the status, in the clerk's language."""
+    time_machine.move_to("2026-11-26 23:30:00+08:00", tick=False)
+    roster_night(clerk.profile.site, clerk, date(2026, 11, 26))
+    visit = walk_in(
+        category=business,
+        room=business_room,
+        by=clerk,
+        name="<b>Bold</b> & Co",
+        party_size=3,
+        company="A&B <Ltd>",
+        host=host,
+    )
+    time_machine.move_to("2026-11-27 00:15:00+08:00", tick=False)
+    services.check_out_visit(visit=visit, by=clerk)
+    client.force_login(clerk)
+
+    english = client.get("/desk/log/").content.decode()
+    chinese = client.get("/desk/log/", headers={"accept-language": "zh-hans"}).content.decode()
+
+    assert (
+        f"<tr><td>2026-11-26</td><td>23:30</td><td>00:15</td>"
+        f'<td><a href="/desk/visits/{visit.pk}/">&lt;b&gt;Bold&lt;/b&gt; &amp; Co</a> ×3</td>'
+        f"<td>A&amp;B &lt;Ltd&gt;</td><td>B</td><td>Business Room</td><td>{host.profile.label}</td><td>Left</td></tr>"
+    ) in english
+    assert "<b>Bold</b>" not in english
+    assert "<td>已离开</td>" in chinese
 
 
 @pytest.mark.parametrize(

@@ -96,3 +96,19 @@ def expected_rows(rows: list[dict], can_check_in: bool, can_register: bool) -> S
             f'<td>{escape(row["host"])}</td><td class="text-end text-nowrap d-print-none">{" ".join(buttons)}</td></tr>'
         )
     return mark_safe("\n".join(html))  # noqa: S308 (every value above is escaped)
+
+
+@register.simple_tag
+def log_rows(rows: list[dict]) -> SafeString:
+    """The visitor log's rows: day, arrived, left, visitor, company, category,
+    room, host and status."""
+    html = []
+    for row in rows:
+        party = f" ×{row['party_size']}" if row["party_size"] > 1 else ""
+        html.append(
+            f"<tr><td>{row['day']}</td><td>{row['arrived']}</td><td>{row['left']}</td>"
+            f'<td><a href="{escape(row["url"])}">{escape(row["name"])}</a>{party}</td>'
+            f"<td>{escape(row['company'])}</td><td>{escape(row['category'])}</td><td>{escape(row['room'])}</td>"
+            f"<td>{escape(row['host'])}</td><td>{escape(row['status'])}</td></tr>"
+        )
+    return mark_safe("\n".join(html))  # noqa: S308 (every text above is escaped; times are digits)
