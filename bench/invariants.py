@@ -167,7 +167,11 @@ def tasks_queued(snap: dict) -> dict:
     visits = Visit.objects.filter(pk__gt=snap["last_visit_id"]).count()
     total = sum(by_task.values())
     per_visit = round(total / visits, 2) if visits else None
-    return {"ok": True, "queued": total, "by_task": by_task, "per_new_visit": per_visit}
+    # Every visit the run made arrived at once (kiosk walk-ins): each must have
+    # queued its host notice exactly once (R3.2), which starts its escalation
+    # watch on the worker.
+    notices = by_task.get("visitors.tasks.notify_arrival", 0)
+    return {"ok": notices == visits, "queued": total, "by_task": by_task, "per_new_visit": per_visit}
 
 
 def check(snap: dict, performed: dict) -> dict:

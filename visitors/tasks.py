@@ -5,10 +5,13 @@ for these tasks with `transaction.on_commit`, so the arrival is saved in its own
 transaction first and a task is queued only for an arrival that exists. The
 worker (`manage.py db_worker`, started by `make run`) does the sending.
 
-Escalation is scheduled twice over: a task queued at check-in to run at the
-first step's due time (`run_after`), which re-queues itself for the next step,
-and `manage.py escalate_overdue`, a sweep for cron that repeats whatever a lost
-or unscheduled task missed. Both are idempotent (Notification.dedupe_key and
+A check-in queues one task, notify_arrival. Escalation is scheduled twice
+over: notify_arrival, before it writes any notice, queues a task to run at the
+first step's due time (`run_after`, counted from the arrival, so it is due when
+it would have been had the check-in queued it), which re-queues itself for the
+next step; and `manage.py escalate_overdue`, a sweep for cron that repeats
+whatever a lost or unscheduled task missed. The check-in itself stays one task
+insert (issue #7: the kiosk's morning rush). Both are idempotent (Notification.dedupe_key and
 the visit lock in notify.escalate_visit).
 """
 
@@ -52,7 +55,9 @@ def deliver_notification(notification_id: int) -> str:
 
 @task()
 def notify_arrival(visit_id: int) -> int:
-    """Tell the host (and the channels, and for VIPs the office director)."""
+    """Start the R3.2 escalation watch, then tell the host (and the channels,
+    and for VIPs the office director)."""
+    _watch_for_acknowledgement(Visit.objects.select_related("category").get(pk=visit_id))
     notifications = notify.arrival_notifications(visit_id=visit_id)
     _deliver_later(notifications)
     return len(notifications)
@@ -77,9 +82,8 @@ def send_invitation(invitation_id: int) -> str:
     return deliver_notification.call(notification.pk)
 
 
-def _after_arrival(visit: Visit) -> None:
-    # The visit as the committed transaction saved it; no need to read it again.
-    _enqueue(notify_arrival, visit.pk)
+def _watch_for_acknowledgement(visit: Visit) -> None:
+    """R3.2: queue the escalation task for the first step due, if any."""
     first = notify.next_escalation_at(visit)
     if first is not None:
         _enqueue(escalate, visit.pk, run_after=first)
@@ -87,10 +91,10 @@ def _after_arrival(visit: Visit) -> None:
 
 def announce_arrival(visit: Visit) -> None:
     """Called by the check-in services inside their transaction: once it
-    commits, queue the host notification and the escalation watch."""
+    commits, queue the host notification, which starts the escalation watch."""
     # robust: a queue that cannot be reached is logged, never turned into an
     # error for a check-in that has already been saved.
-    transaction.on_commit(partial(_after_arrival, visit), robust=True)
+    transaction.on_commit(partial(_enqueue, notify_arrival, visit.pk), robust=True)
 
 
 def announce_invitation(invitation: Invitation) -> None:

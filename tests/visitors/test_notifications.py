@@ -89,17 +89,25 @@ def arrival(daytime, clerk, host, business, business_room, django_capture_on_com
 # --- queued after the check-in commits ---------------------------------------------------
 
 
-def test_a_check_in_queues_the_host_notice_and_the_escalation_watch(
-    daytime, clerk, host, business, business_room, django_capture_on_commit_callbacks
+def test_a_check_in_queues_the_host_notice_which_starts_the_escalation_watch(
+    daytime, clerk, host, business, business_room, django_capture_on_commit_callbacks, time_machine
 ):
     with django_capture_on_commit_callbacks(execute=True):
         visit = arrive(clerk, business, business_room, host=host)
 
-    queued = {row.task_path: row for row in DBTaskResult.objects.all()}
-    assert queued["visitors.tasks.notify_arrival"].args_kwargs == {"args": [visit.pk], "kwargs": {}}
-    escalation = queued["visitors.tasks.escalate"]
-    assert escalation.run_after == visit.checked_in_at + timedelta(minutes=30)  # R3.2 deadline
+    [queued] = DBTaskResult.objects.all()  # one task insert per check-in
+    assert queued.task_path == "visitors.tasks.notify_arrival"
+    assert queued.args_kwargs == {"args": [visit.pk], "kwargs": {}}
     assert not Notification.objects.exists()  # nothing is sent inside the check-in
+
+    # The worker gets to it late: the watch is still due 30 minutes after the
+    # arrival (R3.2), not after the notice.
+    time_machine.shift(timedelta(minutes=7))
+    notify_arrival.call(visit.pk)
+
+    escalation = DBTaskResult.objects.get(task_path="visitors.tasks.escalate")
+    assert escalation.args_kwargs == {"args": [visit.pk], "kwargs": {}}
+    assert escalation.run_after == visit.checked_in_at + timedelta(minutes=30)  # R3.2 deadline
 
 
 def test_a_check_in_that_fails_queues_nothing(
