@@ -57,14 +57,16 @@ def test_the_bench_urlconf_adds_the_ceiling_to_the_app(db):
 
 
 @pytest.fixture
-def walk_in(site, lounge, ordinary, clerk):
-    """Registers one walk-in through the service, as the desk or kiosk would."""
+def walk_in(site, lounge, ordinary, clerk, django_capture_on_commit_callbacks):
+    """Registers one walk-in through the service, as the desk or kiosk would,
+    and queues what it queues once it commits (the host notice, R3.2)."""
 
     def register(name: str, phone: str) -> Visit:
         visit = Visit(category=ordinary, room=lounge, purpose="Benchmark", party_size=1)
-        return services.register_visit(
-            visit=visit, visitor=Visitor(full_name=name, phone=phone), by=clerk, arrive_now=True
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.register_visit(
+                visit=visit, visitor=Visitor(full_name=name, phone=phone), by=clerk, arrive_now=True
+            )
 
     return register
 
@@ -87,6 +89,7 @@ def test_a_clean_run_passes_every_invariant(checker, walk_in, time_machine):
     assert result["ok"], result
     assert result["one_audit_event_per_action"]["events_by_action"] == {"visit.register": 2}
     assert result["audit_chain_intact"]["events_checked"] == 2
+    assert result["notification_tasks"]["by_task"] == {"visitors.tasks.notify_arrival": 2}
 
 
 def test_it_catches_a_submission_that_made_two_visits(checker, walk_in, time_machine):
@@ -114,6 +117,21 @@ def test_it_catches_a_visit_saved_without_its_audit_event(checker, site, ordinar
     check = result["one_audit_event_per_action"]
     assert not check["ok"]
     assert check["visits_without_register_event"] == [str(sneaked.pk)]
+
+
+def test_it_catches_a_check_in_whose_host_notice_was_never_queued(checker, walk_in, time_machine):
+    from django_tasks_db.models import DBTaskResult
+
+    time_machine.move_to("2026-11-27 10:00 +08:00")
+    snapshot = json.loads(json.dumps(checker.snapshot()))
+    walk_in("Ann Lee", "13800000001")
+    walk_in("Bo Chen", "13800000002")
+    DBTaskResult.objects.filter(task_path="visitors.tasks.notify_arrival").first().delete()
+
+    result = checker.check(snapshot, {"walk_ins": 2, "in_flight": 0})
+
+    assert not result["notification_tasks"]["ok"]
+    assert result["notification_tasks"]["by_task"] == {"visitors.tasks.notify_arrival": 1}
 
 
 def test_it_catches_more_visits_than_the_load_tool_was_answered(checker, walk_in, time_machine):
