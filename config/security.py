@@ -12,6 +12,9 @@ from axes.backends import AxesStandaloneBackend
 from axes.helpers import get_client_username
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -55,6 +58,21 @@ class LobbyAxesBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class StaffBackend(ModelBackend):
+    """Django's ModelBackend, reading a signed-in user's staff profile with
+    its site and department in the same query. Every desk page needs all three
+    (SiteMiddleware's site and time zone, the navbar's "Dept-Name", R3.1),
+    which were three more queries per page (issue #7)."""
+
+    def get_user(self, user_id):
+        users = get_user_model()._default_manager.select_related("profile__site", "profile__department")
+        try:
+            user = users.get(pk=user_id)
+        except ObjectDoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
 
 def lockout_ends_at(*, username: str, ip_address: str | None):

@@ -144,7 +144,7 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # username. Tries made while locked out do not extend the pause.
 AUTHENTICATION_BACKENDS = [
     "config.security.LobbyAxesBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "config.security.StaffBackend",
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)

@@ -1,0 +1,53 @@
+"""config.security.StaffBackend: a signed-in member of staff is read with
+their profile, site and department in one query (SiteMiddleware's time zone and
+the navbar's "Dept-Name", R3.1, need all three on every desk page)."""
+
+from config.security import StaffBackend
+
+
+def test_sign_in_uses_the_staff_backend(client, clerk):
+    client.post("/accounts/login/", {"username": "clerk", "password": "correct-horse-battery"})
+
+    assert client.session["_auth_user_backend"] == "config.security.StaffBackend"
+
+
+def test_the_user_comes_with_profile_site_and_department_in_one_query(clerk, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        user = StaffBackend().get_user(clerk.pk)
+        label = (user.profile.label, user.profile.site.tzinfo)
+
+    assert label == (clerk.profile.label, clerk.profile.site.tzinfo)
+
+
+def test_a_deactivated_or_unknown_user_is_nobody(clerk):
+    clerk.is_active = False
+    clerk.save()
+
+    assert StaffBackend().get_user(clerk.pk) is None
+    assert StaffBackend().get_user(10**9) is None
+
+
+def test_a_desk_page_reads_the_signed_in_user_once(client, clerk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.post("/accounts/login/", {"username": "clerk", "password": "correct-horse-battery"})
+    client.get("/desk/")  # records the activity (R4.1), a session write
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/desk/log/")
+
+    assert response.status_code == 200
+    assert "Front Desk-Zhang Wei" in response.content.decode()  # the navbar, R3.1
+    people = [
+        q["sql"]
+        for q in captured.captured_queries
+        if 'FROM "auth_user"' in q["sql"] and 'WHERE "auth_user"."id" = ' in q["sql"]
+    ]
+    assert len(people) == 1 and '"reception_site"' in people[0] and '"reception_department"' in people[0]
+    alone = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith(('SELECT "reception_site"', 'SELECT "reception_staffprofile"'))
+    ]
+    assert alone == []
