@@ -160,10 +160,15 @@ AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
 
 # R4.1: an unattended desk logs itself out. IdleTimeoutMiddleware signs out a
 # session whose last real request is older than this (the dashboard's polling
-# does not count); the cookie age backs it up for a closed browser.
+# does not count), and says why on the sign-in page. The session cookie lasts
+# until the browser closes. A session is saved only when it changes: the
+# middleware records real activity once a minute, so polls and clicks within
+# the minute write nothing (each save is a database commit; issue #7). The
+# stored session outlives the idle timeout by far, so that it is always the
+# middleware, with its message, that ends an idle desk's session.
 IDLE_TIMEOUT_MINUTES = env_int("IDLE_TIMEOUT_MINUTES", 30, minimum=1)
-SESSION_COOKIE_AGE = IDLE_TIMEOUT_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_AGE = max(12 * 3600, 2 * IDLE_TIMEOUT_MINUTES * 60)
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Internationalisation: English and Simplified Chinese on every page.

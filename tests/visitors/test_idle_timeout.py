@@ -1,6 +1,8 @@
 """R4.1: a desk left alone signs itself out after IDLE_TIMEOUT_MINUTES; the
 dashboard's own polling does not keep it signed in."""
 
+from datetime import timedelta
+
 import pytest
 
 from tests.visitors.desk import DAYTIME
@@ -88,3 +90,20 @@ def test_activity_is_kept_to_the_minute_so_a_busy_desk_does_not_write_its_sessio
     # Idle for the whole timeout after the last recorded minute: signed out.
     time_machine.move_to("2026-11-27 10:31:01+08:00", tick=False)
     assert signed_in.get("/desk/register/").status_code == 302
+
+
+def test_the_dashboards_polling_writes_nothing_and_a_click_moves_the_sessions_expiry(signed_in, time_machine, settings):
+    """Only real activity saves the session (once a minute), and each save
+    moves its expiry on by the timeout: polls leave the stored session alone."""
+    from django.contrib.sessions.models import Session
+
+    key = signed_in.session.session_key
+    stored = Session.objects.get(pk=key)
+
+    time_machine.move_to("2026-11-27 10:05:00+08:00", tick=False)
+    assert signed_in.get("/desk/live/", headers={"HX-Request": "true"}).status_code == 200
+    assert Session.objects.get(pk=key).session_data == stored.session_data
+    assert Session.objects.get(pk=key).expire_date == stored.expire_date
+
+    assert signed_in.get("/desk/").status_code == 200
+    assert Session.objects.get(pk=key).expire_date == stored.expire_date + timedelta(minutes=5)
