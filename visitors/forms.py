@@ -96,6 +96,7 @@ class HostChoiceField(forms.ModelChoiceField):
 
 class RoomChoiceField(forms.ModelChoiceField):
     iterator = ListedChoiceIterator
+    widget = QuickSelect
 
     def label_from_instance(self, obj) -> str:
         return obj.name
@@ -103,6 +104,7 @@ class RoomChoiceField(forms.ModelChoiceField):
 
 class CategoryChoiceField(forms.ModelChoiceField):
     iterator = ListedChoiceIterator
+    widget = QuickSelect
 
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
@@ -284,7 +286,9 @@ class LogFilterForm(forms.Form):
     host = HostChoiceField(
         label=_("Host"), queryset=get_user_model().objects.none(), required=False, empty_label=_("All")
     )
-    status = forms.ChoiceField(label=_("Status"), choices=[("", _("All")), *VisitStatus.choices], required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("All")), *VisitStatus.choices], required=False, widget=QuickSelect
+    )
 
     def __init__(self, *args, site: Site, **kwargs):
         super().__init__(*args, **kwargs)

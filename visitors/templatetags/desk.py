@@ -3,7 +3,8 @@
 from html import escape
 
 import segno
-from django import template
+from django import forms, template
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -112,3 +113,24 @@ def log_rows(rows: list[dict]) -> SafeString:
             f"<td>{escape(row['host'])}</td><td>{escape(row['status'])}</td></tr>"
         )
     return mark_safe("\n".join(html))  # noqa: S308 (every text above is escaped; times are digits)
+
+
+@register.simple_tag
+def filter_field(field) -> SafeString:
+    """One field of a filter bar (the visitor log's) in Bootstrap's markup, as
+    crispy-forms writes it (label, control, each error below it), without its
+    templates: seven fields through crispy cost the log page ~8 ms (issue #7)."""
+    css = "form-select" if isinstance(field.field.widget, forms.Select) else "form-control"
+    if field.errors:
+        css += " is-invalid"
+    errors = format_html_join("", "<p><strong>{}</strong></p>", ((e,) for e in field.errors))
+    if errors:
+        errors = format_html('<div id="{}_error" class="invalid-feedback">{}</div>', field.auto_id, errors)
+    return format_html(
+        '<div id="div_{}" class="mb-3"><label for="{}" class="form-label">{}</label>{}{}</div>',
+        field.auto_id,
+        field.id_for_label,
+        field.label,
+        field.as_widget(attrs={"class": css}),
+        errors,
+    )
