@@ -48,3 +48,21 @@ def test_good_production_values_start():
     result = start_django(DEBUG="0", SECRET_KEY="x" * 50, ALLOWED_HOSTS="lobby.example.com")
 
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.postgres
+def test_postgresql_sessions_leave_parallel_plans_to_the_large_reads(db):
+    """Issue #7: worker start-up cost more than it saved on the desk's short
+    queries; DB_PARALLEL_SETUP_COST sets it (PostgreSQL's default is 1000)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW parallel_setup_cost")
+        assert cursor.fetchone()[0] == "10000"
+
+
+def test_a_bad_parallel_setup_cost_stops_start_up():
+    result = start_django(DATABASE_URL="postgres://lobby@127.0.0.1/lobby", DB_PARALLEL_SETUP_COST="lots")
+
+    assert result.returncode != 0
+    assert "DB_PARALLEL_SETUP_COST='lots' is not a whole number" in result.stderr
