@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from reception.forms import TextField
-from reception.models import ReceptionRoom, Site, StaffProfile, VisitorCategory, department_label
+from reception.models import ReceptionRoom, Site, VisitorCategory, department_label
 from visitors.models import IdType, Visit, Visitor, VisitStatus, log_day, text_contains
 from visitors.paging import LogPaginator
 
@@ -84,14 +84,10 @@ class QuickSelect(forms.Select):
 
 
 class HostChoiceField(forms.ModelChoiceField):
+    """A host, labelled by HostChoiceIterator: the one place its label is made."""
+
     iterator = HostChoiceIterator
     widget = QuickSelect
-
-    def label_from_instance(self, obj) -> str:
-        try:
-            return obj.profile.label
-        except StaffProfile.DoesNotExist:
-            return obj.get_username()
 
 
 class RoomChoiceField(forms.ModelChoiceField):
