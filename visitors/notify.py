@@ -195,12 +195,12 @@ def _for_channel(*, visit, kind, step, channel, at) -> tuple[Notification, bool]
 
 
 @transaction.atomic
-def arrival_notifications(*, visit_id: int, at: datetime | None = None) -> list[Notification]:
-    """Create the arrival notices of a visit: its host, the channels that hear
-    arrivals, and for a category that asks for it (VIP) the office director at
-    once. Returns the ones still to be sent. Safe to run twice."""
+def arrival_notifications(*, visit: Visit, at: datetime | None = None) -> list[Notification]:
+    """Create the arrival notices of a visit (read with its site, category and
+    host): its host, the channels that hear arrivals, and for a category that
+    asks for it (VIP) the office director at once. Returns the ones still to be
+    sent. Safe to run twice."""
     at = at or timezone.now()
-    visit = Visit.objects.select_related("site", "category", "host").get(pk=visit_id)
     if visit.checked_in_at is None:
         return []
     kind = Notification.Kind.ARRIVAL

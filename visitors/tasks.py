@@ -57,8 +57,9 @@ def deliver_notification(notification_id: int) -> str:
 def notify_arrival(visit_id: int) -> int:
     """Start the R3.2 escalation watch, then tell the host (and the channels,
     and for VIPs the office director)."""
-    _watch_for_acknowledgement(Visit.objects.select_related("category").get(pk=visit_id))
-    notifications = notify.arrival_notifications(visit_id=visit_id)
+    visit = Visit.objects.select_related("site", "category", "host").get(pk=visit_id)
+    _watch_for_acknowledgement(visit)
+    notifications = notify.arrival_notifications(visit=visit)
     _deliver_later(notifications)
     return len(notifications)
 

@@ -201,7 +201,7 @@ def test_the_escalate_task_takes_due_steps_and_waits_for_the_next(arrival, dayti
 def test_the_sweep_retries_a_failed_delivery_once_its_backoff_has_passed(arrival, daytime, settings, mailoutbox):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
-    notify.arrival_notifications(visit_id=arrival.pk)
+    notify.arrival_notifications(visit=arrival)
     notification = Notification.objects.get(kind="arrival")
     notify.deliver(notification.pk)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # the mail server is back
