@@ -35,6 +35,23 @@ def test_fragment_search_has_a_trigram_index(column):
 
 @pytest.mark.postgres
 @pytest.mark.django_db
+@pytest.mark.parametrize("column", ["full_name", "company", "phone"])
+def test_trigram_indexes_keep_a_fine_sample(column):
+    """Migration 0008: with the default sample PostgreSQL expected 600 visitors
+    to match "Jun" at a million visits, found 11,665, and sorted all their
+    visits instead of walking the log's index (100 ms against 7 ms)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attstattarget FROM pg_attribute WHERE attrelid = %s::regclass AND attnum = 1",
+            [f"visitor_{column}_trgm"],
+        )
+        (target,) = cursor.fetchone()
+
+    assert target == 1000
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
 def test_the_planner_uses_the_trigram_index_for_a_fragment():
     Visitor.objects.bulk_create(Visitor(full_name=f"Visitor {n:05d}", phone=f"1380000{n:04d}") for n in range(2000))
     with connection.cursor() as cursor:
