@@ -10,7 +10,7 @@ from django import template
 from django.utils import timezone
 
 from reception import registers
-from reception.models import Handover
+from reception.models import Handover, department_label
 from reception.services import current_or_last_night, duty_board
 
 register = template.Library()
@@ -29,13 +29,35 @@ def panel_context(request) -> dict:
     # 1: roster entries held now or tonight
     board = duty_board(site, now)
     # 2: the visits of this (or last) night, one more than shown to know if there are more;
-    # joined to what the log shows only (the visitor, who signed them in): each
-    # further join costs the planner more than the rows cost to read.
-    night_log = list(
-        registers.night_visits(site, night)
-        .select_related("visitor", "checked_in_by__profile__department")
-        .order_by("checked_in_at", "pk")[: NIGHT_LOG_MAX + 1]
-    )
+    # read as the five values the log shows: building a visit, its visitor and
+    # who signed it in (user, profile, department) cost more than the rest of
+    # the panel on every load of the dashboard (issue #7).
+    night_log = [
+        {
+            "visitor": row["visitor__full_name"],
+            "checked_in_at": row["checked_in_at"],
+            "checked_out_at": row["checked_out_at"],
+            # R3.1 "Department-Name"; blank for an account without a staff profile.
+            "signed_by": (
+                ""
+                if row["checked_in_by__profile__real_name"] is None
+                else department_label(
+                    row["checked_in_by__profile__real_name"], row["checked_in_by__profile__department__name"]
+                )
+            ),
+            "night_override_reason": row["night_override_reason"],
+        }
+        for row in registers.night_visits(site, night)
+        .order_by("checked_in_at", "pk")
+        .values(
+            "visitor__full_name",
+            "checked_in_at",
+            "checked_out_at",
+            "checked_in_by__profile__real_name",
+            "checked_in_by__profile__department__name",
+            "night_override_reason",
+        )[: NIGHT_LOG_MAX + 1]
+    ]
     # 3: handovers nobody has taken over yet
     waiting = list(
         Handover.objects.filter(site=site, acknowledged_at__isnull=True)

@@ -11,7 +11,7 @@ from django.test import RequestFactory
 
 from reception import registers
 from reception.models import DutyCode
-from tests.reception.night_shift import local, roster, roster_night, walk_in
+from tests.reception.night_shift import leave, local, roster, roster_night, walk_in
 
 THURSDAY = date(2026, 11, 26)
 
@@ -176,13 +176,23 @@ def test_an_unacknowledged_handover_stays_on_the_desk_until_acknowledged(client,
 
 
 def test_the_night_log_lists_the_nights_visits(client, site, night_officer, week, ordinary, lounge, time_machine):
-    walk_in(category=ordinary, room=lounge, by=night_officer, at=local(site, THURSDAY, 22), name="Night Courier")
+    courier = walk_in(
+        category=ordinary,
+        room=lounge,
+        by=night_officer,
+        at=local(site, THURSDAY, 22),
+        name="Night Courier",
+    )
+    leave(courier, by=night_officer, at=local(site, THURSDAY, 22, 40))
     time_machine.move_to(local(site, THURSDAY, 23), tick=False)
     client.force_login(night_officer)
 
     log = client.get("/desk/").content.decode().split('data-testid="night-log"')[1].split("</details>")[0]
+    row = log.split("<tbody>")[1].split("</tr>")[0]
 
-    assert "Night Courier" in log and "22:00" in log
+    # Visitor, arrived and left in the site's time, who signed them in (R3.1), no override.
+    cells = re.findall(r"<td>(.*?)</td>", row)
+    assert cells == ["Night Courier", "22:00", "22:40", "Front Desk-Liu Yang", ""]
     assert "?date=2026-11-27" in log  # the morning report of this night
 
 
