@@ -106,6 +106,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 elif _db["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, reading timestamps with psycopg's C loader (config/postgresql).
+    _db["ENGINE"] = "config.postgresql"
     # Without health checks, the first request after a database restart fails.
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
