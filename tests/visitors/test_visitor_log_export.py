@@ -3,6 +3,8 @@ kind of visit (R3.1 labels, local times, formulas defused, translations),
 that it streams in chunks rather than a line at a time, and that its
 queries do not grow with the number of visits."""
 
+import csv
+import io
 from datetime import date, datetime
 
 import pytest
@@ -124,6 +126,39 @@ def test_every_column_of_every_kind_of_visit(
         'Business Room,Sales-Sun Li,3,合同谈判,yes,yes,yes,"素食, no pork","Guest Wi-Fi card, ""NDA""",'
         "Front Desk-Liu Yang,yes\r\n"
     )
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_text_column_is_defused(client, clerk, site, ordinary, time_machine, start):
+    """Each text column a visitor, a clerk or the office manager can fill is
+    prefixed with an apostrophe when it starts like a formula (R6.4 records
+    leave the building as data, never as something a spreadsheet runs)."""
+    ordinary.name = f"{start}Category"
+    ordinary.save()
+    room = ReceptionRoom.objects.create(site=site, name=f"{start}Room", capacity=5)
+    room.categories.set([ordinary])
+    time_machine.move_to(DAYTIME, tick=False)
+    walk_in(
+        category=ordinary,
+        room=room,
+        by=clerk,
+        name=f"{start}Name",
+        company=f"{start}Company",
+        phone=f"{start}123",
+        purpose=f"{start}Purpose",
+        hospitality_notes=f"{start}Notes",
+        materials=f"{start}Materials",
+        badge_code=f"{start}BADGE",
+    )
+    client.force_login(clerk)
+
+    row = next(csv.reader(io.StringIO(export(client).split("\r\n", 1)[1])))
+
+    texts = [row[0], *row[5:10], row[12], row[16], row[17]]
+    assert texts == [
+        f"'{start}{text}"
+        for text in ("BADGE", "Name", "Company", "123", "Category", "Room", "Purpose", "Notes", "Materials")
+    ]
 
 
 def test_the_labels_are_those_of_the_pages(
