@@ -155,6 +155,15 @@ def staff_label_of(row: dict, prefix: str) -> str:
     return f"{row[f'{prefix}first_name']} {row[f'{prefix}last_name']}".strip() or row[f"{prefix}username"]
 
 
+def staff_labels(user_ids) -> dict[int, str]:
+    """staff_label_of each of these users, by id, in one query: for lists that
+    name the same few hosts or desk staff over and over."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(pk__in=user_ids).values("pk", *STAFF_LABEL_VALUES)
+    return {user["pk"]: staff_label_of(user, "") for user in users}
+
+
 def staff_label(user) -> str:
     """The R3.1 label for any user, falling back to the full name or username without a profile."""
     if user is None:

@@ -3,7 +3,7 @@ expected today, who is on site and whether their host has acknowledged them
 (R3.2), the room board, and who left recently.
 
 With hundreds of visitors on site the page costs what its rows cost (issue #7).
-So the rows are read as plain values, not model instances, in three queries
+So the rows are read as plain values, not model instances, in four queries
 whatever the number of visitors, and everything a row shows is worked out here
 once: its links (one reverse() per kind of link), times in the site's time
 zone, the host as "Department-Name" (R3.1), the minutes waiting and the
@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from reception.models import STAFF_LABEL_VALUES, ReceptionRoom, Site, staff_label_of
+from reception.models import STAFF_LABEL_VALUES, ReceptionRoom, Site, staff_label_of, staff_labels
 from visitors.models import Visit, VisitStatus, ack_due_at, ack_overdue, minutes_between
 
 RECENTLY_LEFT = 10
@@ -40,6 +40,19 @@ PARTY = (
     "category__code",
     "host_id",
     *(f"host__{name}" for name in STAFF_LABEL_VALUES),
+)
+# The dashboard's open visits without their room's and host's names: hundreds
+# of rows that name the same few rooms and hosts, whose names come from the
+# site's rooms (read for the room board anyway) and one read of the hosts'
+# labels. Joining the room and the host's user, profile and department to
+# every row cost more than the two reads (issue #7).
+OPEN_VISIT = (
+    *(name for name in PARTY if not name.startswith(("room__", "host__"))),
+    "status",
+    "expected_at",
+    "checked_in_at",
+    "acknowledged_at",
+    "category__ack_deadline_minutes",
 )
 
 
@@ -216,23 +229,31 @@ class _Rows:
         }
 
 
+BOARD_ORDER = ("-active", "sort_order", "name")
+
+
 def room_board(
     site: Site,
     on_site: list,
     room_of: Callable = attrgetter("room_id"),
     people_of: Callable = attrgetter("party_size"),
+    rooms: list[ReceptionRoom] | None = None,
 ) -> list[dict]:
     """Each room in use with its parties and occupancy, grouped from the
     on-site list already loaded; then an occupied room taken out of use, then
-    the parties with no room. One query (the rooms). `on_site` holds visits,
-    or rows with `room_of` and `people_of` saying how to read them."""
+    the parties with no room. One query (the rooms), or none when `rooms`
+    holds all the site's rooms in BOARD_ORDER. `on_site` holds visits, or rows
+    with `room_of` and `people_of` saying how to read them."""
     by_room: dict[int | None, list] = {}
     for visit in on_site:
         by_room.setdefault(room_of(visit), []).append(visit)
-    occupied = [pk for pk in by_room if pk is not None]
-    rooms = ReceptionRoom.objects.filter(Q(active=True) | Q(pk__in=occupied), site=site)
+    if rooms is None:
+        occupied = [pk for pk in by_room if pk is not None]
+        rooms = ReceptionRoom.objects.filter(Q(active=True) | Q(pk__in=occupied), site=site).order_by(*BOARD_ORDER)
+    else:
+        rooms = [room for room in rooms if room.active or room.pk in by_room]
     board = []
-    for room in rooms.order_by("-active", "sort_order", "name"):
+    for room in rooms:
         visits = by_room.pop(room.pk, [])
         people = sum(people_of(v) for v in visits)
         board.append(
@@ -252,24 +273,28 @@ def room_board(
 
 
 def desk_context(site: Site, now: datetime | None = None) -> dict:
-    """The dashboard's lists for `site`. Three queries: the day's open visits
-    (on site and expected today, read together), the rooms, recently left."""
+    """The dashboard's lists for `site`. Four queries: the day's open visits
+    (on site and expected today, read together), the site's rooms, the labels
+    of their hosts, recently left."""
     now = now or timezone.now()
     rows = _Rows(site, now)
     visits = Visit.objects.for_site(site)
 
-    open_today = (
-        (visits.on_site() | Visit.objects.expected_on(site, now))
-        .order_by()
-        .values(*PARTY, "status", "expected_at", "checked_in_at", "acknowledged_at", "category__ack_deadline_minutes")
-    )
+    open_today = list((visits.on_site() | Visit.objects.expected_on(site, now)).order_by().values(*OPEN_VISIT))
+    rooms = list(ReceptionRoom.objects.filter(site=site).order_by(*BOARD_ORDER))
+    room_names = {room.pk: room.name for room in rooms}
+    hosts = {row["host_id"] for row in open_today} - {None}
+    if hosts:
+        labels = staff_labels(hosts)
+        rows.hosts.update((pk, labels.get(pk) or "—") for pk in hosts)
     arrived, awaited = [], []
     for row in open_today:
+        row["room__name"] = room_names.get(row["room_id"])
         (arrived if row["status"] == VisitStatus.ON_SITE else awaited).append(row)
     on_site = [rows.on_site(row) for row in sorted(arrived, key=itemgetter("checked_in_at", "pk"))]
     expected = [rows.expected(row) for row in sorted(awaited, key=itemgetter("expected_at", "pk"))]
 
-    board = room_board(site, on_site, room_of=itemgetter("room_id"), people_of=itemgetter("party_size"))
+    board = room_board(site, on_site, room_of=itemgetter("room_id"), people_of=itemgetter("party_size"), rooms=rooms)
     for room in board:
         room["named"] = room["visits"] if len(room["visits"]) <= ROOM_NAMES_SHOWN else []
 

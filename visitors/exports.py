@@ -11,12 +11,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import islice
 
-from django.contrib.auth import get_user_model
 from django.db.models import DurationField, ExpressionWrapper, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from reception.models import STAFF_LABEL_VALUES, Site, staff_label_of
+from reception.models import Site, staff_labels
 from visitors.models import VisitStatus
 
 # Visits read from the database at a time (a server-side cursor on PostgreSQL).
@@ -47,7 +46,7 @@ _MOMENTS = {
 }
 # Each visit is read as a plain tuple in this order: building model instances
 # for every visit was most of the export's time. Hosts and desk staff are read
-# by id (see _staff_labels).
+# by id (reception.models.staff_labels).
 COLUMNS = (
     "badge_code",
     *_MOMENTS,
@@ -85,12 +84,6 @@ def _drain(buffer: io.StringIO) -> str:
     buffer.seek(0)
     buffer.truncate()
     return text
-
-
-def _staff_labels(user_ids: set[int]) -> dict[int, str]:
-    """reception.models.staff_label of each user, as safe cells, in one query."""
-    users = get_user_model().objects.filter(pk__in=user_ids).values("pk", *STAFF_LABEL_VALUES)
-    return {user["pk"]: safe_cell(staff_label_of(user, "")) for user in users}
 
 
 def visit_log_csv(visits: QuerySet, *, site: Site) -> Iterator[str]:
@@ -139,7 +132,7 @@ def visit_log_csv(visits: QuerySet, *, site: Site) -> Iterator[str]:
             new_users = {row[-2] for row in batch} | {row[-1] for row in batch}
             new_users -= labels.keys()
             if new_users:
-                labels.update(_staff_labels(new_users))
+                labels.update((pk, safe_cell(label)) for pk, label in staff_labels(new_users).items())
             for (
                 badge_code,
                 arrived_since,
