@@ -141,6 +141,7 @@ class _Rows:
         self.due_by = gettext("Waiting, due by %(time)s")
         self.left_at = gettext("left %(time)s")
         self.statuses: dict[str, str] = {}
+        self.waited: dict[int, str] = {}  # "12 min", by minutes: many parties share a count
 
     def hhmm(self, at: datetime) -> str:
         local = at.astimezone(self.tz)
@@ -194,7 +195,9 @@ class _Rows:
             waiting = "—"
         else:
             minutes = minutes_between(row["checked_in_at"], self.now)
-            waiting = ngettext("%(minutes)s min", "%(minutes)s min", minutes) % {"minutes": minutes}
+            if minutes not in self.waited:
+                self.waited[minutes] = ngettext("%(minutes)s min", "%(minutes)s min", minutes) % {"minutes": minutes}
+            waiting = self.waited[minutes]
         return {
             **self.party(row),
             "arrived": self.hhmm(row["checked_in_at"]),
