@@ -27,9 +27,12 @@ _FORMULA_START = frozenset("=+-@\t\r")
 
 # Django reads PostgreSQL timestamps with a pure-Python loader even when psycopg's
 # C extension is installed (Django ticket #36960): about 4 µs a value, which was
-# most of the export's time. An interval loads in C, so each moment is read as
-# the time since this epoch and turned back into the same instant here. SQLite
-# takes the same expression (Django computes the difference in microseconds).
+# most of the export's time. config.postgresql parses them with psycopg's C
+# loader instead, but an interval still loads several times faster (0.2 µs
+# against 1.3 µs a value, 300,000 values at 1M visits), so each moment is read
+# as the time since this epoch and turned back into the same instant here.
+# SQLite takes the same expression (Django computes the difference in
+# microseconds).
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
