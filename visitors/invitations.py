@@ -444,10 +444,31 @@ def kiosk_walk_in(
     submissions race (the unique key lets one insert win).
     """
     at = at or timezone.now()
+    try:
+        return _register_walk_in(
+            kiosk=kiosk,
+            visitor={"full_name": full_name, "company": company, "phone": phone},
+            host=host,
+            party_size=party_size,
+            accept_privacy=accept_privacy,
+            submission_key=submission_key,
+            client_address=client_address,
+            at=at,
+        )
+    except (ReceptionError, IntegrityError):
+        # A double tap, a retry or the back button: the first submission made
+        # the visit (or raced this one and won the unique key). Looked up only
+        # here, so the morning rush's first submissions pay no query for it.
+        earlier = Visit.objects.filter(submission_key=submission_key).first()
+        if earlier is not None:
+            return earlier
+        raise
+
+
+def _register_walk_in(
+    *, kiosk, visitor: dict, host, party_size, accept_privacy, submission_key, client_address, at
+) -> Visit:
     site = kiosk.site
-    earlier = Visit.objects.filter(submission_key=submission_key).first()
-    if earlier is not None:
-        return earlier
     if not accept_privacy:
         raise ReceptionError(
             "privacy_required", _("Please read and accept the privacy notice."), field="accept_privacy"
@@ -457,12 +478,8 @@ def kiosk_walk_in(
     if category is None:
         raise ReceptionError("no_category", _("Please register at the front desk."))
     category.site = site  # the kiosk's site, already loaded
-    rooms = _walk_in_rooms(category, party_size)
-    full = ReceptionError("room_full", _("All our visitor rooms are full right now. Please ask at the front desk."))
-    if not rooms:
-        raise full
     profile = host.profile
-    for room in rooms:
+    for room in _walk_in_rooms(category, party_size):
         visit = Visit(
             category=category,
             host=host,
@@ -473,29 +490,21 @@ def kiosk_walk_in(
             source=VisitSource.KIOSK,
             submission_key=submission_key,
         )
-        visitor = Visitor(full_name=full_name, company=company, phone=phone)
         try:
-            services.register_visit(
+            return services.register_visit(
                 visit=visit,
-                visitor=visitor,
+                visitor=Visitor(**visitor),
                 by=None,
                 arrive_now=True,
                 client_address=client_address,
                 at=at,
                 audit_details={"kiosk": kiosk.pk},
             )
-            return visit
-        except IntegrityError:
-            # The same submission raced this one and won: answer with its visit.
-            earlier = Visit.objects.filter(submission_key=submission_key).first()
-            if earlier is not None:
-                return earlier
-            raise
         except ReceptionError as error:
             if error.code != "room_full":
                 raise
             # Someone took the last seats meanwhile: try the next room.
-    raise full
+    raise ReceptionError("room_full", _("All our visitor rooms are full right now. Please ask at the front desk."))
 
 
 def kiosk_check_out(
