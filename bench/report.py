@@ -33,6 +33,20 @@ def evaluate(steps: dict) -> list[dict]:
     return verdicts
 
 
+def derive(steps: dict) -> dict:
+    """Add each step's server CPU per request in trivial pages: its cost over
+    the ceiling's (8 clients). Unlike milliseconds, this barely moves from one
+    machine to another (a walk-in is about 25 pages on a machine that serves
+    900 a second and on one that serves 2,200), so runs on different machines
+    can be compared by it."""
+    page = steps.get("ceiling_c8", {}).get("server_cpu_ms_per_request")
+    for step in steps.values():
+        cost = step.get("server_cpu_ms_per_request")
+        if page and cost and step.get("status") == "ok":
+            step["cpu_in_ceiling_pages"] = round(cost / page, 1)
+    return steps
+
+
 def _fmt(value, digits=1) -> str:
     if value is None:
         return "–"
@@ -63,15 +77,16 @@ def markdown(results: dict) -> str:
         f"load average before/after: {meta['load_before']} / {meta.get('load_after', '?')} · "
         f"CPU busy before the run (others' work): {meta.get('cpu_busy_before_pct', '?')} %",
         "",
-        "| step | clients | req/s | p50 ms | p95 ms | p99 ms | vs ceiling | server CPU ms/req | notes |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| step | clients | req/s | p50 ms | p95 ms | p99 ms | vs ceiling | server CPU ms/req | "
+        "server CPU in trivial pages | notes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for key, step in steps.items():
         if key == "csv_export":
             continue
         if step.get("status") != "ok":
             lines.append(
-                f"| {step.get('label', key)} | {step.get('clients') or ''} | | | | | | | {step.get('status')} |"
+                f"| {step.get('label', key)} | {step.get('clients') or ''} | | | | | | | | {step.get('status')} |"
             )
             continue
         ratio, cpu_ratio = step.get("ratio_to_ceiling"), step.get("cpu_ratio_to_ceiling")
@@ -81,7 +96,8 @@ def markdown(results: dict) -> str:
         lines.append(
             f"| {step['label']} | {step['clients']} | {_fmt(step['rps'])} | {_fmt(step['p50_ms'])} | "
             f"{_fmt(step['p95_ms'])} | {_fmt(step['p99_ms'])} | {shown} | "
-            f"{_fmt(step.get('server_cpu_ms_per_request'))} | {step.get('notes', '')} |"
+            f"{_fmt(step.get('server_cpu_ms_per_request'))} | {_fmt(step.get('cpu_in_ceiling_pages'))} | "
+            f"{step.get('notes', '')} |"
         )
     export = steps.get("csv_export", {})
     lines += [
@@ -120,6 +136,7 @@ def markdown(results: dict) -> str:
 
 def write(results: dict, out: Path) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
+    derive(results["steps"])
     results["targets"] = evaluate(results["steps"])
     json_path, md_path = out / "latest.json", out / "latest.md"
     json_path.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
@@ -142,12 +159,14 @@ COMPARED = [
     ("kiosk walk-in, 8 clients: share of ceiling", "kiosk_c8", "ratio_to_ceiling", "{:.1%}"),
     ("kiosk walk-in: server CPU ms per request", "kiosk_c8", "server_cpu_ms_per_request", "{:,.1f}"),
     ("kiosk walk-in: share of ceiling by server CPU", "kiosk_c8", "cpu_ratio_to_ceiling", "{:.1%}"),
+    ("kiosk walk-in: server CPU in trivial pages", "kiosk_c8", "cpu_in_ceiling_pages", "{:,.0f}"),
     ("kiosk walk-in, 8 clients: p50 / p95 / p99 ms", "kiosk_c8", ("p50_ms", "p95_ms", "p99_ms"), "{:,.0f}"),
     ("kiosk walk-in, 32 clients: req/s", "kiosk_c32", "rps", "{:,.1f}"),
     ("kiosk walk-in, 32 clients: share of ceiling", "kiosk_c32", "ratio_to_ceiling", "{:.1%}"),
     ("kiosk walk-in, 32 clients: p50 / p95 / p99 ms", "kiosk_c32", ("p50_ms", "p95_ms", "p99_ms"), "{:,.0f}"),
     ("dashboard (300 on site): p50 / p95 ms", "dashboard", ("p50_ms", "p95_ms"), "{:,.0f}"),
     ("dashboard: server CPU ms per request", "dashboard", "server_cpu_ms_per_request", "{:,.0f}"),
+    ("dashboard: server CPU in trivial pages", "dashboard", "cpu_in_ceiling_pages", "{:,.0f}"),
     ("dashboard self-refresh: p50 / p95 ms", "dashboard_live", ("p50_ms", "p95_ms"), "{:,.0f}"),
     ("search, name fragment (Latin): p50 / p95 ms", "search_name_latin", ("p50_ms", "p95_ms"), "{:,.0f}"),
     ("search, name (2 Chinese characters): p50 / p95 ms", "search_name_cjk", ("p50_ms", "p95_ms"), "{:,.0f}"),
@@ -155,6 +174,7 @@ COMPARED = [
     ("search, company: p50 / p95 ms", "search_company", ("p50_ms", "p95_ms"), "{:,.0f}"),
     ("search (name, Latin): server CPU ms per request", "search_name_latin", "server_cpu_ms_per_request", "{:,.0f}"),
     ("search (phone): server CPU ms per request", "search_phone", "server_cpu_ms_per_request", "{:,.0f}"),
+    ("search (name, Latin): server CPU in trivial pages", "search_name_latin", "cpu_in_ceiling_pages", "{:,.0f}"),
     ("CSV export, one year: rows", "csv_export", "rows", "{:,}"),
     ("CSV export: rows/s", "csv_export", "rows_per_s", "{:,.0f}"),
     ("CSV export: rows per server CPU second", "csv_export", "rows_per_server_cpu_s", "{:,.0f}"),
@@ -165,6 +185,8 @@ COMPARED = [
 def compare(paths: list[Path]) -> str:
     """Runs side by side (e.g. 100k and 1M), one column each, as Markdown."""
     runs = [json.loads(Path(p).read_text()) for p in paths]
+    for run in runs:
+        derive(run["steps"])  # runs written before it was stored
     heads = []
     for run in runs:
         meta = run["meta"]

@@ -265,6 +265,58 @@ def test_the_report_marks_each_target_met_missed_or_not_measured(tmp_path):
     assert verdicts["CSV export ≥ 50,000 rows/s"] is None
 
 
+def test_the_report_states_each_steps_cost_in_trivial_pages(tmp_path):
+    """Milliseconds follow the machine; the cost in trivial pages barely does,
+    so runs on two machines can be compared by it (issue #7)."""
+    steps = {
+        "ceiling_c8": {
+            "status": "ok",
+            "label": "ceiling",
+            "clients": 8,
+            "rps": 900.0,
+            "p50_ms": 8.0,
+            "p95_ms": 12.0,
+            "p99_ms": 17.0,
+            "server_cpu_ms_per_request": 2.0,
+        },
+        "kiosk_c8": {
+            "status": "ok",
+            "label": "walk-in",
+            "clients": 8,
+            "rps": 34.0,
+            "p50_ms": 230.0,
+            "p95_ms": 280.0,
+            "p99_ms": 300.0,
+            "server_cpu_ms_per_request": 51.0,
+        },
+        "dashboard": {"status": "timed out", "label": "dashboard", "server_cpu_ms_per_request": 80.0},
+    }
+    results = {
+        "meta": {
+            "visits": 1000,
+            "started_at": "now",
+            "target": "loopback",
+            "workers": 4,
+            "duration_s": 15,
+            "load_tool": "wrk",
+            "load_before": "0",
+            "machine": {"cpu": "x", "cores": 2, "memory_gib": 1, "python": "3", "django": "5"},
+        },
+        "steps": steps,
+    }
+
+    _, md_path = report.write(results, tmp_path)
+
+    assert steps["ceiling_c8"]["cpu_in_ceiling_pages"] == 1.0
+    assert steps["kiosk_c8"]["cpu_in_ceiling_pages"] == 25.5
+    assert "cpu_in_ceiling_pages" not in steps["dashboard"]  # a failed step is not costed
+    assert "| walk-in | 8 | 34.0 | 230.0 | 280.0 | 300.0 |  | 51.0 | 25.5 |" in md_path.read_text()
+    stored = json.loads((tmp_path / "latest.json").read_text())
+    del stored["steps"]["kiosk_c8"]["cpu_in_ceiling_pages"]  # as a run written before it was stored
+    (tmp_path / "old.json").write_text(json.dumps(stored))
+    assert "| kiosk walk-in: server CPU in trivial pages | 26 |" in report.compare([tmp_path / "old.json"])
+
+
 def test_an_audited_export_counts_once_per_export(checker, site, walk_in, clerk, time_machine):
     time_machine.move_to("2026-11-27 10:00 +08:00")
     snapshot = json.loads(json.dumps(checker.snapshot()))
