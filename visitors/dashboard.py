@@ -16,7 +16,6 @@ from datetime import datetime
 from operator import attrgetter, itemgetter
 from typing import TypedDict
 
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -250,19 +249,16 @@ def room_board(
 ) -> list[dict]:
     """Each room in use with its parties and occupancy, grouped from the
     on-site list already loaded; then an occupied room taken out of use, then
-    the parties with no room. One query (the rooms), or none when `rooms`
-    holds all the site's rooms in BOARD_ORDER. `on_site` holds visits, or rows
+    the parties with no room. One query (the site's rooms), or none when
+    `rooms` holds them already, in BOARD_ORDER. `on_site` holds visits, or rows
     with `room_of` and `people_of` saying how to read them."""
     by_room: dict[int | None, list] = {}
     for visit in on_site:
         by_room.setdefault(room_of(visit), []).append(visit)
     if rooms is None:
-        occupied = [pk for pk in by_room if pk is not None]
-        rooms = ReceptionRoom.objects.filter(Q(active=True) | Q(pk__in=occupied), site=site).order_by(*BOARD_ORDER)
-    else:
-        rooms = [room for room in rooms if room.active or room.pk in by_room]
+        rooms = ReceptionRoom.objects.filter(site=site).order_by(*BOARD_ORDER)
     board = []
-    for room in rooms:
+    for room in (room for room in rooms if room.active or room.pk in by_room):
         visits = by_room.pop(room.pk, [])
         people = sum(people_of(v) for v in visits)
         board.append(
