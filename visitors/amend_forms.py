@@ -1,5 +1,5 @@
 """Forms of the audit and privacy pages. They validate input; the rules (which
-fields are amendable, R1.3 rooms, legal hold) live in visitors.services and
+fields are amendable, R1.3 rooms, legal hold) live in visitors.amendments and
 visitors.privacy, whose refusals the views turn into form errors."""
 
 from django import forms
@@ -11,7 +11,7 @@ from reception.models import Department, ReceptionRoom, VisitorCategory
 from visitors.forms import HostChoiceField, TextField
 from visitors.models import IdType, Visit
 
-# Form field name → amendable name in visitors.services.AMENDABLE_FIELDS.
+# Form field name → amendable name in visitors.amendments.AMENDABLE_FIELDS.
 VISITOR_FIELDS = {
     "visitor_full_name": "visitor.full_name",
     "visitor_company": "visitor.company",

@@ -9,8 +9,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config.security import client_ip
 from reception.errors import ReceptionError
-from visitors import privacy, services
+from visitors import privacy
 from visitors.amend_forms import AmendVisitForm, EraseVisitorForm
+from visitors.amendments import amend_visit_fields, amendment_field_label
 from visitors.models import Visit, Visitor
 from visitors.views import require_site
 
@@ -30,7 +31,7 @@ def amend(request, pk: int):
     form = AmendVisitForm(request.POST if request.method == "POST" else None, visit=visit)
     if request.method == "POST" and form.is_valid():
         try:
-            amendments = services.amend_visit_fields(
+            amendments = amend_visit_fields(
                 visit=visit,
                 changes=form.changes(),
                 reason=form.cleaned_data["reason"],
@@ -43,7 +44,7 @@ def amend(request, pk: int):
             messages.success(
                 request,
                 _("Registration amended: %(fields)s. The original values stay on record.")
-                % {"fields": ", ".join(services.amendment_field_label(a.field) for a in amendments)},
+                % {"fields": ", ".join(amendment_field_label(a.field) for a in amendments)},
             )
             return redirect("visitors:visit", pk=visit.pk)
     status = 400 if form.errors else 200

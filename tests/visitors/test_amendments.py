@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from reception.errors import ReceptionError
 from visitors import audit, services
+from visitors.amendments import amend_visit, amend_visit_fields
 from visitors.models import Amendment, AuditEvent, Visit, VisitEvent, Visitor, VisitSource, VisitStatus
 
 
@@ -28,7 +29,7 @@ def business_visit(clerk, business, business_room):
 
 
 def amend(visit, by, reason="Typed wrongly at the desk", **changes):
-    return services.amend_visit_fields(visit=visit, changes=changes, reason=reason, by=by, client_address="10.0.0.7")
+    return amend_visit_fields(visit=visit, changes=changes, reason=reason, by=by, client_address="10.0.0.7")
 
 
 def unchanged(visit, **expected):
@@ -44,7 +45,7 @@ def unchanged(visit, **expected):
 
 
 def test_a_room_correction_is_an_amendment_with_the_original_kept(clerk, business_visit, business_room, gm_office):
-    amendment = services.amend_visit(
+    amendment = amend_visit(
         visit=business_visit, field="room", new_value=gm_office, reason="Moved to the GM's office", by=clerk
     )
 

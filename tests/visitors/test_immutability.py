@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from reception.models import Duty, DutyCode, RosterEntry
 from visitors import audit, services
+from visitors.amendments import AMENDABLE_FIELDS, amend_visit
 from visitors.models import Amendment, Visit, Visitor, VisitStatus
 
 
@@ -46,7 +47,7 @@ def test_every_visit_column_is_either_a_registered_fact_or_workflow():
 
 
 def test_every_amendable_field_is_a_registered_fact():
-    visit_fields = [name for name in services.AMENDABLE_FIELDS if not name.startswith("visitor.")]
+    visit_fields = [name for name in AMENDABLE_FIELDS if not name.startswith("visitor.")]
 
     assert {Visit._meta.get_field(name).column for name in visit_fields} <= set(audit.REGISTERED_FACTS)
 
@@ -144,7 +145,7 @@ def test_night_facts_are_written_once_at_arrival(time_machine, clerk, night_offi
 @pytest.mark.postgres
 def test_the_amendment_service_is_the_one_way_in_and_closes_the_door_behind_it(visit, clerk, gm_office):
     with transaction.atomic():
-        services.amend_visit(visit=visit, field="room", new_value=gm_office, reason="Moved", by=clerk)
+        amend_visit(visit=visit, field="room", new_value=gm_office, reason="Moved", by=clerk)
         # Still in the same transaction: the permission was switched off again.
         assert "purpose" in refused(purpose="Sneaked in")
 
@@ -154,7 +155,7 @@ def test_the_amendment_service_is_the_one_way_in_and_closes_the_door_behind_it(v
 
 @pytest.mark.postgres
 def test_amendments_cannot_be_updated_or_deleted(visit, clerk, gm_office):
-    amendment = services.amend_visit(visit=visit, field="room", new_value=gm_office, reason="Moved", by=clerk)
+    amendment = amend_visit(visit=visit, field="room", new_value=gm_office, reason="Moved", by=clerk)
 
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
         Amendment.objects.filter(pk=amendment.pk).update(reason="Rewritten")
@@ -170,7 +171,7 @@ def test_amendments_cannot_be_updated_or_deleted(visit, clerk, gm_office):
 
 @pytest.mark.postgres
 def test_anonymisation_may_blank_amendment_values_and_nothing_else(visit, clerk, gm_office):
-    amendment = services.amend_visit(visit=visit, field="room", new_value=gm_office, reason="Moved", by=clerk)
+    amendment = amend_visit(visit=visit, field="room", new_value=gm_office, reason="Moved", by=clerk)
 
     with transaction.atomic(), audit.sanctioned("lobby.anonymising"):
         Amendment.objects.filter(pk=amendment.pk).update(old_value="", new_value="")

@@ -17,6 +17,7 @@ from django_tasks_db.models import DBTaskResult
 from reception.errors import ReceptionError
 from reception.models import Handover
 from visitors import audit, privacy, services
+from visitors.amendments import amend_visit
 from visitors.models import Amendment, AuditEvent, Invitation, Visit, Visitor, VisitStatus
 from visitors.templatetags.privacy_tags import mask_id
 
@@ -233,7 +234,7 @@ def test_copies_of_the_identity_are_cleared_too(old_visit, clerk):
     Invitation.objects.create(
         visit=old_visit, email=PERSONAL[3], created_by=clerk, expires_at=days_ago(199), created_at=days_ago(201)
     )
-    services.amend_visit(
+    amend_visit(
         visit=old_visit, field="visitor.phone", new_value="+39 06 5550000", reason="Typo", by=clerk, at=days_ago(199)
     )
 

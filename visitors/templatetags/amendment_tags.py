@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from visitors.amendments import AMENDABLE_FIELDS, amendable_field, amendment_field_label
 from visitors.models import Visitor
-from visitors.services import AMENDABLE_FIELDS, amendable_field, amendment_field_label
 
 register = template.Library()
 
