@@ -12,7 +12,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +19,7 @@ from reception.errors import ReceptionError
 from reception.models import Department, ReceptionRoom, Site, VisitorCategory, staff_label
 from visitors import audit
 from visitors.models import Amendment, Visit, VisitEvent, Visitor, VisitStatus
+from visitors.selectors import room_occupancy
 from visitors.services import check_not_on_site, check_room_allowed, lock_room
 
 # The registered facts a correction may change. The rest of the registration
@@ -129,12 +129,7 @@ def _amendment_text(value: Any, site: Site) -> str:
 
 def _check_space_after_amendment(*, visit: Visit, room: ReceptionRoom) -> None:
     """Like check_room_space, but the visit may already sit in the room."""
-    others = (
-        Visit.objects.filter(room=room, status=VisitStatus.ON_SITE)
-        .exclude(pk=visit.pk)
-        .aggregate(people=Sum("party_size"), parties=Count("pk"))
-    )
-    people, parties = others["people"] or 0, others["parties"] or 0
+    people, parties = room_occupancy(room, exclude=visit)
     if room.exclusive and parties:
         reason = _("%(room)s is in exclusive use by another party.") % {"room": room.name}
     elif people + visit.party_size > room.capacity:

@@ -25,6 +25,7 @@ from reception.errors import ReceptionError
 from reception.models import KioskDevice, Site, StaffProfile, VisitorCategory
 from visitors import audit, services
 from visitors.models import CODE_ALPHABET, Invitation, Visit, Visitor, VisitSource, VisitStatus
+from visitors.selectors import rooms_with_space
 from visitors.tasks import announce_invitation
 
 INVITATION_SALT = "visitors.invitation"
@@ -419,7 +420,7 @@ def host_from_token(site: Site, token: str):
 def _walk_in_rooms(category: VisitorCategory, party_size: int) -> list:
     # The category's own rooms first; the general manager's office (R1.3's one
     # exception) is never chosen for a visitor who registered themself.
-    return [room for room in services.rooms_with_space(category, party_size) if not room.any_category]
+    return [room for room in rooms_with_space(category, party_size) if not room.any_category]
 
 
 def kiosk_walk_in(

@@ -30,7 +30,7 @@ from visitors import invitations, notify
 from visitors.models import Visit, VisitStatus
 from visitors.public_forms import CheckOutForm, CodeForm, ConfirmDetailsForm, DeskCodeForm, InvitationForm, WalkInForm
 from visitors.ratelimit import rate_limited
-from visitors.templatetags.notify_tags import notification_details
+from visitors.selectors import notification_details
 
 KIOSK_COOKIE_MAX_AGE = int(timedelta(days=365).total_seconds())
 # How long the kiosk shows "welcome" or "goodbye" before it resets, and how long

@@ -10,8 +10,6 @@ and the alternatives; nothing is saved half-way.
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,42 +18,12 @@ from reception.models import ReceptionRoom, Site, VisitorCategory
 from reception.services import check_night_duty
 from visitors import audit
 from visitors.models import Visit, VisitEvent, Visitor, VisitStatus
+from visitors.selectors import room_occupancy, rooms_with_space
 from visitors.tasks import announce_arrival
 
 
 def _names(rooms) -> str:
     return ", ".join(room.name for room in rooms) or _("none")
-
-
-# A room's occupancy, as the R1.3 capacity rule counts it: the people and the
-# parties on site in it. party_size is never null, so counting it counts the
-# parties, read from visit_room_on_site_idx alone.
-OCCUPANCY = {"people": Sum("party_size"), "parties": Count("party_size")}
-
-
-def room_occupancy(room: ReceptionRoom) -> tuple[int, int]:
-    """(people, parties) currently on site in the room."""
-    agg = Visit.objects.filter(room=room, status=VisitStatus.ON_SITE).aggregate(**OCCUPANCY)
-    return agg["people"] or 0, agg["parties"] or 0
-
-
-def with_occupancy(rooms):
-    """The rooms annotated with their `people` and `parties` on site now, the
-    same counts as room_occupancy, in the same query (no query per room)."""
-    on_site = Visit.objects.filter(room=OuterRef("pk"), status=VisitStatus.ON_SITE).order_by().values("room")
-    return rooms.annotate(
-        **{name: Coalesce(Subquery(on_site.annotate(n=count).values("n")), 0) for name, count in OCCUPANCY.items()}
-    )
-
-
-def rooms_with_space(category: VisitorCategory, party_size: int) -> list[ReceptionRoom]:
-    """Rooms allowed for the category (R1.3) with space for the party right
-    now, each carrying its `people` and `parties` (one query)."""
-    return [
-        room
-        for room in with_occupancy(ReceptionRoom.objects.allowed_for(category))
-        if not (room.exclusive and room.parties) and room.people + party_size <= room.capacity
-    ]
 
 
 def check_room_allowed(*, room: ReceptionRoom | None, category: VisitorCategory) -> None:

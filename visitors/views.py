@@ -22,6 +22,7 @@ from visitors import audit, exports, services
 from visitors.dashboard import desk_context, log_rows, room_board
 from visitors.forms import LogFilterForm, StepForm, WalkInForm, staff_at
 from visitors.models import Visit, VisitEvent, Visitor, VisitStatus
+from visitors.selectors import rooms_with_space
 
 LOG_PAGE_SIZE = 50
 
@@ -82,7 +83,7 @@ def _room_choices(category, party_size: int) -> list[tuple[int, str]]:
             _("%(room)s · %(free)s of %(capacity)s places free")
             % {"room": room.name, "free": room.capacity - room.people, "capacity": room.capacity},
         )
-        for room in services.rooms_with_space(category, party_size)
+        for room in rooms_with_space(category, party_size)
     ]
 
 
