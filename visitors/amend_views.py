@@ -71,7 +71,7 @@ def reveal_id_number(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def erase(request, pk: int):
     site = require_site(request)
-    visitor = get_object_or_404(Visitor.objects.filter(visits__site=site).distinct(), pk=pk)
+    visitor = get_object_or_404(Visitor.objects.for_site(site), pk=pk)
     form = EraseVisitorForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:

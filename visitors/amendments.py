@@ -77,7 +77,7 @@ def _amendment_targets(visit: Visit, name: str):
         return Department.objects.all()
     if name == "host":
         return get_user_model().objects.filter(is_active=True, profile__site_id=visit.site_id)
-    return Visitor.objects.filter(anonymised_at__isnull=True)
+    return Visitor.objects.identified()
 
 
 def _clean_amended_value(visit: Visit, name: str, value: Any) -> Any:

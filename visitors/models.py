@@ -8,7 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import connections, models
-from django.db.models import F, Func, Q, Value
+from django.db.models import Exists, F, Func, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -74,6 +74,15 @@ class VisitorQuerySet(models.QuerySet):
         if len(term) <= 2 and connections[self.db].vendor == "postgresql":
             found = found.alias(grams=VisitorGrams()).filter(grams__contains=Grams(Value(term)))
         return found
+
+    def for_site(self, site: Site):
+        """The visitors a site's staff see (R4.1): those with a visit there.
+        An EXISTS, not a join, so a visitor of many visits comes once."""
+        return self.filter(Exists(Visit.objects.filter(site=site, visitor=OuterRef("pk"))))
+
+    def identified(self):
+        """Visitors whose identity is still on record: not anonymised (R4.1)."""
+        return self.filter(anonymised_at__isnull=True)
 
 
 class Visitor(models.Model):

@@ -6,7 +6,7 @@ visitors.services; a refusal comes back as a form error or a message."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -110,7 +110,7 @@ def register(request):
     initial, previous_host = {}, None
     if request.method == "GET" and request.GET.get("visitor"):
         visitor = get_object_or_404(
-            Visitor.objects.filter(anonymised_at__isnull=True, visits__site=site).distinct(),
+            Visitor.objects.for_site(site).identified(),
             pk=request.GET["visitor"] if request.GET["visitor"].isdigit() else 0,
         )
         initial = _returning_initial(site, visitor)
@@ -189,9 +189,7 @@ def returning_visitors(request):
     results = []
     if len(phone) >= 3 or len(name) >= 2:
         last = Visit.objects.filter(site=site, visitor=OuterRef("pk")).order_by("-registered_at", "-pk")
-        found = Visitor.objects.filter(
-            Exists(Visit.objects.filter(site=site, visitor=OuterRef("pk"))), anonymised_at__isnull=True
-        )
+        found = Visitor.objects.for_site(site).identified()
         found = found.filter(phone__icontains=phone) if len(phone) >= 3 else found.filter(full_name__icontains=name)
         results = list(
             found.annotate(
