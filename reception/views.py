@@ -28,8 +28,7 @@ from reception.forms import (
 )
 from reception.middleware import passive
 from reception.models import Handover, Incident, LostItem, Site, staff_label
-from reception.services import roster_week
-from reception.templatetags.duty_panel import panel_context
+from reception.roster import duty_panel_context, roster_week
 from visitors.models import AuditEvent
 
 PAGE_SIZE = 50
@@ -122,8 +121,8 @@ def roster(request):
 def duty_panel(request):
     """The dashboard's duty panel, polled by htmx; @passive so the polling
     never keeps an idle desk signed in (R4.1)."""
-    desk_site(request)
-    return render(request, "reception/_duty_panel.html", panel_context(request))
+    site = desk_site(request)
+    return render(request, "reception/_duty_panel.html", duty_panel_context(site))
 
 
 # --- shift handover (R6.6) -------------------------------------------------------

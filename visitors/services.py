@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
 from reception.models import Department, ReceptionRoom, Site, VisitorCategory, staff_label
-from reception.services import check_night_duty
+from reception.night import check_night_duty
 from visitors import audit
 from visitors.models import Amendment, Visit, VisitEvent, Visitor, VisitStatus
 from visitors.tasks import announce_arrival
