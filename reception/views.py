@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.security import client_ip
 from reception import registers
 from reception.errors import ReceptionError
 from reception.forms import (
@@ -29,6 +28,7 @@ from reception.forms import (
 from reception.middleware import passive
 from reception.models import Handover, Incident, LostItem, Site, staff_label
 from reception.roster import duty_panel_context, roster_week
+from reception.security import client_ip
 from visitors.models import AuditEvent
 
 PAGE_SIZE = 50

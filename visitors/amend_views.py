@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.security import client_ip
 from reception.errors import ReceptionError
+from reception.security import client_ip
 from visitors import privacy, services
 from visitors.amend_forms import AmendVisitForm, EraseVisitorForm
 from visitors.models import Visit, Visitor

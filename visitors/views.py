@@ -14,10 +14,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.security import client_ip
 from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import Site
+from reception.security import client_ip
 from visitors import audit, exports, services
 from visitors.dashboard import desk_context, log_rows, room_board
 from visitors.forms import LogFilterForm, StepForm, WalkInForm, staff_at
