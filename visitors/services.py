@@ -121,8 +121,9 @@ def _check_not_on_site(*, visitor: Visitor, site: Site, exclude: Visit | None = 
         )
 
 
-def _arrive(*, visit: Visit, by, at: datetime, override_reason: str) -> None:
-    override = check_night_duty(site=visit.site, user=by, at=at, override_reason=override_reason)
+def _arrive(*, visit: Visit, by, at: datetime, override: str) -> None:
+    """Check the visit in; `override` is what check_night_duty returned for `by`,
+    which the caller has already asked (one roster read per arrival)."""
     if visit.site.in_night_window(at):
         visit.night_registration = True
         visit.night_override_reason = override
@@ -153,7 +154,8 @@ def register_visit(
     visit.site = visit.category.site
     check_room_allowed(room=visit.room, category=visit.category)
     if arrive_now:
-        check_night_duty(site=visit.site, user=by, at=at, override_reason=override_reason)
+        # Before anything is locked or saved; its answer is recorded by _arrive below.
+        override = check_night_duty(site=visit.site, user=by, at=at, override_reason=override_reason)
         visit.room = _lock_room(visit.room)
         _check_not_on_site(visitor=visitor, site=visit.site)
         check_room_space(room=visit.room, visit=visit)
@@ -162,7 +164,7 @@ def register_visit(
     visit.registered_by = by if getattr(by, "pk", None) else None
     visit.registered_at = at
     if arrive_now:
-        _arrive(visit=visit, by=visit.registered_by, at=at, override_reason=override_reason)
+        _arrive(visit=visit, by=visit.registered_by, at=at, override=override)
     visit.save()
     kinds = [VisitEvent.Kind.REGISTERED, VisitEvent.Kind.ARRIVED] if arrive_now else [VisitEvent.Kind.REGISTERED]
     VisitEvent.objects.bulk_create(VisitEvent(visit=visit, kind=kind, at=at, by=visit.registered_by) for kind in kinds)
@@ -212,7 +214,8 @@ def check_in_visit(
     _check_not_on_site(visitor=visit.visitor, site=visit.site, exclude=visit)
     check_room_space(room=room, visit=visit)
     actor = by if getattr(by, "pk", None) else None
-    _arrive(visit=visit, by=actor, at=at, override_reason=override_reason)
+    override = check_night_duty(site=visit.site, user=actor, at=at, override_reason=override_reason)
+    _arrive(visit=visit, by=actor, at=at, override=override)
     visit.save()
     VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.ARRIVED, at=at, by=actor)
     audit.record(
