@@ -50,10 +50,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "config.middleware.PermissionsPolicyMiddleware",
+    "reception.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything that touches the database: an outage answers 503.
-    "config.middleware.DatabaseOutageMiddleware",
+    "reception.middleware.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -152,20 +152,20 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # per username alone: either would let anyone lock the desk out by typing its
 # username. Tries made while locked out do not extend the pause.
 AUTHENTICATION_BACKENDS = [
-    "config.security.LobbyAxesBackend",
-    "config.security.StaffBackend",
+    "reception.security.LobbyAxesBackend",
+    "reception.security.StaffBackend",
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "reception.security.client_ip"
 # Only failed attempts are kept (they drive the lockout); a log of every
 # successful sign-in would be one more store of addresses with no retention.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False  # no start-up banner in every command's and test run's output
-AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+AXES_LOCKOUT_CALLABLE = "reception.security.lockout_response"
 
 # R4.1: an unattended desk logs itself out. IdleTimeoutMiddleware signs out a
 # session whose last real request is older than this (the dashboard's polling

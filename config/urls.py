@@ -31,6 +31,6 @@ urlpatterns = [
     path("", include("visitors.public_urls")),
 ]
 
-handler403 = "config.errors.permission_denied"
-handler404 = "config.errors.page_not_found"
-handler500 = "config.errors.server_error"
+handler403 = "reception.error_pages.permission_denied"
+handler404 = "reception.error_pages.page_not_found"
+handler500 = "reception.error_pages.server_error"

@@ -13,3 +13,10 @@ class ReceptionError(Exception):
 
     def __str__(self) -> str:
         return str(self.message)
+
+    def add_to_form(self, form, *, field: str | None = None) -> None:
+        """Show this refusal on `form`: next to the field it names (or `field`,
+        where the form calls that field something else), above the form when
+        the form has no such field."""
+        name = field or self.field
+        form.add_error(name if name in form.fields else None, self.message)

@@ -1,11 +1,11 @@
 """Forms of the desk's registers, the handover and the roster and report pages.
 
-They validate input only; the rules live in reception.registers. Every text
-field has a length limit and refuses NUL, control and text-direction characters,
-so PostgreSQL never sees what it would reject and the registers stay legible.
+They validate input only; the rules live in reception.registers. TextField and
+PhoneField are the free-text and phone fields of every form, here and in
+visitors: a length limit, and reception.validators' one rule for each kind of
+input, so PostgreSQL never sees what it would reject and the registers stay legible.
 """
 
-import unicodedata
 from datetime import date
 
 from django import forms
@@ -17,6 +17,7 @@ from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from reception.models import IncidentKind, RosterEntry, StaffProfile, staff_label
+from reception.validators import validate_line_of_text, validate_phone, validate_text
 
 NOTE_MAX = 1000
 TEXT_MAX = 4000
@@ -25,26 +26,26 @@ TEXT_MAX = 4000
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2099, 12, 31)
 
-# Bidirectional overrides and isolates make "Zhang" display as "gnahZ" or hide
-# text in a log; control characters corrupt exports. The desk's forms (here and
-# in visitors/forms.py) share this one validator.
-_DIRECTION_CONTROLS = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
-
-
-def validate_plain_text(value: str) -> None:
-    """Refuse control characters (NUL is already refused by CharField) and the
-    invisible direction overrides that make a register entry read backwards."""
-    for char in value:
-        if char in _DIRECTION_CONTROLS:
-            raise ValidationError(
-                _("Remove the invisible text-direction characters (such as right-to-left override)."), code="bidi"
-            )
-        if unicodedata.category(char) == "Cc" and char not in "\t\n\r":
-            raise ValidationError(_("Remove the control characters from this text."), code="control")
-
 
 class TextField(forms.CharField):
-    default_validators = [validate_plain_text]
+    """Free text for every form of the desk, kiosk and admin (reception.validators):
+    no control or text-direction characters; tabs and line breaks only where
+    the widget is a textarea, since a one-line input cannot show them."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        multiline = isinstance(self.widget, forms.Textarea)
+        self.validators.append(validate_text if multiline else validate_line_of_text)
+
+
+class PhoneField(TextField):
+    """A visitor's or a site's phone number, on every form that asks for one."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Phone"))
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+        self.validators.append(validate_phone)
 
 
 def _area(rows: int = 3) -> forms.Textarea:

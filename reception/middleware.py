@@ -1,11 +1,18 @@
+"""Middleware of the desk: the signed-in user's site and time zone, the idle
+sign-out (R4.1), headers Django does not set, and database outages."""
+
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
+from reception.error_pages import DATABASE_UNAVAILABLE_ERRORS, database_unavailable
 from reception.models import StaffProfile
 
 
@@ -83,3 +90,48 @@ class IdleTimeoutMiddleware:
         if last is None or (not getattr(view_func, "idle_passive", False) and now - last >= IDLE_RESOLUTION_SECONDS):
             request.session[IDLE_SESSION_KEY] = now
         return None
+
+
+logger = logging.getLogger(__name__)
+
+
+class PermissionsPolicyMiddleware:
+    """Adds the Permissions-Policy header (settings.PERMISSIONS_POLICY) to every
+    response; Django 5.2 has no setting for it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.header = ", ".join(
+            f"{feature}=({' '.join(allow)})" for feature, allow in settings.PERMISSIONS_POLICY.items()
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.header)
+        return response
+
+
+class DatabaseOutageMiddleware:
+    """With the database down, every page answers 503 at once instead of a 500.
+
+    The connection is checked before anything else touches it (sessions, the
+    signed-in user, the page itself), so a page that would fail halfway answers
+    503 before it starts, and the first request after the database returns
+    reconnects. A database that drops out later in a request is caught by
+    handler500 (reception.error_pages.server_error). Static files are served before
+    this runs, so the 503 page keeps its stylesheet.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            # With persistent connections (CONN_MAX_AGE) this pings the kept
+            # connection first and reconnects if the database restarted.
+            connection.close_if_health_check_failed()
+            connection.ensure_connection()
+        except DATABASE_UNAVAILABLE_ERRORS as exc:
+            logger.error("Database unavailable, answering 503 for %s: %s", request.path_info, exc)
+            return database_unavailable(request)
+        return self.get_response(request)

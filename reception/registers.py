@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
 from reception.models import DutyCode, Handover, Incident, LostItem, RosterEntry, Site, staff_label
+from reception.night import NightWindow, current_or_last_night, current_or_next_night, night_ending_on
 from reception.roles import DUTY_GROUPS
-from reception.services import NightWindow, current_or_last_night, current_or_next_night, night_ending_on
 from visitors import audit
 from visitors.models import Notification, Visit, VisitStatus
 

@@ -2,19 +2,18 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.security import client_ip
 from reception import registers
+from reception.access import get_at_user_site_or_404, user_site
 from reception.errors import ReceptionError
 from reception.forms import (
     CloseIncidentForm,
@@ -28,8 +27,8 @@ from reception.forms import (
 )
 from reception.middleware import passive
 from reception.models import Handover, Incident, LostItem, Site, staff_label
-from reception.services import roster_week
-from reception.templatetags.duty_panel import panel_context
+from reception.roster import duty_panel_context, roster_week
+from reception.security import client_ip
 from visitors.models import AuditEvent
 
 PAGE_SIZE = 50
@@ -58,17 +57,6 @@ def healthz(request):
 # --- the desk's night side: roster, handover, registers, morning report -------
 # Views read top to bottom: permission → the user's site → form → service →
 # message → redirect. Another site's entry answers 404, a missing duty 403.
-
-
-def desk_site(request) -> Site:
-    """Desk pages work on the signed-in user's site; a user without one has no desk."""
-    if request.site is None:
-        raise PermissionDenied("No site is assigned to this account.")
-    return request.site
-
-
-def _refused(form, error: ReceptionError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 # What each audit action of the registers reads as on an entry's page.
@@ -105,7 +93,7 @@ def _page(request, queryset):
 @require_GET
 def roster(request):
     """Read-only week of the roster in the site's time zone; the office manager plans it in the admin."""
-    site = desk_site(request)
+    site = user_site(request)
     now = timezone.now()
     form = WeekForm(request.GET)
     day = form.cleaned_data.get("week") if form.is_valid() else None
@@ -122,8 +110,8 @@ def roster(request):
 def duty_panel(request):
     """The dashboard's duty panel, polled by htmx; @passive so the polling
     never keeps an idle desk signed in (R4.1)."""
-    desk_site(request)
-    return render(request, "reception/_duty_panel.html", panel_context(request))
+    site = user_site(request)
+    return render(request, "reception/_duty_panel.html", duty_panel_context(site))
 
 
 # --- shift handover (R6.6) -------------------------------------------------------
@@ -133,7 +121,7 @@ def duty_panel(request):
 @permission_required("reception.view_handover", raise_exception=True)
 @require_GET
 def handover_list(request):
-    site = desk_site(request)
+    site = user_site(request)
     handovers = _page(
         request,
         Handover.objects.filter(site=site)
@@ -147,7 +135,7 @@ def handover_list(request):
 @permission_required("reception.add_handover", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def handover_new(request):
-    site = desk_site(request)
+    site = user_site(request)
     now = timezone.now()
     started = registers.shift_started_at(site=site, user=request.user, at=now)
     form = HandoverForm(request.POST or None)
@@ -171,11 +159,11 @@ def handover_new(request):
 @permission_required("reception.view_handover", raise_exception=True)
 @require_GET
 def handover_detail(request, pk: int):
-    site = desk_site(request)
-    handover = get_object_or_404(
+    site = user_site(request)
+    handover = get_at_user_site_or_404(
+        request,
         Handover.objects.select_related("written_by__profile__department", "acknowledged_by__profile__department"),
         pk=pk,
-        site=site,
     )
     visits = handover.shift_visits.with_people().order_by("registered_at", "pk")
     return render(
@@ -197,8 +185,7 @@ def handover_detail(request, pk: int):
 @permission_required("reception.add_handover", raise_exception=True)
 @require_POST
 def handover_acknowledge(request, pk: int):
-    site = desk_site(request)
-    handover = get_object_or_404(Handover, pk=pk, site=site)
+    handover = get_at_user_site_or_404(request, Handover, pk=pk)
     try:
         registers.acknowledge_handover(handover=handover, by=request.user, client_address=client_ip(request))
     except ReceptionError as error:
@@ -215,7 +202,7 @@ def handover_acknowledge(request, pk: int):
 @permission_required("reception.view_lostitem", raise_exception=True)
 @require_GET
 def lost_item_list(request):
-    site = desk_site(request)
+    site = user_site(request)
     show = request.GET.get("show", "open")
     items = LostItem.objects.filter(site=site).select_related(
         "recorded_by__profile__department", "returned_by__profile__department"
@@ -234,7 +221,7 @@ def lost_item_list(request):
 @permission_required("reception.add_lostitem", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def lost_item_new(request):
-    site = desk_site(request)
+    site = user_site(request)
     form = LostItemForm(
         request.POST or None,
         initial={
@@ -248,7 +235,7 @@ def lost_item_new(request):
                 site=site, by=request.user, client_address=client_ip(request), **form.cleaned_data
             )
         except ReceptionError as error:
-            _refused(form, error)
+            error.add_to_form(form)
         else:
             messages.success(request, _("Lost item recorded: %(item)s.") % {"item": item.description})
             return redirect("reception:lost_item_detail", pk=item.pk)
@@ -259,11 +246,11 @@ def lost_item_new(request):
 @permission_required("reception.view_lostitem", raise_exception=True)
 @require_GET
 def lost_item_detail(request, pk: int):
-    site = desk_site(request)
-    item = get_object_or_404(
+    site = user_site(request)
+    item = get_at_user_site_or_404(
+        request,
         LostItem.objects.select_related("recorded_by__profile__department", "returned_by__profile__department"),
         pk=pk,
-        site=site,
     )
     return render(
         request,
@@ -276,8 +263,8 @@ def lost_item_detail(request, pk: int):
 @permission_required("reception.change_lostitem", raise_exception=True)
 @require_POST
 def lost_item_return(request, pk: int):
-    site = desk_site(request)
-    item = get_object_or_404(LostItem, pk=pk, site=site)
+    site = user_site(request)
+    item = get_at_user_site_or_404(request, LostItem, pk=pk)
     form = ReturnLostItemForm(request.POST)
     if form.is_valid():
         try:
@@ -307,7 +294,7 @@ def lost_item_return(request, pk: int):
 @permission_required("reception.view_incident", raise_exception=True)
 @require_GET
 def incident_list(request):
-    site = desk_site(request)
+    site = user_site(request)
     show = request.GET.get("show", "open")
     incidents = Incident.objects.filter(site=site).select_related(
         "reported_by__profile__department", "closed_by__profile__department"
@@ -326,7 +313,7 @@ def incident_list(request):
 @permission_required("reception.add_incident", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def incident_new(request):
-    site = desk_site(request)
+    site = user_site(request)
     form = IncidentForm(
         request.POST or None, initial={"occurred_at": timezone.localtime().replace(second=0, microsecond=0)}
     )
@@ -336,7 +323,7 @@ def incident_new(request):
                 site=site, by=request.user, client_address=client_ip(request), **form.cleaned_data
             )
         except ReceptionError as error:
-            _refused(form, error)
+            error.add_to_form(form)
         else:
             messages.success(request, _("Incident recorded."))
             return redirect("reception:incident_detail", pk=incident.pk)
@@ -362,11 +349,11 @@ def _incident_page(request, site: Site, incident: Incident, *, follow_up_form=No
 @permission_required("reception.view_incident", raise_exception=True)
 @require_GET
 def incident_detail(request, pk: int):
-    site = desk_site(request)
-    incident = get_object_or_404(
+    site = user_site(request)
+    incident = get_at_user_site_or_404(
+        request,
         Incident.objects.select_related("reported_by__profile__department", "closed_by__profile__department"),
         pk=pk,
-        site=site,
     )
     return _incident_page(request, site, incident)
 
@@ -375,8 +362,8 @@ def incident_detail(request, pk: int):
 @permission_required("reception.change_incident", raise_exception=True)
 @require_POST
 def incident_follow_up(request, pk: int):
-    site = desk_site(request)
-    incident = get_object_or_404(Incident, pk=pk, site=site)
+    site = user_site(request)
+    incident = get_at_user_site_or_404(request, Incident, pk=pk)
     form = FollowUpForm(request.POST)
     if not form.is_valid():
         return _incident_page(request, site, incident, follow_up_form=form, status=400)
@@ -395,8 +382,8 @@ def incident_follow_up(request, pk: int):
 @permission_required("reception.change_incident", raise_exception=True)
 @require_POST
 def incident_close(request, pk: int):
-    site = desk_site(request)
-    incident = get_object_or_404(Incident, pk=pk, site=site)
+    site = user_site(request)
+    incident = get_at_user_site_or_404(request, Incident, pk=pk)
     form = CloseIncidentForm(request.POST)
     if not form.is_valid():
         return _incident_page(request, site, incident, close_form=form, status=400)
@@ -419,7 +406,7 @@ def incident_close(request, pk: int):
 @require_GET
 def morning_report(request):
     """The night that ended on the morning of ?date= (default: the last night that ended)."""
-    site = desk_site(request)
+    site = user_site(request)
     now = timezone.now()
     form = ReportDayForm(request.GET)
     day = form.cleaned_data.get("date") if form.is_valid() else None

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from config.security import client_ip
+from reception.security import client_ip
 from visitors import privacy
 from visitors.models import Amendment, AuditEvent, Invitation, Notification, Visit, VisitEvent, Visitor
 

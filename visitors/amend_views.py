@@ -7,20 +7,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.security import client_ip
+from reception.access import get_at_user_site_or_404, user_site
 from reception.errors import ReceptionError
+from reception.security import client_ip
 from visitors import privacy
 from visitors.amend_forms import AmendVisitForm, EraseVisitorForm
 from visitors.amendments import amend_visit_fields, amendment_field_label
 from visitors.models import Visit, Visitor
-from visitors.views import require_site
 
 
 def _visit_at_site(request, pk: int) -> Visit:
-    """A visit of the user's own site; any other answers 404."""
-    return get_object_or_404(
-        Visit.objects.select_related("site", "visitor", "category", "room"), pk=pk, site=require_site(request)
-    )
+    """A visit of the user's own site, with what the amend and reveal pages show."""
+    return get_at_user_site_or_404(request, Visit.objects.select_related("site", "visitor", "category", "room"), pk=pk)
 
 
 @login_required
@@ -39,7 +37,7 @@ def amend(request, pk: int):
                 client_address=client_ip(request),
             )
         except ReceptionError as refusal:
-            form.add_error(form.form_field(refusal.field or ""), refusal.message)
+            refusal.add_to_form(form, field=form.form_field(refusal.field or ""))
         else:
             messages.success(
                 request,
@@ -70,7 +68,7 @@ def reveal_id_number(request, pk: int):
 @permission_required("visitors.erase_visitor", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def erase(request, pk: int):
-    site = require_site(request)
+    site = user_site(request)
     visitor = get_object_or_404(Visitor.objects.for_site(site), pk=pk)
     form = EraseVisitorForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

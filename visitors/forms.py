@@ -2,7 +2,6 @@
 rules themselves (R1.3 rooms, R6.8 night duty, one open visit) live in
 visitors.services, whose refusals the views turn into form errors."""
 
-import re
 from datetime import datetime, time, timedelta
 
 from django import forms
@@ -17,12 +16,10 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from reception.forms import TextField
+from reception.forms import PhoneField, TextField
 from reception.models import ReceptionRoom, Site, VisitorCategory, department_label
 from visitors.models import IdType, Visit, Visitor, VisitStatus, log_day, text_contains
 from visitors.paging import LogPaginator
-
-_PHONE = re.compile(r"^[0-9+()\-./ ]*$")
 
 
 def staff_at(site: Site):
@@ -106,7 +103,25 @@ class CategoryChoiceField(forms.ModelChoiceField):
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
 
-class WalkInForm(forms.Form):
+class VisitorDetailsForm(forms.Form):
+    """Who the visitor is, as every form that asks it reads it: the desk's
+    walk-in, the kiosk's walk-in and the invited visitor's confirmation. The
+    limits are the Visitor columns'; the text and phone rules are
+    reception.validators'. A subclass changes only how the fields look and
+    whether a phone number is required."""
+
+    full_name = TextField(label=_("Full name"), max_length=120)
+    company = TextField(label=_("Company"), max_length=120, required=False)
+    phone = PhoneField(required=False)
+
+    phone_required = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].required = self.phone_required
+
+
+class WalkInForm(VisitorDetailsForm):
     """Register a walk-in and check them in at once (R6.7, R1.3, R1.5.3, R9.1).
 
     The room field accepts any room of the site so that a room the rules refuse
@@ -117,9 +132,6 @@ class WalkInForm(forms.Form):
     returning_visitor = forms.ModelChoiceField(
         queryset=Visitor.objects.none(), required=False, widget=forms.HiddenInput
     )
-    full_name = TextField(label=_("Full name"), max_length=120)
-    company = TextField(label=_("Company"), max_length=120, required=False)
-    phone = TextField(label=_("Phone"), max_length=40, required=False)
     email = forms.EmailField(label=_("Email"), max_length=254, required=False)
     category = CategoryChoiceField(
         label=_("Category"), queryset=VisitorCategory.objects.none(), empty_label=_("Choose a category")
@@ -182,12 +194,6 @@ class WalkInForm(forms.Form):
                     max_length=200,
                     required=False,
                 )
-
-    def clean_phone(self) -> str:
-        phone = self.cleaned_data["phone"]
-        if not _PHONE.match(phone):
-            raise ValidationError(_("A phone number has digits, spaces and + ( ) - only."))
-        return phone
 
     def clean(self):
         cleaned = super().clean()

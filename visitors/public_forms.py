@@ -1,51 +1,24 @@
 """Forms of the public side (kiosk, invitation pages) and the staff's
 invitation form.
 
-Every text field has a max_length no longer than its column and refuses NUL and
-other control characters with a message: PostgreSQL raises DataError on those
-where SQLite would silently store them (../shared/notes/dependencies.md).
+Every text field has a max_length no longer than its column and refuses NUL,
+control and text-direction characters with a message (reception.validators,
+the same rules as the desk's): PostgreSQL raises DataError on some of those
+where SQLite would silently store them (../shared/notes/dependencies.md). The
+visitor's own details come from visitors.forms.VisitorDetailsForm.
 """
-
-import re
-import unicodedata
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from reception.forms import TextField
 from reception.models import ReceptionRoom, Site, staff_label
 from visitors import invitations
+from visitors.forms import VisitorDetailsForm
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-_PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,38}$")
-
-
-def no_control_characters(value: str) -> None:
-    # NUL has Django's own message (ProhibitNullCharactersValidator).
-    if any(unicodedata.category(char) in {"Cc", "Cs"} and char != "\x00" for char in value or ""):
-        raise ValidationError(_("Please remove special characters such as tabs or line breaks."), code="control")
-
-
-class TextField(forms.CharField):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.validators.append(no_control_characters)
-
-
-def phone_field(required: bool) -> forms.CharField:
-    return TextField(
-        label=_("Phone"),
-        max_length=40,
-        required=required,
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
-    )
-
-
-def clean_phone(value: str) -> str:
-    if value and not _PHONE.match(value):
-        raise ValidationError(_("Enter a phone number: digits, spaces, brackets, dashes and a leading +."))
-    return value
 
 
 def privacy_field() -> forms.BooleanField:
@@ -67,26 +40,24 @@ class SubmissionKeyField(forms.CharField):
         super().__init__(widget=forms.HiddenInput, max_length=64, **kwargs)
 
 
-class ConfirmDetailsForm(forms.Form):
+class ConfirmDetailsForm(VisitorDetailsForm):
     """The invited visitor confirms or completes their details (on a phone)."""
 
-    full_name = TextField(label=_("Full name"), max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    company = TextField(
-        label=_("Company"), max_length=120, required=False, widget=forms.TextInput(attrs={"autocomplete": "org"})
-    )
-    phone = phone_field(required=False)
     accept_privacy = privacy_field()
 
-    def clean_phone(self):
-        return clean_phone(self.cleaned_data["phone"])
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Their own phone may fill in their own name; the phone number is typed.
+        self.fields["full_name"].widget.attrs["autocomplete"] = "name"
+        self.fields["company"].widget.attrs["autocomplete"] = "org"
+        self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
 
 
-class WalkInForm(forms.Form):
+class WalkInForm(VisitorDetailsForm):
     """A walk-in registers themself at the kiosk."""
 
-    full_name = TextField(label=_("Your full name"), max_length=120, widget=_off())
-    company = TextField(label=_("Company"), max_length=120, required=False, widget=_off())
-    phone = phone_field(required=True)
+    phone_required = True
+
     party_size = forms.IntegerField(
         label=_("How many of you?"),
         min_value=1,
@@ -108,9 +79,10 @@ class WalkInForm(forms.Form):
     def __init__(self, *args, site: Site, **kwargs):
         self.site = site
         super().__init__(*args, **kwargs)
-
-    def clean_phone(self):
-        return clean_phone(self.cleaned_data["phone"])
+        self.fields["full_name"].label = _("Your full name")
+        for name in ("full_name", "company", "phone"):
+            self.fields[name].widget.attrs["autocomplete"] = "off"  # see _off()
+        self.fields["phone"].widget.attrs["inputmode"] = "tel"
 
     def clean_host(self):
         host = invitations.host_from_token(self.site, self.cleaned_data["host"])

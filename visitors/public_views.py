@@ -22,10 +22,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from config.security import client_ip
 from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import KioskMode, staff_label
+from reception.security import client_ip
 from visitors import invitations, notify
 from visitors.models import Visit, VisitStatus
 from visitors.public_forms import CheckOutForm, CodeForm, ConfirmDetailsForm, DeskCodeForm, InvitationForm, WalkInForm

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
 
-from config.security import client_ip
+from reception.security import client_ip
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
 from reception.models import ReceptionRoom, Site, VisitorCategory
-from reception.services import check_night_duty
+from reception.night import check_night_duty
 from visitors import audit
 from visitors.models import Visit, VisitEvent, Visitor, VisitStatus
 from visitors.selectors import room_occupancy, rooms_with_space
@@ -92,8 +92,9 @@ def check_not_on_site(*, visitor: Visitor, site: Site, exclude: Visit | None = N
         )
 
 
-def _arrive(*, visit: Visit, by, at: datetime, override_reason: str) -> None:
-    override = check_night_duty(site=visit.site, user=by, at=at, override_reason=override_reason)
+def _arrive(*, visit: Visit, by, at: datetime, override: str) -> None:
+    """Check the visit in; `override` is what check_night_duty returned for `by`,
+    which the caller has already asked (one roster read per arrival)."""
     if visit.site.in_night_window(at):
         visit.night_registration = True
         visit.night_override_reason = override
@@ -124,7 +125,8 @@ def register_visit(
     visit.site = visit.category.site
     check_room_allowed(room=visit.room, category=visit.category)
     if arrive_now:
-        check_night_duty(site=visit.site, user=by, at=at, override_reason=override_reason)
+        # Before anything is locked or saved; its answer is recorded by _arrive below.
+        override = check_night_duty(site=visit.site, user=by, at=at, override_reason=override_reason)
         visit.room = lock_room(visit.room)
         check_not_on_site(visitor=visitor, site=visit.site)
         check_room_space(room=visit.room, visit=visit)
@@ -133,7 +135,7 @@ def register_visit(
     visit.registered_by = by if getattr(by, "pk", None) else None
     visit.registered_at = at
     if arrive_now:
-        _arrive(visit=visit, by=visit.registered_by, at=at, override_reason=override_reason)
+        _arrive(visit=visit, by=visit.registered_by, at=at, override=override)
     visit.save()
     kinds = [VisitEvent.Kind.REGISTERED, VisitEvent.Kind.ARRIVED] if arrive_now else [VisitEvent.Kind.REGISTERED]
     VisitEvent.objects.bulk_create(VisitEvent(visit=visit, kind=kind, at=at, by=visit.registered_by) for kind in kinds)
@@ -183,7 +185,8 @@ def check_in_visit(
     check_not_on_site(visitor=visit.visitor, site=visit.site, exclude=visit)
     check_room_space(room=room, visit=visit)
     actor = by if getattr(by, "pk", None) else None
-    _arrive(visit=visit, by=actor, at=at, override_reason=override_reason)
+    override = check_night_duty(site=visit.site, user=actor, at=at, override_reason=override_reason)
+    _arrive(visit=visit, by=actor, at=at, override=override)
     visit.save()
     VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.ARRIVED, at=at, by=actor)
     audit.record(

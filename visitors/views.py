@@ -5,7 +5,6 @@ visitors.services; a refusal comes back as a form error or a message."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,10 +13,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.security import client_ip
+from reception.access import get_at_user_site_or_404, user_site
 from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import Site
+from reception.security import client_ip
 from visitors import audit, exports, services
 from visitors.dashboard import desk_context, log_rows, room_board
 from visitors.forms import LogFilterForm, StepForm, WalkInForm, staff_at
@@ -27,16 +27,9 @@ from visitors.selectors import rooms_with_space
 LOG_PAGE_SIZE = 50
 
 
-def require_site(request) -> Site:
-    """Desk pages work on the signed-in user's site; a user without one has no desk."""
-    if request.site is None:
-        raise PermissionDenied("No site is assigned to this account.")
-    return request.site
-
-
 def get_visit(request, pk: int) -> Visit:
-    """A visit of the user's site; another site's visit answers 404."""
-    return get_object_or_404(Visit.objects.with_people(), pk=pk, site=require_site(request))
+    """A visit of the user's site with the people the pages show."""
+    return get_at_user_site_or_404(request, Visit.objects.with_people(), pk=pk)
 
 
 def _back(request, default: str):
@@ -54,7 +47,7 @@ def _back(request, default: str):
 @permission_required("visitors.view_visit", raise_exception=True)
 @require_GET
 def dashboard(request):
-    site = require_site(request)
+    site = user_site(request)
     return render(request, "visitors/dashboard.html", desk_context(site))
 
 
@@ -65,7 +58,7 @@ def dashboard(request):
 def dashboard_live(request):
     """The self-refreshing part of the dashboard. Polled by htmx; @passive so
     the polling never keeps an idle desk signed in (R4.1)."""
-    site = require_site(request)
+    site = user_site(request)
     return render(request, "visitors/_dashboard_live.html", desk_context(site))
 
 
@@ -106,7 +99,7 @@ def _returning_initial(site: Site, visitor: Visitor) -> dict:
 @permission_required("visitors.register_visit", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def register(request):
-    site = require_site(request)
+    site = user_site(request)
     initial, previous_host = {}, None
     if request.method == "GET" and request.GET.get("visitor"):
         visitor = get_object_or_404(
@@ -126,7 +119,7 @@ def register(request):
                 client_address=client_ip(request),
             )
         except ReceptionError as refusal:
-            form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+            refusal.add_to_form(form)
         else:
             messages.success(
                 request,
@@ -145,7 +138,7 @@ def register(request):
 @require_GET
 def room_options(request):
     """The room <option>s for the chosen category and party size (htmx)."""
-    site = require_site(request)
+    site = user_site(request)
     form = WalkInForm(request.GET, site=site, user=request.user)
     choices = _room_choices(form.chosen("category"), form.chosen("party_size") or 1)
     return render(
@@ -160,7 +153,7 @@ def room_options(request):
 @require_GET
 def host_options(request):
     """Host <option>s matching the search, as "Department-Name" (R3.1)."""
-    site = require_site(request)
+    site = user_site(request)
     query = request.GET.get("host_search", "").strip()[:80].replace("\x00", "")
     staff = staff_at(site)
     matches = staff
@@ -183,7 +176,7 @@ def host_options(request):
 def returning_visitors(request):
     """Returning visitors of this site found by phone or name, with the host who
     received them last time (R2.4). Only this site's visitors are searched (R4.1)."""
-    site = require_site(request)
+    site = user_site(request)
     phone = request.GET.get("phone", "").strip()[:40].replace("\x00", "")
     name = request.GET.get("full_name", "").strip()[:120].replace("\x00", "")
     results = []
@@ -333,7 +326,7 @@ def record_step(request, pk: int):
 @require_GET
 def closing(request):
     """Confirmation page: who is still on site and will be checked out."""
-    site = require_site(request)
+    site = user_site(request)
     on_site = Visit.objects.for_site(site).on_site().with_people().order_by("room__sort_order", "checked_in_at")
     return render(request, "visitors/closing.html", {"on_site": on_site})
 
@@ -342,7 +335,7 @@ def closing(request):
 @permission_required("visitors.check_out_visit", raise_exception=True)
 @require_POST
 def check_out_everyone(request):
-    site = require_site(request)
+    site = user_site(request)
     try:
         count = services.check_out_everyone(site=site, by=request.user, client_address=client_ip(request))
     except ReceptionError as refusal:
@@ -359,7 +352,7 @@ def check_out_everyone(request):
 @permission_required("visitors.view_visitor_log", raise_exception=True)
 @require_GET
 def visitor_log(request):
-    site = require_site(request)
+    site = user_site(request)
     form = LogFilterForm(request.GET or None, site=site)
     paginator = form.paginator(Visit.objects.for_site(site), site=site, per_page=LOG_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
@@ -374,7 +367,7 @@ def visitor_log(request):
 @require_GET
 def visitor_log_export(request):
     """The filtered log as CSV, streamed in chunks in constant memory."""
-    site = require_site(request)
+    site = user_site(request)
     form = LogFilterForm(request.GET, site=site)
     if not form.is_valid():
         reasons = "; ".join(f"{form.fields[name].label}: {' '.join(errs)}" for name, errs in form.errors.items())
@@ -417,7 +410,7 @@ def badge(request, pk: int):
 def on_site_list(request):
     """R1.5.2: who is on site, room by room with a headcount, for security and
     for an evacuation."""
-    site = require_site(request)
+    site = user_site(request)
     on_site = list(Visit.objects.for_site(site).on_site().with_people().order_by("checked_in_at", "pk"))
     board = [row for row in room_board(site, on_site) if row["visits"]]
     return render(

@@ -187,7 +187,7 @@ urlpatterns = [
     path("test/constraint/", view_that_breaks_a_constraint),
     *project_urlpatterns,
 ]
-handler500 = "config.errors.server_error"
+handler500 = "reception.error_pages.server_error"
 
 
 @pytest.mark.urls(__name__)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from reception.models import Site
-from reception.services import (
+from reception.night import (
     NightWindow,
     current_or_last_night,
     current_or_next_night,

@@ -1,14 +1,14 @@
-"""config.security.StaffBackend: a signed-in member of staff is read with
+"""reception.security.StaffBackend: a signed-in member of staff is read with
 their profile, site and department in one query (SiteMiddleware's time zone and
 the navbar's "Dept-Name", R3.1, need all three on every desk page)."""
 
-from config.security import StaffBackend
+from reception.security import StaffBackend
 
 
 def test_sign_in_uses_the_staff_backend(client, clerk):
     client.post("/accounts/login/", {"username": "clerk", "password": "correct-horse-battery"})
 
-    assert client.session["_auth_user_backend"] == "config.security.StaffBackend"
+    assert client.session["_auth_user_backend"] == "reception.security.StaffBackend"
 
 
 def test_the_user_comes_with_profile_site_and_department_in_one_query(clerk, django_assert_num_queries):

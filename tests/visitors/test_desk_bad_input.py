@@ -43,7 +43,7 @@ def walk_in_form(category, room, /, **extra):
         ("purpose", "p" * 201, "at most 200 characters"),
         ("materials", "m" * 201, "at most 200 characters"),
         ("hospitality_notes", "\x00", "Null characters are not allowed."),
-        ("phone", "=HYPERLINK(1)", "digits, spaces and + ( ) - only"),
+        ("phone", "=HYPERLINK(1)", "digits, spaces, brackets, dashes and a leading +"),
         ("phone", "1" * 41, "at most 40 characters"),
         ("email", "not-an-email", "Enter a valid email address."),
         ("party_size", "0", "greater than or equal to 1"),

@@ -295,6 +295,30 @@ def test_a_walk_in_must_accept_the_privacy_notice(walk_in_form, kiosk_client):
     assert not Visit.objects.exists()
 
 
+def test_a_walk_in_name_with_a_right_to_left_override_is_refused(walk_in_form, kiosk_client):
+    # U+202E would make the name read backwards on the desk's lists and badge;
+    # the kiosk refuses it as the desk does (reception.validators).
+    walk_in_form["full_name"] = "Maria \u202eissoR"
+
+    response = kiosk_client.post("/kiosk/walk-in/", walk_in_form)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["full_name"] == [
+        "Remove the invisible text-direction characters (such as right-to-left override)."
+    ]
+    assert not Visit.objects.exists()
+
+
+def test_a_walk_in_phone_that_is_not_a_phone_number_is_refused(walk_in_form, kiosk_client):
+    walk_in_form["phone"] = "=HYPERLINK(1)"
+
+    response = kiosk_client.post("/kiosk/walk-in/", walk_in_form)
+
+    assert response.status_code == 200
+    assert "phone" in response.context["form"].errors
+    assert not Visit.objects.exists()
+
+
 def test_the_site_privacy_notice_is_shown_in_the_visitors_language(kiosk_client, site, daytime, lounge):
     site.privacy_notice_en = "We keep your name for 180 days."
     site.privacy_notice_zh = "我们保存您的姓名180天。"

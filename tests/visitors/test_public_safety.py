@@ -12,8 +12,8 @@ from django.core.cache import cache
 from django.test import Client, RequestFactory
 from django_tasks_db.models import DBTaskResult
 
-from config.security import client_ip
 from reception.models import KioskDevice
+from reception.security import client_ip
 from visitors import invitations, notify, services
 from visitors.models import Notification, Visit, Visitor
 from visitors.ratelimit import Limit, take

@@ -4,6 +4,8 @@ as "Department-Name" (R3.1), hospitality (R1.5.3), materials (R9.1); a refusal
 is a form error naming the reason and the alternatives, nothing saved."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from reception.models import ReceptionRoom
 from tests.visitors.desk import DAYTIME, walk_in
@@ -360,6 +362,23 @@ def test_a_night_registration_records_the_facts(
     assert visit.night_registration and visit.id_sighted and visit.host_contacted
     assert visit.id_sighted_type == "passport"
     assert visit.registered_by == night_officer
+
+
+def test_a_night_walk_in_reads_the_roster_once(
+    client, night_officer, night_shift, business, business_room, time_machine
+):
+    time_machine.move_to("2026-11-27 22:00:00+08:00", tick=False)
+    client.force_login(night_officer)
+    data = form_data(business, business_room, party_size=1, id_sighted="no", host_contacted="yes")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/desk/register/", data)
+
+    assert response.status_code == 302
+    # R6.8 is asked once per walk-in: is the signed-in user on night duty now?
+    roster_reads = [q["sql"] for q in queries.captured_queries if "reception_rosterentry" in q["sql"]]
+    assert len(roster_reads) == 1, roster_reads
+    assert Visit.objects.get().night_registration
 
 
 def test_a_clerk_at_night_is_refused_naming_the_night_officer(

@@ -29,8 +29,8 @@ from reception.models import (
     StaffProfile,
     VisitorCategory,
 )
+from reception.night import night_ending_on
 from reception.roles import DUTY_GROUPS, OFFICE_MANAGER
-from reception.services import night_ending_on
 from visitors import services
 from visitors.models import Visit, Visitor, VisitSource
 from visitors.notify import DEFAULT_CHAIN

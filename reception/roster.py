@@ -1,140 +1,31 @@
-"""Reception rules that several workflows share."""
+"""Reading the roster: a week of it for the roster page, and the duty board
+(who holds each duty now, tonight's night cover) and the duty panel built
+on it for the desk dashboard."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import NamedTuple
+from datetime import date, datetime, time, timedelta
 
 from django.utils import formats, timezone
-from django.utils.translation import gettext as _
 
-from reception.errors import ReceptionError
-from reception.models import STAFF_LABEL_VALUES, DutyCode, RosterEntry, Site, on_duty, staff_label, staff_label_of
-
-
-def night_duty_officers(site: Site, at: datetime) -> list:
-    return list(on_duty(site, DutyCode.NIGHT_OFFICER, at))
-
-
-def check_night_duty(*, site: Site, user, at: datetime, override_reason: str = "") -> str:
-    """R6.8: inside the night window only the rostered night-duty officer registers.
-
-    Returns the override reason when the office director stepped in (to be
-    recorded on the visit), "" otherwise. Raises ReceptionError("night_duty")
-    naming who is on night duty.
-    """
-    if not site.in_night_window(at):
-        return ""
-    officers = night_duty_officers(site, at)
-    if any(officer.pk == user.pk for officer in officers):
-        return ""
-    override_reason = (override_reason or "").strip()
-    if user.has_perm("visitors.override_night_duty"):
-        if override_reason:
-            return override_reason
-        raise ReceptionError(
-            "night_override_reason",
-            _("It is night duty time; to register in place of the night-duty officer, give a reason."),
-            field="night_override_reason",
-        )
-    names = ", ".join(staff_label(o) for o in officers) or _("nobody is rostered")
-    raise ReceptionError(
-        "night_duty",
-        _(
-            "From %(start)s to %(end)s visitors are registered by the night-duty officer (R6.8). "
-            "On night duty now: %(names)s."
-        )
-        % {
-            "start": formats.time_format(site.night_starts, "H:i"),
-            "end": formats.time_format(site.night_ends, "H:i"),
-            "names": names,
-        },
-    )
-
-
-class NightWindow(NamedTuple):
-    """One night of R6.8 as two instants in UTC; `end` is exclusive."""
-
-    start: datetime
-    end: datetime
-
-    def __contains__(self, at: datetime) -> bool:
-        return self.start <= at < self.end
-
-
-def night_ending_on(site: Site, day: date) -> NightWindow:
-    """The night window that ends on the site's local `day` (20:00 the evening
-    before to 08:00 that morning by default).
-
-    Each bound is put on the site's wall clock first and only then turned into
-    UTC, so a night that spans a daylight-saving change is 11 or 13 hours long
-    and still runs from 20:00 to 08:00 local time.
-    """
-    tz = site.tzinfo
-    crosses_midnight = site.night_starts > site.night_ends
-    start_day = day - timedelta(days=1) if crosses_midnight else day
-    start = datetime.combine(start_day, site.night_starts, tzinfo=tz)
-    end = datetime.combine(day, site.night_ends, tzinfo=tz)
-    return NightWindow(start.astimezone(UTC), end.astimezone(UTC))
-
-
-def current_or_last_night(site: Site, at: datetime | None = None) -> NightWindow:
-    """The night window `at` falls in, or else the last one that has ended.
-
-    The morning report and the handover read "last night" through this.
-    """
-    at = at or timezone.now()
-    day = site.local(at).date()
-    for offset in (1, 0, -1):
-        window = night_ending_on(site, day + timedelta(days=offset))
-        if window.start <= at:
-            return window
-    raise AssertionError("unreachable: a night ending yesterday has started")  # pragma: no cover
-
-
-def current_or_next_night(site: Site, at: datetime | None = None) -> NightWindow:
-    """The night window `at` falls in, or else the next one ("tonight").
-
-    The 16:00 warning about an unstaffed night reads tonight through this.
-    """
-    at = at or timezone.now()
-    day = site.local(at).date()
-    for offset in (0, 1, 2):
-        window = night_ending_on(site, day + timedelta(days=offset))
-        if window.end > at:
-            return window
-    raise AssertionError("unreachable: a night ending the day after tomorrow has not ended")  # pragma: no cover
-
-
-def uncovered(window: NightWindow, spans) -> list[NightWindow]:
-    """The parts of `window` that none of the (start, end) `spans` covers."""
-    gaps, cursor = [], window.start
-    for start, end in sorted(spans):
-        if start > cursor:
-            gaps.append(NightWindow(cursor, min(start, window.end)))
-        cursor = max(cursor, end)
-        if cursor >= window.end:
-            return gaps
-    gaps.append(NightWindow(cursor, window.end))
-    return gaps
-
-
-def night_duty_gaps(site: Site, window: NightWindow) -> list[NightWindow]:
-    """R6.8: the stretches of a night with no active night-duty officer rostered.
-
-    An empty list means the whole night is covered. One query.
-    """
-    spans = (
-        RosterEntry.objects.filter(site=site, duty__code=DutyCode.NIGHT_OFFICER, user__is_active=True)
-        .overlapping(window.start, window.end)
-        .values_list("starts_at", "ends_at")
-    )
-    return uncovered(window, spans)
-
-
-# --- reading the roster ----------------------------------------------------------
-
-# From this local time on, the desk is warned about a night nobody covers (R6.8).
-NIGHT_WARNING_FROM = time(16, 0)
+from reception import registers
+from reception.models import (
+    STAFF_LABEL_VALUES,
+    DutyCode,
+    Handover,
+    RosterEntry,
+    Site,
+    department_label,
+    staff_label,
+    staff_label_of,
+)
+from reception.night import (
+    NIGHT_WARNING_FROM,
+    NightWindow,
+    current_or_last_night,
+    current_or_next_night,
+    night_ending_on,
+    uncovered,
+)
 
 
 @dataclass(frozen=True)
@@ -282,3 +173,67 @@ def duty_board(site: Site, now: datetime | None = None) -> DutyBoard:
         night_gaps=gaps,
         warn=bool(gaps) and now >= warn_from,
     )
+
+
+# The dashboard shows the start of the night log; the morning report has all of it.
+NIGHT_LOG_MAX = 15
+
+
+def duty_panel_context(site: Site | None, *, now: datetime | None = None) -> dict:
+    """What the desk dashboard's duty panel shows for `site`: who holds each
+    duty now, tonight's night duty and its gaps (R6.8), the night log and the
+    handovers waiting for the incoming person (R6.6). Three queries, however
+    busy the night."""
+    if site is None:
+        return {"site": None}
+    now = now or timezone.now()
+    night = current_or_last_night(site, now)
+    # 1: roster entries held now or tonight
+    board = duty_board(site, now)
+    # 2: the visits of this (or last) night, one more than shown to know if there are more;
+    # read as the five values the log shows: building a visit, its visitor and
+    # who signed it in (user, profile, department) cost more than the rest of
+    # the panel on every load of the dashboard (issue #7).
+    night_log = [
+        {
+            "visitor": row["visitor__full_name"],
+            "checked_in_at": row["checked_in_at"],
+            "checked_out_at": row["checked_out_at"],
+            # R3.1 "Department-Name"; blank for an account without a staff profile.
+            "signed_by": (
+                ""
+                if row["checked_in_by__profile__real_name"] is None
+                else department_label(
+                    row["checked_in_by__profile__real_name"], row["checked_in_by__profile__department__name"]
+                )
+            ),
+            "night_override_reason": row["night_override_reason"],
+        }
+        for row in registers.night_visits(site, night)
+        .order_by("checked_in_at", "pk")
+        .values(
+            "visitor__full_name",
+            "checked_in_at",
+            "checked_out_at",
+            "checked_in_by__profile__real_name",
+            "checked_in_by__profile__department__name",
+            "night_override_reason",
+        )[: NIGHT_LOG_MAX + 1]
+    ]
+    # 3: handovers nobody has taken over yet
+    waiting = list(
+        Handover.objects.filter(site=site, acknowledged_at__isnull=True)
+        .select_related("written_by__profile__department")
+        .order_by("written_at", "pk")
+    )
+    return {
+        "site": site,
+        "now": now,
+        "board": board,
+        "night": night,
+        "in_night": now in night,
+        "night_log": night_log[:NIGHT_LOG_MAX],
+        "night_log_more": len(night_log) > NIGHT_LOG_MAX,
+        "report_day": site.local(night.end).date(),
+        "waiting_handovers": waiting,
+    }

@@ -1,0 +1,36 @@
+"""The one rule for what a desk page may see: the signed-in user's own site.
+
+Every desk view, in reception and visitors alike, reads its site and its
+objects through these two helpers, so "another site's object answers 404, an
+account without a site answers 403" is decided in one place.
+"""
+
+from typing import TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.shortcuts import get_object_or_404
+
+from reception.models import Site
+
+M = TypeVar("M", bound=Model)
+
+
+def user_site(request) -> Site:
+    """The site of the signed-in user (set by SiteMiddleware).
+
+    Raises PermissionDenied (403) for an account without a site: it has no desk.
+    """
+    site = getattr(request, "site", None)
+    if site is None:
+        raise PermissionDenied("No site is assigned to this account.")
+    return site
+
+
+def get_at_user_site_or_404(request, queryset: type[M] | QuerySet[M], **lookups) -> M:
+    """The one object of `queryset` matching `lookups` at the user's site.
+
+    Another site's object answers 404, exactly like one that does not exist,
+    so a guessed id tells nothing about other sites.
+    """
+    return get_object_or_404(queryset, site=user_site(request), **lookups)
