@@ -40,8 +40,8 @@ test: install
 
 # The desk's speed at scale on the production stack (gunicorn + PostgreSQL on
 # loopback, DEBUG off), measured with wrk; never part of `make test`. Writes
-# var/bench/latest.{json,md}. BENCH_VISITS=100000 for a quicker run; README
-# "Performance" lists the other variables and how to aim it at a deployment.
+# var/bench/latest.{json,md}. BENCH_VISITS=100000 for a quicker run;
+# docs/performance.md lists the other variables and how to aim it at a deployment.
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		apt-get install -y -qq wrk; } || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }

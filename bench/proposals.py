@@ -6,8 +6,8 @@ day-ordering index and the short-term grams index (0006). The list is empty
 until the next proposal. With
 BENCH_PROPOSED_INDEXES=1 the runner adds them to the run's own copy of the
 database, so one run shows the numbers without them and the next with them.
-Each is what a migration would create; README "Performance" gives the Django
-spelling.
+Each is the SQL a migration would run; a proposal that is adopted becomes a
+migration in its app.
 """
 
 import psycopg

@@ -3,7 +3,7 @@
 Starts the production stack on loopback (gunicorn, PostgreSQL, DEBUG off),
 brings a generated history of BENCH_VISITS visits, measures each step with wrk,
 checks the invariants in the database, and writes var/bench/latest.json and
-var/bench/latest.md. See README "Performance" for the variables; the main ones:
+var/bench/latest.md. See docs/performance.md for the variables; the main ones:
 
   BENCH_VISITS=1000000   history size (a template database per size, reused)
   BENCH_WORKERS=4        gunicorn sync workers

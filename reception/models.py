@@ -1,6 +1,6 @@
 """How the desk is run: sites, visitor categories, rooms, duties and the roster.
 
-Rule IDs refer to ../shared/reception-rules.md.
+Rule IDs refer to docs/reception-rules.md.
 """
 
 from datetime import datetime, time

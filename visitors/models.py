@@ -1,5 +1,5 @@
 """Who comes and what happened: visitors, visits, their timeline, amendments and
-the audit trail. Rule IDs refer to ../shared/reception-rules.md.
+the audit trail. Rule IDs refer to docs/reception-rules.md.
 """
 
 import secrets

@@ -4,7 +4,7 @@ invitation form.
 Every text field has a max_length no longer than its column and refuses NUL,
 control and text-direction characters with a message (reception.validators,
 the same rules as the desk's): PostgreSQL raises DataError on some of those
-where SQLite would silently store them (../shared/notes/dependencies.md). The
+where SQLite would silently store them (docs/dependencies.md). The
 visitor's own details come from visitors.forms.VisitorDetailsForm.
 """
 

@@ -13,7 +13,7 @@ slot keeps a busy window from trying every slot in turn.
 
 django-ratelimit is not used: its system check refuses the database cache
 (E003), and keying on the address alone would throttle a kiosk that all walk-ins
-share (see ../shared/notes/dependencies.md).
+share (see docs/dependencies.md).
 """
 
 import hashlib

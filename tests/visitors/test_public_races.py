@@ -1,6 +1,6 @@
 """Races on PostgreSQL: many threads, each with its own connection, do the same
 thing at the same instant. Without the locks a naive check-in made duplicate
-visits in 19 of 20 rounds (../shared/notes/dependencies.md)."""
+visits in 19 of 20 rounds (docs/dependencies.md)."""
 
 import threading
 from datetime import timedelta
