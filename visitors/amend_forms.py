@@ -7,8 +7,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from reception.forms import PhoneField, TextField
 from reception.models import Department, ReceptionRoom, VisitorCategory
-from visitors.forms import HostChoiceField, TextField
+from visitors.forms import HostChoiceField
 from visitors.models import IdType, Visit
 
 # Form field name → amendable name in visitors.amendments.AMENDABLE_FIELDS.
@@ -27,7 +28,7 @@ class AmendVisitForm(forms.Form):
 
     visitor_full_name = TextField(label=_("Full name"), max_length=120)
     visitor_company = TextField(label=_("Company"), max_length=120, required=False)
-    visitor_phone = TextField(label=_("Phone"), max_length=40, required=False)
+    visitor_phone = PhoneField(label=_("Phone"), required=False)
     visitor_email = forms.EmailField(label=_("Email"), required=False)
     category = forms.ModelChoiceField(label=_("Category"), queryset=VisitorCategory.objects.none())
     room = forms.ModelChoiceField(label=_("Room"), queryset=ReceptionRoom.objects.none(), required=False)

@@ -405,3 +405,16 @@ def test_the_form_reads_times_on_the_sites_clock_and_ignores_unseen_seconds(clie
     client.post(url, form_data(visit, expected_at="2026-11-28T11:00", purpose="Order review"))
     visit.refresh_from_db()
     assert visit.expected_at == datetime(2026, 11, 28, 3, 0, tzinfo=ZoneInfo("UTC"))
+
+
+@pytest.mark.parametrize("phone", ["call me maybe", "+86 138\u202e0000", "138/0000.1234"])
+def test_an_amended_phone_follows_the_same_rule_as_the_desk_and_the_kiosk(client, clerk, business_visit, phone):
+    client.force_login(clerk)
+
+    response = client.post(
+        reverse("visitors:amend", args=[business_visit.pk]), form_data(business_visit, visitor_phone=phone)
+    )
+
+    assert response.status_code == 400
+    assert unchanged(business_visit)
+    assert not Amendment.objects.exists()
