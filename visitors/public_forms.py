@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from reception.models import ReceptionRoom, Site, staff_label
-from visitors import invitations
+from visitors import invitations, kiosk
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,38}$")
@@ -113,7 +113,7 @@ class WalkInForm(forms.Form):
         return clean_phone(self.cleaned_data["phone"])
 
     def clean_host(self):
-        host = invitations.host_from_token(self.site, self.cleaned_data["host"])
+        host = kiosk.host_from_token(self.site, self.cleaned_data["host"])
         if host is None:
             raise ValidationError(_("Choose who you are visiting from the list."))
         return host
@@ -121,7 +121,7 @@ class WalkInForm(forms.Form):
     def host_choice(self) -> tuple[str, str] | None:
         """The chosen host's (token, label), to show it again after an error."""
         token = self.data.get("host", "") if self.is_bound else ""
-        host = invitations.host_from_token(self.site, token) if token and len(token) <= 200 else None
+        host = kiosk.host_from_token(self.site, token) if token and len(token) <= 200 else None
         return (token, staff_label(host)) if host else None
 
 

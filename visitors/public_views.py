@@ -8,10 +8,8 @@ no page shows another visitor's or a staff member's personal data: hosts appear
 as "Dept-Name" (R3.1), and nothing else about staff (R4.1).
 """
 
-from datetime import timedelta
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -26,13 +24,12 @@ from config.security import client_ip
 from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import KioskMode, staff_label
-from visitors import invitations, notify
+from visitors import escalation, invitations, kiosk, links
 from visitors.models import Visit, VisitStatus
 from visitors.public_forms import CheckOutForm, CodeForm, ConfirmDetailsForm, DeskCodeForm, InvitationForm, WalkInForm
 from visitors.ratelimit import rate_limited
 from visitors.templatetags.notify_tags import notification_details
 
-KIOSK_COOKIE_MAX_AGE = int(timedelta(days=365).total_seconds())
 # How long the kiosk shows "welcome" or "goodbye" before it resets, and how long
 # an untouched screen keeps what was typed (static/js/kiosk.js reads both).
 KIOSK_DONE_SECONDS = 12
@@ -52,14 +49,13 @@ def kiosk_required(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        token = request.get_signed_cookie(invitations.KIOSK_COOKIE, default=None, salt=invitations.KIOSK_COOKIE_SALT)
-        device = invitations.kiosk_for_token(token)
+        device = kiosk.kiosk_for_token(links.kiosk_cookie_token(request))
         if device is None:
             return render(request, "visitors/kiosk/not_enrolled.html", status=403)
         if not device.active:
             return render(request, "visitors/kiosk/locked.html", {"kiosk": device}, status=403)
         request.kiosk = device
-        invitations.seen(device)
+        kiosk.seen(device)
         with timezone.override(device.site.tzinfo):
             return view(request, *args, **kwargs)
 
@@ -95,7 +91,7 @@ def _submission_key(request) -> str:
     screen resets, so a double tap, a retry or the back button resubmits it."""
     key = request.session.get("kiosk_key")
     if not key:
-        key = request.session["kiosk_key"] = invitations.new_submission_key()
+        key = request.session["kiosk_key"] = kiosk.new_submission_key()
     return key
 
 
@@ -109,21 +105,13 @@ def _show_done(request, visit: Visit, kind: str):
 @rate_limited("invitation")
 def kiosk_enrol(request, token):
     """The office manager opens a kiosk's enrolment link (admin) on the tablet."""
-    device = invitations.kiosk_for_token(token)
+    device = kiosk.kiosk_for_token(token)
     if device is None or not device.active:
         return render(request, "visitors/kiosk/bad_enrolment.html", status=404)
     if request.method == "POST":
-        invitations.enrol_kiosk(device=device, client_address=client_ip(request))
+        kiosk.enrol_kiosk(device=device, client_address=client_ip(request))
         response = redirect("public:kiosk_start")
-        response.set_signed_cookie(
-            invitations.KIOSK_COOKIE,
-            device.token,
-            salt=invitations.KIOSK_COOKIE_SALT,
-            max_age=KIOSK_COOKIE_MAX_AGE,
-            secure=settings.SESSION_COOKIE_SECURE,
-            httponly=True,
-            samesite="Lax",
-        )
+        links.set_kiosk_cookie(response, device)
         return response
     return render(request, "visitors/kiosk/enrol.html", {"device": device})
 
@@ -135,7 +123,7 @@ def kiosk_start(request):
     """The welcome screen. Every reset lands here: the visitor's one-time key
     and anything shown to them are dropped."""
     request.session.pop("kiosk_done", None)
-    request.session["kiosk_key"] = invitations.new_submission_key()
+    request.session["kiosk_key"] = kiosk.new_submission_key()
     unavailable = _unavailable(request)
     if unavailable is not None:
         return unavailable
@@ -150,17 +138,17 @@ def kiosk_walk_in(request):
     unavailable = _unavailable(request, walk_in=True)
     if unavailable is not None:
         return unavailable
-    kiosk = request.kiosk
+    device = request.kiosk
     data = request.POST if request.method == "POST" else None
-    form = WalkInForm(data, site=kiosk.site, initial={"submission_key": _submission_key(request), "party_size": 1})
+    form = WalkInForm(data, site=device.site, initial={"submission_key": _submission_key(request), "party_size": 1})
     if data is not None and form.is_valid():
-        key = invitations.scoped_submission_key(kiosk, form.cleaned_data["submission_key"], "walk_in")
+        key = kiosk.scoped_submission_key(device, form.cleaned_data["submission_key"], "walk_in")
         if key is None:
             form.add_error(None, _("This form has expired. Please start again."))
         else:
             try:
-                visit = invitations.kiosk_walk_in(
-                    kiosk=kiosk,
+                visit = kiosk.kiosk_walk_in(
+                    kiosk=device,
                     full_name=form.cleaned_data["full_name"],
                     company=form.cleaned_data["company"],
                     phone=form.cleaned_data["phone"],
@@ -174,7 +162,7 @@ def kiosk_walk_in(request):
                 _form_error(form, error)
             else:
                 return _show_done(request, visit, "arrived")
-    notice = invitations.privacy_notice(kiosk.site, translation.get_language())
+    notice = invitations.privacy_notice(device.site, translation.get_language())
     context = _kiosk_context(request, form=form, notice=notice, host_choice=form.host_choice())
     return render(request, "visitors/kiosk/walk_in.html", context)
 
@@ -189,8 +177,8 @@ def kiosk_hosts(request):
     if request.kiosk.site.current_kiosk_mode() != KioskMode.OPEN:
         return HttpResponseForbidden()
     query = request.GET.get("host_search", "")
-    hosts, more = invitations.find_hosts(request.kiosk.site, query if len(query) <= 40 else "")
-    context = {"hosts": hosts, "more": more, "short": not invitations.host_query_ok(query), "query": query}
+    hosts, more = kiosk.find_hosts(request.kiosk.site, query if len(query) <= 40 else "")
+    context = {"hosts": hosts, "more": more, "short": not kiosk.host_query_ok(query), "query": query}
     return render(request, "visitors/kiosk/_hosts.html", context)
 
 
@@ -202,16 +190,16 @@ def kiosk_code(request):
     unavailable = _unavailable(request)
     if unavailable is not None:
         return unavailable
-    kiosk = request.kiosk
+    device = request.kiosk
     data = request.POST if request.method == "POST" else None
     form = CodeForm(data, initial={"submission_key": _submission_key(request)})
     if data is not None and form.is_valid():
-        key = invitations.scoped_submission_key(kiosk, form.cleaned_data["submission_key"], "code")
+        key = kiosk.scoped_submission_key(device, form.cleaned_data["submission_key"], "code")
         try:
             visit = invitations.check_in_by_code(
-                site=kiosk.site,
+                site=device.site,
                 code=form.cleaned_data["code"],
-                kiosk=kiosk,
+                kiosk=device,
                 accept_privacy=form.cleaned_data["accept_privacy"],
                 submission_key=key,
                 client_address=client_ip(request),
@@ -220,7 +208,7 @@ def kiosk_code(request):
             _form_error(form, error)
         else:
             return _show_done(request, visit, "arrived")
-    notice = invitations.privacy_notice(kiosk.site, translation.get_language())
+    notice = invitations.privacy_notice(device.site, translation.get_language())
     return render(request, "visitors/kiosk/code.html", _kiosk_context(request, form=form, notice=notice))
 
 
@@ -236,7 +224,7 @@ def kiosk_check_out(request):
     form = CheckOutForm(data)
     if data is not None and form.is_valid():
         try:
-            visit = invitations.kiosk_check_out(
+            visit = kiosk.kiosk_check_out(
                 kiosk=request.kiosk, badge_code=form.cleaned_data["badge_code"], client_address=client_ip(request)
             )
         except ReceptionError as error:
@@ -325,13 +313,13 @@ def acknowledge(request, token):
     """R3.2: the one-click link in an arrival or escalation email. GET asks,
     POST acknowledges (a link preview or mail scanner only ever GETs)."""
     try:
-        visit, person = notify.read_ack_token(token)
+        visit, person = links.read_ack_token(token)
     except ReceptionError as error:
         return render(request, "visitors/invitations/invalid.html", {"message": error.message}, status=404)
     error_message = ""
     if request.method == "POST":
         try:
-            notify.acknowledge_visit(visit=visit, by=person, client_address=client_ip(request))
+            escalation.acknowledge_visit(visit=visit, by=person, client_address=client_ip(request))
         except ReceptionError as error:
             error_message = error.message
         else:
