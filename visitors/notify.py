@@ -35,6 +35,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from reception.models import ChannelKind, staff_label
+from reception.morning_report import render_report
 from visitors import links
 from visitors.models import Invitation, Notification, Visit
 
@@ -248,6 +249,13 @@ def _invitation_email(notification: Notification) -> None:
     Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(sent_at=timezone.now())
 
 
+def _report_email(notification: Notification) -> None:
+    subject, text, html = render_report(notification)
+    message = EmailMultiAlternatives(subject, text, to=[notification.address])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
 def invitation_notification(invitation: Invitation) -> Notification:
     """The one email that carries an invitation (dedupe_key per invitation)."""
     visit = invitation.visit
@@ -282,7 +290,13 @@ def deliver(notification_id: int) -> Notification:
     raised to the caller.
     """
     notification = Notification.objects.select_related(
-        "visit__site", "visit__category", "visit__visitor", "visit__room", "visit__host__profile__department", "channel"
+        "site",
+        "visit__site",
+        "visit__category",
+        "visit__visitor",
+        "visit__room",
+        "visit__host__profile__department",
+        "channel",
     ).get(pk=notification_id)
     if notification.status not in (Status.PENDING, Status.FAILED) or notification.attempts >= MAX_ATTEMPTS:
         return notification
@@ -297,6 +311,8 @@ def deliver(notification_id: int) -> Notification:
             _post(notification)
         elif notification.kind == Notification.Kind.INVITATION:
             _invitation_email(notification)
+        elif notification.kind == Notification.Kind.REPORT:
+            _report_email(notification)
         else:
             _email(notification)
     except Exception as exc:  # whatever the mail server or webhook did, record it and retry later

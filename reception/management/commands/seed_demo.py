@@ -28,6 +28,7 @@ from reception.models import (
     StaffProfile,
     VisitorCategory,
 )
+from reception.morning_report import last_finished_night_day
 from reception.roles import DUTY_GROUPS, OFFICE_MANAGER
 from reception.services import night_ending_on
 from visitors import links, services
@@ -278,7 +279,7 @@ class Command(BaseCommand):
         waiting for the morning clerk (R6.2, R6.5, R6.6)."""
         if LostItem.objects.filter(site=site).exists():
             return
-        night = night_ending_on(site, registers.last_finished_night_day(site))
+        night = night_ending_on(site, last_finished_night_day(site))
         registers.record_lost_item(
             site=site,
             by=users["night"],
