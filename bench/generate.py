@@ -525,7 +525,7 @@ def kiosk_cookies(site: Site, count: int) -> list[str]:
     enrolling it on a tablet would set (the same signer, salt and secret key
     the app uses). Many devices, because each is rate limited like a real one."""
     try:
-        from visitors.invitations import KIOSK_COOKIE, KIOSK_COOKIE_SALT
+        from visitors.links import KIOSK_COOKIE, KIOSK_COOKIE_SALT
     except ImportError:
         return []
     from django.core.signing import get_cookie_signer

@@ -1,8 +1,6 @@
 import secrets
 
-from django.conf import settings
 from django.contrib import admin, messages
-from django.urls import reverse
 from django.utils import formats
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +22,7 @@ from reception.models import (
     VisitorCategory,
     staff_label,
 )
+from visitors import links
 
 
 @admin.register(Site)
@@ -66,7 +65,7 @@ class EscalationStepInline(admin.TabularInline):
     model = EscalationStep
     extra = 0
     fields = ["position", "duty", "delay_minutes"]
-    # R3.2: what happens when a category has no steps (visitors.notify.DEFAULT_CHAIN).
+    # R3.2: what happens when a category has no steps (visitors.escalation.DEFAULT_CHAIN).
     verbose_name_plural = _(
         "escalation chain (none: the host and the secretary at the deadline, the office director 15 minutes later)"
     )
@@ -162,7 +161,7 @@ class KioskDeviceAdmin(admin.ModelAdmin):
             return _("Save the kiosk to get its link.")
         if not device.active:
             return _("Revoked.")
-        url = settings.SITE_URL + reverse("public:kiosk_enrol", args=[device.token])
+        url = links.kiosk_enrolment_url(device)
         return format_html('<a href="{}">{}</a>', url, url)
 
     @admin.action(description=_("Revoke the selected kiosks"))

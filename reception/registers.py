@@ -1,29 +1,24 @@
 """The desk's registers and what the night leaves behind: shift handover (R6.6),
-lost and found (R6.2), incidents (R6.3, R6.5) and the morning report (R6.8).
+lost and found (R6.2) and incidents (R6.3, R6.5). The morning report (R6.8),
+which summarises them, is reception.morning_report.
 
 Each change is one transaction that locks what it changes, checks the rule,
 saves, and appends an audit event (visitors.audit), so every register entry has
 the same who/when trail as a visit. A refusal raises ReceptionError.
 """
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
-from django.utils import formats, timezone, translation
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
-from reception.models import DutyCode, Handover, Incident, LostItem, RosterEntry, Site, staff_label
-from reception.night import NightWindow, current_or_last_night, current_or_next_night, night_ending_on
-from reception.roles import DUTY_GROUPS
+from reception.models import Handover, Incident, LostItem, RosterEntry, Site, staff_label
+from reception.night import NightWindow
 from visitors import audit
-from visitors.models import Notification, Visit, VisitStatus
+from visitors.models import Visit
 
 # A handover is written at the end of a shift, often a little after it.
 SHIFT_GRACE = timedelta(hours=1)
@@ -33,7 +28,6 @@ SHIFT_FALLBACK = timedelta(hours=12)
 # A time "found at" or "occurred at" may run this far ahead of the server clock
 # (a desk PC a little fast); beyond that it is a typing mistake.
 CLOCK_SKEW = timedelta(minutes=5)
-REPORT_MAX_ATTEMPTS = 5
 
 
 def _local(site: Site, at: datetime) -> str:
@@ -371,170 +365,3 @@ def close_incident(
         at=at,
     )
     return incident
-
-
-# --- the morning report (R6.8) -----------------------------------------------
-
-
-@dataclass(frozen=True)
-class MorningReport:
-    site: Site
-    day: date
-    night: NightWindow
-    visits: list
-    still_on_site: list
-    incidents: list
-    lost_items: list
-
-    def is_final(self, now: datetime | None = None) -> bool:
-        """Whether the night is over, so nothing more can change the report."""
-        return (now or timezone.now()) >= self.night.end
-
-
-def last_finished_night_day(site: Site, at: datetime | None = None) -> date:
-    """The local date on which the most recent finished night ended."""
-    at = at or timezone.now()
-    night = current_or_last_night(site, at)
-    day = site.local(night.end).date()
-    return day - timedelta(days=1) if at in night else day
-
-
-def build_morning_report(*, site: Site, day: date) -> MorningReport:
-    """What happened in the night that ended on the morning of `day`: the
-    night's visits, who was still on site when it ended (or is, while the night
-    lasts), incidents and lost items. Four queries whatever the size."""
-    night = night_ending_on(site, day)
-    people = ("registered_by__profile__department", "checked_in_by__profile__department")
-    visits = list(night_visits(site, night).with_people().select_related(*people).order_by("checked_in_at", "pk"))
-    still_on_site = list(
-        Visit.objects.for_site(site)
-        .filter(status__in=[VisitStatus.ON_SITE, VisitStatus.LEFT], checked_in_at__lt=night.end)
-        .filter(Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=night.end))
-        .with_people()
-        .order_by("checked_in_at", "pk")
-    )
-    incidents = list(
-        Incident.objects.filter(site=site)
-        .filter(
-            Q(occurred_at__gte=night.start, occurred_at__lt=night.end)
-            | Q(reported_at__gte=night.start, reported_at__lt=night.end)
-        )
-        .select_related("reported_by__profile__department", "closed_by__profile__department")
-        .order_by("occurred_at", "pk")
-    )
-    lost_items = list(
-        LostItem.objects.filter(site=site)
-        .filter(
-            Q(found_at__gte=night.start, found_at__lt=night.end)
-            | Q(recorded_at__gte=night.start, recorded_at__lt=night.end)
-        )
-        .select_related("recorded_by__profile__department", "returned_by__profile__department")
-        .order_by("found_at", "pk")
-    )
-    return MorningReport(
-        site=site,
-        day=day,
-        night=night,
-        visits=visits,
-        still_on_site=still_on_site,
-        incidents=incidents,
-        lost_items=lost_items,
-    )
-
-
-def report_recipients(site: Site):
-    """The office directors of the site who have an email address."""
-    return (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            profile__site=site,
-            groups__name=DUTY_GROUPS[DutyCode.DIRECTOR],
-        )
-        .exclude(email="")
-    )
-
-
-def _report_message(report: MorningReport, to: str) -> EmailMultiAlternatives:
-    with translation.override(settings.LANGUAGE_CODE), timezone.override(report.site.tzinfo):
-        context = {"report": report, "site_url": settings.SITE_URL}
-        subject = _("Morning report: %(site)s, night to %(day)s") % {
-            "site": report.site.name,
-            "day": formats.date_format(report.day, "Y-m-d"),
-        }
-        text = render_to_string("reception/email/morning_report.txt", context)
-        html = render_to_string("reception/email/morning_report.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
-    message.attach_alternative(html, "text/html")
-    return message
-
-
-def send_morning_report(*, site: Site, day: date, at: datetime | None = None) -> int:
-    """Email the morning report for the night ending on `day` to the site's
-    office directors. Returns how many messages went out this time.
-
-    Idempotent per site, night and recipient: each message is a Notification
-    with a dedupe key, so a second run (cron, retry, two workers) sends nothing
-    again; a failed delivery is retried on the next run, up to
-    REPORT_MAX_ATTEMPTS. Refuses a night that is not over yet.
-    """
-    at = at or timezone.now()
-    report = build_morning_report(site=site, day=day)
-    if not report.is_final(at):
-        raise ReceptionError("night_not_over", _("The night is not over yet; its report is sent when it ends."))
-    for user in report_recipients(site):
-        Notification.objects.get_or_create(
-            dedupe_key=f"morning-report:{site.pk}:{day.isoformat()}:{user.pk}",
-            defaults={
-                "site": site,
-                "kind": Notification.Kind.REPORT,
-                "recipient": user,
-                "address": user.email,
-                "created_at": at,
-            },
-        )
-    due = Notification.objects.filter(
-        site=site,
-        kind=Notification.Kind.REPORT,
-        dedupe_key__startswith=f"morning-report:{site.pk}:{day.isoformat()}:",
-        status__in=[Notification.Status.PENDING, Notification.Status.FAILED],
-    ).values_list("pk", flat=True)
-    sent = 0
-    for pk in list(due):
-        with transaction.atomic():
-            # skip_locked: another worker sending the same message right now keeps it.
-            notification = (
-                Notification.objects.select_for_update(skip_locked=True)
-                .filter(pk=pk, status__in=[Notification.Status.PENDING, Notification.Status.FAILED])
-                .first()
-            )
-            if notification is None:
-                continue
-            notification.attempts += 1
-            try:
-                _report_message(report, notification.address).send()
-            except OSError as exc:  # SMTP errors and refused connections alike
-                gave_up = notification.attempts >= REPORT_MAX_ATTEMPTS
-                notification.status = Notification.Status.GAVE_UP if gave_up else Notification.Status.FAILED
-                notification.last_error = str(exc)[:500]
-            else:
-                notification.status = Notification.Status.SENT
-                notification.sent_at = timezone.now()
-                notification.last_error = ""
-                sent += 1
-            notification.save(update_fields=["attempts", "status", "last_error", "sent_at"])
-    return sent
-
-
-def send_due_morning_reports(at: datetime | None = None) -> int:
-    """Send every site's report for its last finished night; safe to run often."""
-    at = at or timezone.now()
-    return sum(
-        send_morning_report(site=site, day=last_finished_night_day(site, at), at=at) for site in Site.objects.all()
-    )
-
-
-def next_report_time(at: datetime | None = None) -> datetime | None:
-    """When the next night ends at any site: the time to send the next report."""
-    at = at or timezone.now()
-    return min((current_or_next_night(site, at).end for site in Site.objects.all()), default=None)

@@ -27,6 +27,7 @@ from reception.forms import (
 )
 from reception.middleware import passive
 from reception.models import Handover, Incident, LostItem, Site, staff_label
+from reception.morning_report import build_morning_report, last_finished_night_day
 from reception.roster import duty_panel_context, roster_week
 from reception.security import client_ip
 from visitors.models import AuditEvent
@@ -412,8 +413,8 @@ def morning_report(request):
     day = form.cleaned_data.get("date") if form.is_valid() else None
     if form.errors:
         messages.warning(request, _("That is not a date we can report on; here is the last night."))
-    day = day or registers.last_finished_night_day(site, now)
-    report = registers.build_morning_report(site=site, day=day)
+    day = day or last_finished_night_day(site, now)
+    report = build_morning_report(site=site, day=day)
     return render(
         request,
         "reception/morning_report.html",

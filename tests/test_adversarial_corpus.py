@@ -28,7 +28,7 @@ from reception import registers
 from reception.models import ReceptionRoom
 from tests.corpus import SCRIPT, corpus, form_data
 from tests.visitors.desk import QUICK_HASHERS, walk_in
-from visitors import invitations
+from visitors import links
 from visitors.amend_forms import AmendVisitForm
 from visitors.models import Visit
 from visitors.ratelimit import Limit
@@ -316,7 +316,7 @@ def valid(form: str, world) -> tuple[str, str, dict]:
                 "phone": "+39 06 5551234",
                 "party_size": "1",
                 "host_search": "",
-                "host": invitations.host_token(site, world["host"]),
+                "host": links.host_token(site, world["host"]),
                 "accept_privacy": "on",
                 "submission_key": secrets.token_urlsafe(16),
             },
@@ -326,7 +326,7 @@ def valid(form: str, world) -> tuple[str, str, dict]:
     if form == "kiosk_check_out":
         return "post", reverse("public:kiosk_check_out"), {"badge_code": on_site.badge_code}
     if form == "invitation_confirm":
-        token = invitations.invitation_token(world["invitation"])
+        token = links.invitation_token(world["invitation"])
         return (
             "post",
             reverse("public:invitation", kwargs={"token": token}),
@@ -453,7 +453,7 @@ def test_every_hostile_input_is_refused_or_stored_harmlessly(form, world, client
         assert response.status_code == 200, (page, response.status_code)
         assert_escaped(response, page)
     if role == "anonymous" and form == "invitation_confirm":
-        token = invitations.invitation_token(world["invitation"])
+        token = links.invitation_token(world["invitation"])
         assert_escaped(clients["anonymous"].get(reverse("public:invitation", kwargs={"token": token})), "invitation")
 
     export = reader.get(reverse("visitors:log_export"))

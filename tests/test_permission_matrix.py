@@ -22,7 +22,7 @@ from django.utils import timezone
 from reception import registers
 from tests.corpus import fingerprint, form_data
 from tests.visitors.desk import walk_in
-from visitors import invitations, notify
+from visitors import links
 from visitors.amend_forms import AmendVisitForm
 from visitors.models import Visit
 from visitors.ratelimit import Limit
@@ -186,8 +186,8 @@ def world(people, site, rooms, business, business_room, invitation, lobby_kiosk,
         "item": found_umbrella,
         "incident": broken_cup,
         "kiosk": lobby_kiosk,
-        "visit_token": invitations.invitation_token(invitation),
-        "ack_token": notify.ack_token(on_site, people["host"]),
+        "visit_token": links.invitation_token(invitation),
+        "ack_token": links.ack_token(on_site, people["host"]),
     }
 
 
@@ -350,7 +350,7 @@ def _payload(name: str, world, role_client) -> dict:
             "full_name": "Maria Rossi",
             "phone": "+39 06 5551234",
             "party_size": "1",
-            "host": invitations.host_token(on_site.site, on_site.host),
+            "host": links.host_token(on_site.site, on_site.host),
             "accept_privacy": "on",
             "submission_key": key.group(1) if key else "k" * 20,
         }

@@ -540,6 +540,9 @@ class Notification(models.Model):
         verbose_name=_("channel"),
     )
     address = models.CharField(_("sent to"), max_length=500, blank=True)
+    # A morning report (kind REPORT) is about a night, not a visit: the local
+    # date the night ended, from which the report is rendered when it is sent.
+    report_day = models.DateField(_("Morning report"), null=True, blank=True)
     dedupe_key = models.CharField(max_length=200, unique=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

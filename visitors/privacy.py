@@ -16,7 +16,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Min, Q
 from django.db.models.functions import Coalesce, Greatest
@@ -26,6 +25,7 @@ from django_tasks import task
 
 from reception.errors import ReceptionError
 from reception.models import Handover, Site
+from reception.scheduling import schedule_once
 from visitors import audit
 from visitors.models import Amendment, Invitation, Notification, Visit, Visitor, VisitStatus
 
@@ -280,22 +280,5 @@ def schedule_daily_purge(*, now: datetime | None = None) -> datetime | None:
     Returns when the queued run is due, or None where the task backend is not
     the database queue (the immediate backend would recurse).
     """
-    from django_tasks import TaskResultStatus
-    from django_tasks_db.backend import DatabaseBackend
-    from django_tasks_db.models import DBTaskResult
-
-    if not isinstance(purge_expired_daily.get_backend(), DatabaseBackend):
-        logger.warning("Daily purge not scheduled: the task backend is not django_tasks_db (see %s)", settings.TASKS)
-        return None
-    with transaction.atomic():
-        queued = (
-            DBTaskResult.objects.select_for_update()
-            .filter(task_path=purge_expired_daily.module_path, status=TaskResultStatus.READY)
-            .order_by("run_after")
-            .first()
-        )
-        if queued is not None:
-            return queued.run_after
-        run_after = next_purge_at(now)
-        purge_expired_daily.using(run_after=run_after).enqueue()
-        return run_after
+    queued = schedule_once(purge_expired_daily, run_after=next_purge_at(now))
+    return None if queued is None else queued.run_after

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reception.forms import TextField
 from reception.models import ReceptionRoom, Site, staff_label
-from visitors import invitations
+from visitors import invitations, kiosk
 from visitors.forms import VisitorDetailsForm
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -85,7 +85,7 @@ class WalkInForm(VisitorDetailsForm):
         self.fields["phone"].widget.attrs["inputmode"] = "tel"
 
     def clean_host(self):
-        host = invitations.host_from_token(self.site, self.cleaned_data["host"])
+        host = kiosk.host_from_token(self.site, self.cleaned_data["host"])
         if host is None:
             raise ValidationError(_("Choose who you are visiting from the list."))
         return host
@@ -93,7 +93,7 @@ class WalkInForm(VisitorDetailsForm):
     def host_choice(self) -> tuple[str, str] | None:
         """The chosen host's (token, label), to show it again after an error."""
         token = self.data.get("host", "") if self.is_bound else ""
-        host = invitations.host_from_token(self.site, token) if token and len(token) <= 200 else None
+        host = kiosk.host_from_token(self.site, token) if token and len(token) <= 200 else None
         return (token, staff_label(host)) if host else None
 
 

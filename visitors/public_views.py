@@ -8,13 +8,10 @@ no page shows another visitor's or a staff member's personal data: hosts appear
 as "Dept-Name" (R3.1), and nothing else about staff (R4.1).
 """
 
-from datetime import timedelta
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -22,25 +19,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from reception.access import user_site
 from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import KioskMode, staff_label
 from reception.security import client_ip
-from visitors import invitations, notify
+from visitors import escalation, invitations, kiosk, links
 from visitors.models import Visit, VisitStatus
 from visitors.public_forms import CheckOutForm, CodeForm, ConfirmDetailsForm, DeskCodeForm, InvitationForm, WalkInForm
 from visitors.ratelimit import rate_limited
 from visitors.selectors import notification_details
 
-KIOSK_COOKIE_MAX_AGE = int(timedelta(days=365).total_seconds())
 # How long the kiosk shows "welcome" or "goodbye" before it resets, and how long
 # an untouched screen keeps what was typed (static/js/kiosk.js reads both).
 KIOSK_DONE_SECONDS = 12
 KIOSK_IDLE_SECONDS = 60
-
-
-def _form_error(form, error: ReceptionError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 # --- the kiosk ----------------------------------------------------------------
@@ -52,14 +45,13 @@ def kiosk_required(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        token = request.get_signed_cookie(invitations.KIOSK_COOKIE, default=None, salt=invitations.KIOSK_COOKIE_SALT)
-        device = invitations.kiosk_for_token(token)
+        device = kiosk.kiosk_for_token(links.kiosk_cookie_token(request))
         if device is None:
             return render(request, "visitors/kiosk/not_enrolled.html", status=403)
         if not device.active:
             return render(request, "visitors/kiosk/locked.html", {"kiosk": device}, status=403)
         request.kiosk = device
-        invitations.seen(device)
+        kiosk.seen(device)
         with timezone.override(device.site.tzinfo):
             return view(request, *args, **kwargs)
 
@@ -95,7 +87,7 @@ def _submission_key(request) -> str:
     screen resets, so a double tap, a retry or the back button resubmits it."""
     key = request.session.get("kiosk_key")
     if not key:
-        key = request.session["kiosk_key"] = invitations.new_submission_key()
+        key = request.session["kiosk_key"] = kiosk.new_submission_key()
     return key
 
 
@@ -109,21 +101,13 @@ def _show_done(request, visit: Visit, kind: str):
 @rate_limited("invitation")
 def kiosk_enrol(request, token):
     """The office manager opens a kiosk's enrolment link (admin) on the tablet."""
-    device = invitations.kiosk_for_token(token)
+    device = kiosk.kiosk_for_token(token)
     if device is None or not device.active:
         return render(request, "visitors/kiosk/bad_enrolment.html", status=404)
     if request.method == "POST":
-        invitations.enrol_kiosk(device=device, client_address=client_ip(request))
+        kiosk.enrol_kiosk(device=device, client_address=client_ip(request))
         response = redirect("public:kiosk_start")
-        response.set_signed_cookie(
-            invitations.KIOSK_COOKIE,
-            device.token,
-            salt=invitations.KIOSK_COOKIE_SALT,
-            max_age=KIOSK_COOKIE_MAX_AGE,
-            secure=settings.SESSION_COOKIE_SECURE,
-            httponly=True,
-            samesite="Lax",
-        )
+        links.set_kiosk_cookie(response, device)
         return response
     return render(request, "visitors/kiosk/enrol.html", {"device": device})
 
@@ -135,7 +119,7 @@ def kiosk_start(request):
     """The welcome screen. Every reset lands here: the visitor's one-time key
     and anything shown to them are dropped."""
     request.session.pop("kiosk_done", None)
-    request.session["kiosk_key"] = invitations.new_submission_key()
+    request.session["kiosk_key"] = kiosk.new_submission_key()
     unavailable = _unavailable(request)
     if unavailable is not None:
         return unavailable
@@ -150,17 +134,17 @@ def kiosk_walk_in(request):
     unavailable = _unavailable(request, walk_in=True)
     if unavailable is not None:
         return unavailable
-    kiosk = request.kiosk
+    device = request.kiosk
     data = request.POST if request.method == "POST" else None
-    form = WalkInForm(data, site=kiosk.site, initial={"submission_key": _submission_key(request), "party_size": 1})
+    form = WalkInForm(data, site=device.site, initial={"submission_key": _submission_key(request), "party_size": 1})
     if data is not None and form.is_valid():
-        key = invitations.scoped_submission_key(kiosk, form.cleaned_data["submission_key"], "walk_in")
+        key = kiosk.scoped_submission_key(device, form.cleaned_data["submission_key"], "walk_in")
         if key is None:
             form.add_error(None, _("This form has expired. Please start again."))
         else:
             try:
-                visit = invitations.kiosk_walk_in(
-                    kiosk=kiosk,
+                visit = kiosk.kiosk_walk_in(
+                    kiosk=device,
                     full_name=form.cleaned_data["full_name"],
                     company=form.cleaned_data["company"],
                     phone=form.cleaned_data["phone"],
@@ -171,10 +155,10 @@ def kiosk_walk_in(request):
                     client_address=client_ip(request),
                 )
             except ReceptionError as error:
-                _form_error(form, error)
+                error.add_to_form(form)
             else:
                 return _show_done(request, visit, "arrived")
-    notice = invitations.privacy_notice(kiosk.site, translation.get_language())
+    notice = invitations.privacy_notice(device.site, translation.get_language())
     context = _kiosk_context(request, form=form, notice=notice, host_choice=form.host_choice())
     return render(request, "visitors/kiosk/walk_in.html", context)
 
@@ -189,8 +173,8 @@ def kiosk_hosts(request):
     if request.kiosk.site.current_kiosk_mode() != KioskMode.OPEN:
         return HttpResponseForbidden()
     query = request.GET.get("host_search", "")
-    hosts, more = invitations.find_hosts(request.kiosk.site, query if len(query) <= 40 else "")
-    context = {"hosts": hosts, "more": more, "short": not invitations.host_query_ok(query), "query": query}
+    hosts, more = kiosk.find_hosts(request.kiosk.site, query if len(query) <= 40 else "")
+    context = {"hosts": hosts, "more": more, "short": not kiosk.host_query_ok(query), "query": query}
     return render(request, "visitors/kiosk/_hosts.html", context)
 
 
@@ -202,25 +186,25 @@ def kiosk_code(request):
     unavailable = _unavailable(request)
     if unavailable is not None:
         return unavailable
-    kiosk = request.kiosk
+    device = request.kiosk
     data = request.POST if request.method == "POST" else None
     form = CodeForm(data, initial={"submission_key": _submission_key(request)})
     if data is not None and form.is_valid():
-        key = invitations.scoped_submission_key(kiosk, form.cleaned_data["submission_key"], "code")
+        key = kiosk.scoped_submission_key(device, form.cleaned_data["submission_key"], "code")
         try:
             visit = invitations.check_in_by_code(
-                site=kiosk.site,
+                site=device.site,
                 code=form.cleaned_data["code"],
-                kiosk=kiosk,
+                kiosk=device,
                 accept_privacy=form.cleaned_data["accept_privacy"],
                 submission_key=key,
                 client_address=client_ip(request),
             )
         except ReceptionError as error:
-            _form_error(form, error)
+            error.add_to_form(form)
         else:
             return _show_done(request, visit, "arrived")
-    notice = invitations.privacy_notice(kiosk.site, translation.get_language())
+    notice = invitations.privacy_notice(device.site, translation.get_language())
     return render(request, "visitors/kiosk/code.html", _kiosk_context(request, form=form, notice=notice))
 
 
@@ -236,11 +220,11 @@ def kiosk_check_out(request):
     form = CheckOutForm(data)
     if data is not None and form.is_valid():
         try:
-            visit = invitations.kiosk_check_out(
+            visit = kiosk.kiosk_check_out(
                 kiosk=request.kiosk, badge_code=form.cleaned_data["badge_code"], client_address=client_ip(request)
             )
         except ReceptionError as error:
-            _form_error(form, error)
+            error.add_to_form(form)
         else:
             return _show_done(request, visit, "left")
     return render(request, "visitors/kiosk/check_out.html", _kiosk_context(request, form=form))
@@ -301,7 +285,7 @@ def invitation(request, token):
                 client_address=client_ip(request),
             )
         except ReceptionError as error:
-            _form_error(form, error)
+            error.add_to_form(form)
         else:
             messages.success(request, _("Thank you, your details are confirmed. See you soon."))
             return redirect(request.path)
@@ -325,13 +309,13 @@ def acknowledge(request, token):
     """R3.2: the one-click link in an arrival or escalation email. GET asks,
     POST acknowledges (a link preview or mail scanner only ever GETs)."""
     try:
-        visit, person = notify.read_ack_token(token)
+        visit, person = links.read_ack_token(token)
     except ReceptionError as error:
         return render(request, "visitors/invitations/invalid.html", {"message": error.message}, status=404)
     error_message = ""
     if request.method == "POST":
         try:
-            notify.acknowledge_visit(visit=visit, by=person, client_address=client_ip(request))
+            escalation.acknowledge_visit(visit=visit, by=person, client_address=client_ip(request))
         except ReceptionError as error:
             error_message = error.message
         else:
@@ -352,19 +336,13 @@ def acknowledge(request, token):
 # --- staff pages --------------------------------------------------------------
 
 
-def _staff_site(request):
-    if getattr(request, "site", None) is None:
-        raise PermissionDenied("No site is assigned to this account.")
-    return request.site
-
-
 @login_required
 @permission_required("visitors.invite_visitor", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def invite(request):
     """A host, clerk or secretary invites a visitor. A host invites for
     themself; the desk (register_visit) chooses the host."""
-    site = _staff_site(request)
+    site = user_site(request)
     choose_host = request.user.has_perm("visitors.register_visit")
     data = request.POST if request.method == "POST" else None
     form = InvitationForm(data, site=site, user=request.user, choose_host=choose_host)
@@ -375,7 +353,7 @@ def invite(request):
                 site=site, by=request.user, client_address=client_ip(request), **fields
             )
         except ReceptionError as error:
-            _form_error(form, error)
+            error.add_to_form(form)
         else:
             messages.success(
                 request,
@@ -391,7 +369,7 @@ def invite(request):
 @require_http_methods(["GET", "POST"])
 def desk_check_in(request):
     """The desk checks an invited visitor in by their code or QR code."""
-    site = _staff_site(request)
+    site = user_site(request)
     data = request.POST if request.method == "POST" else None
     form = DeskCodeForm(data)
     if data is not None and form.is_valid():
@@ -400,7 +378,7 @@ def desk_check_in(request):
                 site=site, code=form.cleaned_data["code"], by=request.user, client_address=client_ip(request)
             )
         except ReceptionError as error:
-            _form_error(form, error)
+            error.add_to_form(form)
         else:
             messages.success(request, _("%(name)s is checked in.") % {"name": visit.visitor.full_name})
             return redirect("visitors:visit", visit.pk)
@@ -414,5 +392,5 @@ def desk_check_in(request):
 def desk_notifications(request):
     """The dashboard's escalations and failed deliveries (R3.2), polled by htmx
     on their own; @passive, so polling keeps no idle desk signed in (R4.1)."""
-    site = _staff_site(request)
+    site = user_site(request)
     return render(request, "visitors/notifications/details.html", notification_details(site))

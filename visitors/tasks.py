@@ -12,7 +12,7 @@ it would have been had the check-in queued it), which re-queues itself for the
 next step; and `manage.py escalate_overdue`, a sweep for cron that repeats
 whatever a lost or unscheduled task missed. The check-in itself stays one task
 insert (issue #7: the kiosk's morning rush). Both are idempotent (Notification.dedupe_key and
-the visit lock in notify.escalate_visit).
+the visit lock in escalation.escalate_visit).
 """
 
 from datetime import datetime
@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from visitors import notify
+from visitors import escalation, notify
 from visitors.models import Invitation, Notification, Visit
 
 
@@ -59,7 +59,7 @@ def notify_arrival(visit_id: int) -> int:
     and for VIPs the office director)."""
     visit = Visit.objects.select_related("site", "category", "host").get(pk=visit_id)
     _watch_for_acknowledgement(visit)
-    notifications = notify.arrival_notifications(visit=visit)
+    notifications = escalation.arrival_notifications(visit=visit)
     _deliver_later(notifications)
     return len(notifications)
 
@@ -67,13 +67,11 @@ def notify_arrival(visit_id: int) -> int:
 @task()
 def escalate(visit_id: int) -> int:
     """R3.2: take the escalation steps that are due, then wait for the next."""
-    notifications = notify.escalate_visit(visit_id=visit_id)
-    _deliver_later(notifications)
-    visit = Visit.objects.select_related("category").get(pk=visit_id)
-    following = notify.next_escalation_at(visit)
-    if following is not None:
-        _enqueue(escalate, visit_id, run_after=following)
-    return len(notifications)
+    done = escalation.escalate_visit(visit_id=visit_id)
+    _deliver_later(done.notifications)
+    if done.next_at is not None:
+        _enqueue(escalate, visit_id, run_after=done.next_at)
+    return len(done.notifications)
 
 
 @task()
@@ -85,7 +83,7 @@ def send_invitation(invitation_id: int) -> str:
 
 def _watch_for_acknowledgement(visit: Visit) -> None:
     """R3.2: queue the escalation task for the first step due, if any."""
-    first = notify.next_escalation_at(visit)
+    first = escalation.next_escalation_at(visit)
     if first is not None:
         _enqueue(escalate, visit.pk, run_after=first)
 

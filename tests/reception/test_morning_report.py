@@ -4,6 +4,7 @@ the office directors."""
 
 import smtplib
 from datetime import date, time, timedelta
+from io import StringIO
 
 import pytest
 from django.core import mail
@@ -11,13 +12,13 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import CommandError, call_command
 from django_tasks_db.models import DBTaskResult
 
-from reception import registers
+from reception import morning_report, registers
 from reception.errors import ReceptionError
 from reception.models import DutyCode, IncidentKind
 from reception.roles import DUTY_GROUPS
-from reception.tasks import REPORT_DELAY, send_morning_reports
+from reception.tasks import REPORT_DELAY, send_morning_report, send_morning_reports
 from tests.reception.night_shift import leave, local, roster_night, walk_in
-from visitors import services
+from visitors import notify, services
 from visitors.models import Notification, Visit, Visitor
 
 EVENING = date(2026, 11, 26)
@@ -83,7 +84,7 @@ def the_night(site, clerk, night_officer, security_guard, ordinary, lounge):
 
 
 def test_the_report_holds_the_night_and_nothing_else(site, the_night):
-    report = registers.build_morning_report(site=site, day=MORNING)
+    report = morning_report.build_morning_report(site=site, day=MORNING)
 
     assert report.night.start == local(site, EVENING, 20)
     assert report.night.end == local(site, MORNING, 8)
@@ -99,7 +100,7 @@ def test_an_invitation_made_at_night_for_another_day_is_not_a_night_visit(site, 
         visit=visit, visitor=Visitor(full_name="Tomorrow Guest"), by=host, arrive_now=False, at=local(site, EVENING, 22)
     )
 
-    report = registers.build_morning_report(site=site, day=MORNING)
+    report = morning_report.build_morning_report(site=site, day=MORNING)
     handover_work = registers.visits_between(site, local(site, EVENING, 20), local(site, MORNING, 8))
 
     assert report.visits == []
@@ -114,7 +115,7 @@ def test_the_report_reads_the_night_of_a_clock_change_on_the_wall_clock(site, ni
     walk_in(category=ordinary, room=lounge, by=night_officer, at=local(site, sunday, 7, 59, 59), name="Last Second")
     walk_in(category=ordinary, room=lounge, by=night_officer, at=local(site, sunday, 8), name="First Of The Day")
 
-    report = registers.build_morning_report(site=site, day=sunday)
+    report = morning_report.build_morning_report(site=site, day=sunday)
 
     assert [v.visitor.full_name for v in report.visits] == ["Last Second"]
     assert report.night.end - report.night.start == timedelta(hours=11)
@@ -127,8 +128,8 @@ def test_the_report_is_emailed_once_to_each_director(site, director, make_staff,
     no_mail.save()
     time_machine.move_to(local(site, MORNING, 8, 5), tick=False)
 
-    assert registers.send_morning_report(site=site, day=MORNING) == 1
-    assert registers.send_morning_report(site=site, day=MORNING) == 0  # a second run sends nothing
+    assert send_morning_report(site=site, day=MORNING) == 1
+    assert send_morning_report(site=site, day=MORNING) == 0  # a second run sends nothing
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -148,7 +149,7 @@ def test_a_night_that_is_not_over_is_not_sent(site, director, the_night, time_ma
     time_machine.move_to(local(site, MORNING, 7, 59, 59), tick=False)
 
     with pytest.raises(ReceptionError) as refusal:
-        registers.send_morning_report(site=site, day=MORNING)
+        send_morning_report(site=site, day=MORNING)
 
     assert refusal.value.code == "night_not_over"
     assert mail.outbox == []
@@ -159,15 +160,42 @@ def test_a_failed_delivery_is_retried_on_the_next_run(site, director, the_night,
     time_machine.move_to(local(site, MORNING, 8, 5), tick=False)
     settings.EMAIL_BACKEND = "tests.reception.test_morning_report.BrokenBackend"
 
-    assert registers.send_morning_report(site=site, day=MORNING) == 0
+    assert send_morning_report(site=site, day=MORNING) == 0
     failed = Notification.objects.get()
     assert (failed.status, failed.attempts) == ("failed", 1)
     assert "mail server went away" in failed.last_error
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert registers.send_morning_report(site=site, day=MORNING) == 1
+    assert send_morning_report(site=site, day=MORNING) == 1
     failed.refresh_from_db()
     assert (failed.status, failed.attempts, failed.last_error) == ("sent", 2, "")
+
+
+def test_a_failed_report_is_retried_by_the_sweep_like_any_notification(
+    site, director, the_night, time_machine, settings
+):
+    time_machine.move_to(local(site, MORNING, 8, 5), tick=False)
+    settings.EMAIL_BACKEND = "tests.reception.test_morning_report.BrokenBackend"
+    assert send_morning_report(site=site, day=MORNING) == 0
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+    time_machine.move_to(local(site, MORNING, 8, 5) + notify.RETRY_SCHEDULE[1], tick=False)
+    call_command("escalate_overdue", stdout=StringIO())  # the sweep: notify.due_for_retry, notify.deliver
+
+    report = Notification.objects.get(kind=Notification.Kind.REPORT)  # the sweep escalates the night's visits too
+    assert (report.status, report.attempts, report.report_day) == ("sent", 2, MORNING)
+    assert [m.to for m in mail.outbox if "Morning report" in m.subject] == [["director@lobby.test"]]
+
+
+def test_a_report_gives_up_after_the_one_attempt_limit(site, director, the_night, time_machine, settings):
+    time_machine.move_to(local(site, MORNING, 8, 5), tick=False)
+    settings.EMAIL_BACKEND = "tests.reception.test_morning_report.BrokenBackend"
+
+    for _ in range(notify.MAX_ATTEMPTS + 1):
+        send_morning_report(site=site, day=MORNING)
+
+    report = Notification.objects.get()
+    assert (report.status, report.attempts) == ("gave_up", notify.MAX_ATTEMPTS)
 
 
 def test_the_command_sends_last_nights_report_once(site, director, the_night, time_machine):
@@ -280,6 +308,6 @@ def test_a_bad_date_shows_last_night_with_a_message(client, site, clerk, the_nig
 def test_the_report_uses_the_site_clock_not_the_servers(site, the_night, time_machine):
     time_machine.move_to(local(site, MORNING, 8, 5), tick=False)
 
-    assert registers.last_finished_night_day(site) == MORNING
-    assert registers.last_finished_night_day(site, local(site, MORNING, 7, 59, 59)) == EVENING
+    assert morning_report.last_finished_night_day(site) == MORNING
+    assert morning_report.last_finished_night_day(site, local(site, MORNING, 7, 59, 59)) == EVENING
     assert time(8) == site.night_ends

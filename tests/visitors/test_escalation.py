@@ -19,7 +19,7 @@ from reception.models import (
     VisitorCategory,
 )
 from reception.roles import DUTY_GROUPS
-from visitors import notify, services
+from visitors import escalation, links, notify, services
 from visitors.models import AuditEvent, Notification, Visit, VisitEvent, Visitor
 from visitors.tasks import escalate
 
@@ -67,7 +67,7 @@ def test_after_31_minutes_the_host_is_reminded_and_the_secretary_told(arrival, d
     to_secretary = next(email for email in mailoutbox if email.to == ["secretary@lobby.test"])
     assert "Not yet acknowledged: Hans Müller is waiting" in to_secretary.subject
     assert "waiting 31 minutes" in to_secretary.body and "Sales-Sun Li" in to_secretary.body
-    assert f"/i/ack/{notify.ack_token(arrival, secretary)}/" in to_secretary.body  # the secretary may take over
+    assert f"/i/ack/{links.ack_token(arrival, secretary)}/" in to_secretary.body  # the secretary may take over
     notes = list(arrival.events.filter(kind=VisitEvent.Kind.ESCALATED).values_list("note", flat=True))
     assert notes == ["Step 1: Host (handling department)", "Step 2: Secretary"]
     assert AuditEvent.objects.filter(action="visit.escalate").count() == 2
@@ -89,7 +89,7 @@ def test_running_the_sweep_again_tells_nobody_twice(arrival, daytime, mailoutbox
 
     sweep()
     sweep()
-    notify.escalate_visit(visit_id=arrival.pk)  # and a scheduled task arriving late
+    escalation.escalate_visit(visit_id=arrival.pk)  # and a scheduled task arriving late
 
     assert escalations().count() == 2
     assert len(mailoutbox) == 2
@@ -98,7 +98,7 @@ def test_running_the_sweep_again_tells_nobody_twice(arrival, daytime, mailoutbox
 
 def test_an_acknowledged_arrival_never_escalates(arrival, daytime, host, mailoutbox):
     daytime.shift(timedelta(minutes=12))
-    notify.acknowledge_visit(visit=arrival, by=host)
+    escalation.acknowledge_visit(visit=arrival, by=host)
     daytime.shift(timedelta(hours=2))
 
     sweep()
@@ -110,7 +110,7 @@ def test_an_acknowledged_arrival_never_escalates(arrival, daytime, host, mailout
 def test_acknowledging_midway_stops_the_chain(arrival, daytime, secretary):
     daytime.shift(timedelta(minutes=31))
     sweep()
-    notify.acknowledge_visit(visit=arrival, by=secretary)
+    escalation.acknowledge_visit(visit=arrival, by=secretary)
     daytime.shift(timedelta(minutes=30))
 
     sweep()
@@ -198,10 +198,79 @@ def test_the_escalate_task_takes_due_steps_and_waits_for_the_next(arrival, dayti
     assert DBTaskResult.objects.filter(task_path="visitors.tasks.deliver_notification").count() == 2
 
 
+def test_the_escalate_task_reads_nothing_after_the_locked_step(arrival, daytime, django_assert_max_num_queries):
+    daytime.shift(timedelta(minutes=31))
+
+    # the visit locked, steps taken, the chain, then per step: duty holders,
+    # notifications, channels, timeline, audit (with its chain head); and the
+    # two deliveries and the next escalate queued. No second read of the visit.
+    with django_assert_max_num_queries(40) as captured:
+        escalate.call(arrival.pk)
+
+    visit_reads = [q for q in captured.captured_queries if 'FROM "visitors_visit"' in q["sql"]]
+    assert len(visit_reads) == 1  # the locked read in escalate_visit
+    assert escalations().count() == 2
+
+
+def test_overdue_visits_are_chosen_by_the_database_at_the_exact_deadline(
+    arrival, daytime, clerk, vip, culture_pavilion, django_assert_num_queries
+):
+    vip.ack_deadline_minutes = 10
+    vip.save()
+    vip_arrival = services.register_visit(
+        visit=Visit(category=vip, room=culture_pavilion, purpose="Visit"),
+        visitor=Visitor(full_name="Guest"),
+        by=clerk,
+        arrive_now=True,
+    )
+
+    def overdue_at(at):
+        with django_assert_num_queries(1):  # the deadlines are compared in SQL
+            return sorted(visit.pk for visit in escalation.overdue_visits(at))
+
+    vip_deadline, business_deadline = vip_arrival.ack_deadline, arrival.ack_deadline
+    assert overdue_at(vip_deadline - timedelta(microseconds=1)) == []
+    assert overdue_at(vip_deadline) == [vip_arrival.pk]
+    assert overdue_at(business_deadline - timedelta(microseconds=1)) == [vip_arrival.pk]
+    assert overdue_at(business_deadline) == sorted([arrival.pk, vip_arrival.pk])
+
+
+def test_due_for_retry_follows_the_retry_schedule_in_one_query(arrival, daytime, django_assert_num_queries):
+    created = timezone.now()
+    rows = {
+        (status, attempts): Notification.objects.create(
+            visit=arrival,
+            site=arrival.site,
+            kind=Notification.Kind.ARRIVAL,
+            dedupe_key=f"test:{status}:{attempts}",
+            status=status,
+            attempts=attempts,
+            created_at=created,
+        )
+        for status, attempts in [
+            (Status.PENDING, 0),
+            (Status.FAILED, 1),
+            (Status.FAILED, 2),
+            (Status.FAILED, notify.MAX_ATTEMPTS),
+            (Status.SENT, 1),
+        ]
+    }
+
+    def due_after(wait):
+        with django_assert_num_queries(1):
+            return {(row.status, row.attempts) for row in notify.due_for_retry(created + wait)}
+
+    assert due_after(timedelta(seconds=59)) == set()  # the queued task still has the pending one
+    assert due_after(notify.LOST_TASK_GRACE) == {(Status.PENDING, 0), (Status.FAILED, 1)}
+    assert due_after(notify.RETRY_SCHEDULE[2] - timedelta(microseconds=1)) == {(Status.PENDING, 0), (Status.FAILED, 1)}
+    assert due_after(notify.RETRY_SCHEDULE[2]) == {(Status.PENDING, 0), (Status.FAILED, 1), (Status.FAILED, 2)}
+    assert len(rows) == 5
+
+
 def test_the_sweep_retries_a_failed_delivery_once_its_backoff_has_passed(arrival, daytime, settings, mailoutbox):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
-    notify.arrival_notifications(visit=arrival)
+    escalation.arrival_notifications(visit=arrival)
     notification = Notification.objects.get(kind="arrival")
     notify.deliver(notification.pk)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # the mail server is back

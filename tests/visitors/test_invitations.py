@@ -8,7 +8,7 @@ import pytest
 from django.core import signing
 from django.utils import timezone
 
-from visitors import invitations, services
+from visitors import invitations, links, services
 from visitors.models import AuditEvent, Invitation, Notification, Visit, VisitSource, VisitStatus
 
 
@@ -61,7 +61,7 @@ def test_a_host_invites_a_visitor_who_gets_a_link_and_a_qr_code(
     assert email.to == ["kenji@tanaka.example"]
     assert invitation.code in email.body
     token = link_in(email)
-    assert signing.loads(token, salt=invitations.INVITATION_SALT) == invitation.pk
+    assert signing.loads(token, salt=links.INVITATION_SALT) == invitation.pk
     assert "kenji" not in token.lower() and "tanaka" not in token.lower()  # no personal data in the URL
     html, _ = email.alternatives[0]
     assert 'src="cid:invitation-qr"' in html and "http" not in html.split("cid:invitation-qr")[0].split("<img")[-1]
@@ -148,7 +148,7 @@ def test_a_visit_in_the_past_is_refused(client, host, business, daytime):
 
 
 def test_the_link_shows_the_visit_and_a_form_to_confirm(client, invitation):
-    token = invitations.invitation_token(invitation)
+    token = links.invitation_token(invitation)
 
     page = client.get(f"/i/{token}/")
 
@@ -162,7 +162,7 @@ def test_the_link_shows_the_visit_and_a_form_to_confirm(client, invitation):
 
 
 def test_the_visitor_confirms_details_and_accepts_the_privacy_notice(client, invitation, daytime):
-    token = invitations.invitation_token(invitation)
+    token = links.invitation_token(invitation)
 
     response = client.post(
         f"/i/{token}/",
@@ -187,7 +187,7 @@ def test_the_visitor_confirms_details_and_accepts_the_privacy_notice(client, inv
 
 
 def test_confirming_without_the_privacy_notice_changes_nothing(client, invitation):
-    token = invitations.invitation_token(invitation)
+    token = links.invitation_token(invitation)
 
     response = client.post(f"/i/{token}/", {"full_name": "Someone Else", "phone": "+81 3 5550123"})
 
@@ -199,7 +199,7 @@ def test_confirming_without_the_privacy_notice_changes_nothing(client, invitatio
 
 
 def test_a_tampered_link_answers_404(client, invitation):
-    token = invitations.invitation_token(invitation)
+    token = links.invitation_token(invitation)
     forged = signing.dumps(invitation.pk, salt="something-else")
 
     for bad in [token[:-2] + "xx", forged, "garbage", "%00"]:
@@ -209,7 +209,7 @@ def test_a_tampered_link_answers_404(client, invitation):
 
 
 def test_an_expired_invitation_answers_410(client, invitation, daytime):
-    token = invitations.invitation_token(invitation)
+    token = links.invitation_token(invitation)
     daytime.shift(timedelta(days=1))
 
     response = client.post(f"/i/{token}/", {"full_name": "Kenji Tanaka", "accept_privacy": "on"})
@@ -221,7 +221,7 @@ def test_an_expired_invitation_answers_410(client, invitation, daytime):
 
 def test_after_check_in_the_link_only_welcomes(client, invitation, clerk):
     invitations.check_in_by_code(site=invitation.visit.site, code=invitation.code, by=clerk)
-    token = invitations.invitation_token(invitation)
+    token = links.invitation_token(invitation)
 
     page = client.get(f"/i/{token}/").content.decode()
     refused = client.post(f"/i/{token}/", {"full_name": "Changed", "accept_privacy": "on"})
@@ -236,7 +236,7 @@ def test_the_phone_page_speaks_chinese(client, invitation, site):
     site.save()
     client.cookies["django_language"] = "zh-hans"
 
-    page = client.get(f"/i/{invitations.invitation_token(invitation)}/").content.decode()
+    page = client.get(f"/i/{links.invitation_token(invitation)}/").content.decode()
 
     assert 'lang="zh-hans"' in page and "隐私声明" in page
 

@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from reception.models import KioskDevice, KioskMode, RosterEntry, VisitorCategory
-from visitors import invitations
+from visitors import invitations, links
 from visitors.models import AuditEvent, Visit, VisitSource, VisitStatus
 
 DAY = "2026-11-27 10:00:00+08:00"
@@ -197,7 +197,7 @@ def test_the_host_picker_ignores_other_sites_and_people_who_left(kiosk_client, o
 
 
 def test_a_host_token_from_another_site_is_refused(walk_in_form, kiosk_client, other_clerk, other_site):
-    walk_in_form["host"] = invitations.host_token(other_site, other_clerk)
+    walk_in_form["host"] = links.host_token(other_site, other_clerk)
 
     response = kiosk_client.post("/kiosk/walk-in/", walk_in_form)
 

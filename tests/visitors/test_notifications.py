@@ -19,7 +19,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from reception.models import ChannelKind, NotificationChannel
-from visitors import notify, services
+from visitors import escalation, links, notify, services
 from visitors.dashboard import desk_context
 from visitors.models import AuditEvent, Notification, Visit, VisitEvent, Visitor, VisitStatus
 from visitors.tasks import deliver_notification, notify_arrival
@@ -143,7 +143,7 @@ def test_the_host_gets_an_email_with_a_one_click_acknowledge_link(arrival, host,
     assert email.to == ["host@lobby.test"]
     assert "Hans Müller" in email.subject
     assert "Business Room" in email.body and "10:30 (R3.2)" in email.body
-    token = notify.ack_token(arrival, host)
+    token = links.ack_token(arrival, host)
     assert f"http://127.0.0.1:8000/i/ack/{token}/" in email.body
 
 
@@ -352,7 +352,7 @@ def test_a_delivery_attempt_is_made_once_even_if_two_workers_claim_it(arrival, m
 
 
 def test_the_acknowledge_link_asks_before_it_acts(client, arrival, host):
-    token = notify.ack_token(arrival, host)
+    token = links.ack_token(arrival, host)
 
     page = client.get(f"/i/ack/{token}/")
 
@@ -364,7 +364,7 @@ def test_the_acknowledge_link_asks_before_it_acts(client, arrival, host):
 
 def test_the_host_acknowledges_with_one_click(client, arrival, host, daytime):
     daytime.shift(timedelta(minutes=7))
-    token = notify.ack_token(arrival, host)
+    token = links.ack_token(arrival, host)
 
     response = client.post(f"/i/ack/{token}/")
 
@@ -378,10 +378,10 @@ def test_the_host_acknowledges_with_one_click(client, arrival, host, daytime):
 
 
 def test_acknowledging_twice_keeps_the_first(client, arrival, host, secretary, daytime):
-    client.post(f"/i/ack/{notify.ack_token(arrival, host)}/")
+    client.post(f"/i/ack/{links.ack_token(arrival, host)}/")
     daytime.shift(timedelta(minutes=1))
 
-    client.post(f"/i/ack/{notify.ack_token(arrival, secretary)}/")
+    client.post(f"/i/ack/{links.ack_token(arrival, secretary)}/")
 
     visit = Visit.objects.get(pk=arrival.pk)
     assert visit.acknowledged_by == host
@@ -389,7 +389,7 @@ def test_acknowledging_twice_keeps_the_first(client, arrival, host, secretary, d
 
 
 def test_a_forged_or_old_acknowledge_link_answers_404(client, arrival, host, daytime):
-    token = notify.ack_token(arrival, host)
+    token = links.ack_token(arrival, host)
     daytime.shift(timedelta(days=3))
 
     for bad in [token, token[:-3] + "abc", "nonsense"]:
@@ -402,7 +402,7 @@ def test_a_forged_or_old_acknowledge_link_answers_404(client, arrival, host, day
 def test_a_visitor_who_left_cannot_be_acknowledged(client, arrival, host, clerk):
     services.check_out_visit(visit=arrival, by=clerk)
 
-    response = client.post(f"/i/ack/{notify.ack_token(arrival, host)}/")
+    response = client.post(f"/i/ack/{links.ack_token(arrival, host)}/")
 
     assert response.status_code == 409
     assert "no longer waiting" in response.content.decode()
@@ -417,7 +417,7 @@ def test_the_dashboard_panel_counts_waiting_overdue_and_acknowledged_without_a_q
 ):
     second = arrive(clerk, business, business_room, name="Zhou Jie", host=host)
     third = arrive(clerk, business, business_room, name="Kenji Tanaka", host=host)
-    notify.acknowledge_visit(visit=second, by=host)
+    escalation.acknowledge_visit(visit=second, by=host)
     daytime.shift(timedelta(minutes=31))
     Visit.objects.filter(pk=third.pk).update(checked_in_at=timezone.now() - timedelta(minutes=5))
     context = desk_context(site)
@@ -435,7 +435,7 @@ def test_the_notification_details_show_escalations_and_failures_in_one_query(
     notify_arrival.call(arrival.pk)
     notify.deliver(Notification.objects.get().pk)
     daytime.shift(timedelta(minutes=31))
-    notify.escalate_visit(visit_id=arrival.pk)
+    escalation.escalate_visit(visit_id=arrival.pk)
 
     with django_assert_num_queries(1):  # escalations of waiting visits and failed deliveries, joined
         html = Template("{% load notify_tags %}{% notification_details site %}").render(Context({"site": site}))

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from visitors import invitations
+from visitors import links
 from visitors.models import Invitation, Visit
 from visitors.ratelimit import Limit
 
@@ -104,7 +104,7 @@ def test_the_walk_in_form_never_fails_and_stores_only_what_was_typed(
 def test_the_confirm_details_form_never_fails_and_stores_only_what_was_typed(
     client, invitation, full_name, company, phone
 ):
-    token = invitations.invitation_token(invitation)
+    token = links.invitation_token(invitation)
     before = Invitation.objects.values_list("visit__visitor__full_name", "visit__visitor__phone").get()
 
     response = client.post(

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from reception.errors import ReceptionError
-from visitors import invitations
+from visitors import invitations, kiosk
 from visitors.models import AuditEvent, Visit, VisitEvent
 from visitors.ratelimit import take
 
@@ -94,10 +94,10 @@ def test_one_kiosk_submission_repeated_at_once_makes_one_visit(
     lounge.capacity = 500
     lounge.save()
     for round_number in range(ROUNDS):
-        key = invitations.scoped_submission_key(lobby_kiosk, f"double-tap-key-{round_number:04d}", "walk_in")
+        key = kiosk.scoped_submission_key(lobby_kiosk, f"double-tap-key-{round_number:04d}", "walk_in")
 
         def submit(i, key=key):
-            visit = invitations.kiosk_walk_in(
+            visit = kiosk.kiosk_walk_in(
                 kiosk=lobby_kiosk,
                 full_name="Maria Rossi",
                 company="Rossi Design",

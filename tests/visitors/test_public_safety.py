@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 
 from reception.models import KioskDevice
 from reception.security import client_ip
-from visitors import invitations, notify, services
+from visitors import links, services
 from visitors.models import Notification, Visit, Visitor
 from visitors.ratelimit import Limit, take
 
@@ -22,8 +22,8 @@ from visitors.ratelimit import Limit, take
 def kiosk_browser(device: KioskDevice, **client_kwargs) -> Client:
     """A client holding the kiosk's signed cookie, without going through enrolment."""
     client = Client(**client_kwargs)
-    key = invitations.KIOSK_COOKIE
-    client.cookies[key] = signing.get_cookie_signer(salt=key + invitations.KIOSK_COOKIE_SALT).sign(device.token)
+    key = links.KIOSK_COOKIE
+    client.cookies[key] = signing.get_cookie_signer(salt=key + links.KIOSK_COOKIE_SALT).sign(device.token)
     return client
 
 
@@ -68,7 +68,7 @@ def test_no_kiosk_or_invitation_page_shows_other_visitors_or_staff_details(
     forbidden = [*staff_secrets, "Hans Müller", "1234567", "周杰", "13800138000", "Secret Co"]
     forbidden += [visit.badge_code for visit in others_on_site]
     kiosk = kiosk_browser(lobby_kiosk)
-    token = invitations.invitation_token(invitation)
+    token = links.invitation_token(invitation)
     key = re.compile(r'name="submission_key" value="([^"]*)"')
 
     # The kiosk, page by page, with good and bad input.
@@ -103,7 +103,7 @@ def test_no_kiosk_or_invitation_page_shows_other_visitors_or_staff_details(
         scan(response, forbidden)
 
     # The acknowledge page names no visitor at all, and no staff contact.
-    for ack in [client.get(f"/i/ack/{notify.ack_token(invitation.visit, host)}/"), client.get("/i/ack/x/")]:
+    for ack in [client.get(f"/i/ack/{links.ack_token(invitation.visit, host)}/"), client.get("/i/ack/x/")]:
         scan(ack, [*forbidden, "Kenji", "Maria Rossi"])
 
     assert len(responses) + len(own) == 24
@@ -133,9 +133,9 @@ def test_every_public_page_is_never_cached(client, lobby_kiosk, invitation, host
         kiosk.get("/kiosk/check-out/"),
         kiosk.get("/kiosk/done/"),
         kiosk.post("/kiosk/code/", {"code": "nope"}),
-        client.get(f"/i/{invitations.invitation_token(invitation)}/"),
+        client.get(f"/i/{links.invitation_token(invitation)}/"),
         client.get("/i/forged/"),
-        client.get(f"/i/ack/{notify.ack_token(invitation.visit, host)}/"),
+        client.get(f"/i/ack/{links.ack_token(invitation.visit, host)}/"),
     ]
 
     for response in responses:
@@ -153,8 +153,8 @@ def test_every_public_form_needs_its_csrf_token(lobby_kiosk, invitation, host, d
         kiosk.post("/kiosk/code/", {"code": invitation.code, "accept_privacy": "on"}),
         kiosk.post("/kiosk/check-out/", {"badge_code": "ABCDEFGH"}),
         phone.post(f"/kiosk/enrol/{lobby_kiosk.token}/"),
-        phone.post(f"/i/{invitations.invitation_token(invitation)}/", {"full_name": "X", "accept_privacy": "on"}),
-        phone.post(f"/i/ack/{notify.ack_token(invitation.visit, host)}/"),
+        phone.post(f"/i/{links.invitation_token(invitation)}/", {"full_name": "X", "accept_privacy": "on"}),
+        phone.post(f"/i/ack/{links.ack_token(invitation.visit, host)}/"),
     ]
 
     assert [response.status_code for response in attempts] == [403] * len(attempts)
@@ -232,7 +232,7 @@ def test_the_host_picker_is_limited_too(kiosk_client, tight_limits, host, daytim
 
 
 def test_an_invitation_link_is_limited_per_address(client, invitation, tight_limits):
-    token = invitations.invitation_token(invitation)
+    token = links.invitation_token(invitation)
     form = {"full_name": "Kenji Tanaka", "accept_privacy": "on"}
 
     statuses = [client.post(f"/i/{token}/", form).status_code for _ in range(3)]

@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from reception import registers
@@ -29,11 +28,12 @@ from reception.models import (
     StaffProfile,
     VisitorCategory,
 )
+from reception.morning_report import last_finished_night_day
 from reception.night import night_ending_on
 from reception.roles import DUTY_GROUPS, OFFICE_MANAGER
-from visitors import services
+from visitors import links, services
+from visitors.escalation import DEFAULT_CHAIN
 from visitors.models import Visit, Visitor, VisitSource
-from visitors.notify import DEFAULT_CHAIN
 
 PASSWORD = "lobby-demo"
 
@@ -124,7 +124,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo site: {site.name}. Accounts (password {PASSWORD}):"))
         for username, real_name, department, group, _ in USERS:
             self.stdout.write(f"  {username:<10} {department}-{real_name} ({group})")
-        enrol = settings.SITE_URL + reverse("public:kiosk_enrol", args=[kiosk.token])
+        enrol = links.kiosk_enrolment_url(kiosk)
         self.stdout.write(f"Lobby kiosk: open {enrol} on the tablet (or this browser) to enrol it.")
 
     def seed_public_side(self, site: Site) -> KioskDevice:
@@ -279,7 +279,7 @@ class Command(BaseCommand):
         waiting for the morning clerk (R6.2, R6.5, R6.6)."""
         if LostItem.objects.filter(site=site).exists():
             return
-        night = night_ending_on(site, registers.last_finished_night_day(site))
+        night = night_ending_on(site, last_finished_night_day(site))
         registers.record_lost_item(
             site=site,
             by=users["night"],

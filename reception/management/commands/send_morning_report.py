@@ -11,10 +11,10 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reception import registers
+from reception import morning_report
 from reception.errors import ReceptionError
 from reception.models import Site
-from reception.tasks import schedule_morning_reports
+from reception.tasks import schedule_morning_reports, send_morning_report
 
 
 def _day(value: str) -> date:
@@ -51,9 +51,9 @@ class Command(BaseCommand):
                 raise CommandError(f"No site with the short name {site!r}.")
         total = 0
         for one in sites:
-            day = date or registers.last_finished_night_day(one)
+            day = date or morning_report.last_finished_night_day(one)
             try:
-                sent = registers.send_morning_report(site=one, day=day)
+                sent = send_morning_report(site=one, day=day)
             except ReceptionError as error:
                 raise CommandError(f"{one.name}: {error.message}") from None
             total += sent

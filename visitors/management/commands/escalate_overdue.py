@@ -3,7 +3,7 @@ notifications whose backoff has passed.
 
 The worker normally does both from tasks queued at check-in; this command is
 the safety net for a lost task or a site without a worker. It is idempotent
-(Notification.dedupe_key, the visit lock in notify.escalate_visit, the claimed
+(Notification.dedupe_key, the visit lock in escalation.escalate_visit, the claimed
 attempt in notify.deliver), so cron may run it every minute:
 
     * * * * *  cd /srv/lobby && .venv/bin/python manage.py escalate_overdue
@@ -12,7 +12,7 @@ attempt in notify.deliver), so cron may run it every minute:
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from visitors import notify
+from visitors import escalation, notify
 from visitors.models import Notification
 
 
@@ -21,10 +21,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         now = timezone.now()
-        visits = notify.overdue_visits(now)
+        visits = escalation.overdue_visits(now)
         created = []
         for visit in visits:
-            created += notify.escalate_visit(visit_id=visit.pk, at=now)
+            created += escalation.escalate_visit(visit_id=visit.pk, at=now).notifications
         outgoing = {notification.pk for notification in created}
         outgoing |= {notification.pk for notification in notify.due_for_retry(now)}
         results = [notify.deliver(pk).status for pk in sorted(outgoing)]
