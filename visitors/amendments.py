@@ -19,8 +19,7 @@ from reception.errors import ReceptionError
 from reception.models import Department, ReceptionRoom, Site, VisitorCategory, staff_label
 from visitors import audit
 from visitors.models import Amendment, Visit, VisitEvent, Visitor, VisitStatus
-from visitors.selectors import room_occupancy
-from visitors.services import check_not_on_site, check_room_allowed, lock_room
+from visitors.services import check_not_on_site, check_room_allowed, lock_room, room_space_refusal
 
 # The registered facts a correction may change. The rest of the registration
 # (site, when and by whom it was registered, its source and badge, the night
@@ -129,19 +128,9 @@ def _amendment_text(value: Any, site: Site) -> str:
 
 def _check_space_after_amendment(*, visit: Visit, room: ReceptionRoom) -> None:
     """Like check_room_space, but the visit may already sit in the room."""
-    people, parties = room_occupancy(room, exclude=visit)
-    if room.exclusive and parties:
-        reason = _("%(room)s is in exclusive use by another party.") % {"room": room.name}
-    elif people + visit.party_size > room.capacity:
-        reason = _("%(room)s has %(free)s of %(capacity)s places free; this party is %(size)s.") % {
-            "room": room.name,
-            "free": max(0, room.capacity - people),
-            "capacity": room.capacity,
-            "size": visit.party_size,
-        }
-    else:
-        return
-    raise ReceptionError("room_full", reason, field="room")
+    reason = room_space_refusal(room=room, visit=visit, exclude=visit)
+    if reason is not None:
+        raise ReceptionError("room_full", reason, field="room")
 
 
 def _check_amended_visit(visit: Visit, changed: set[str]) -> None:

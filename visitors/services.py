@@ -40,25 +40,33 @@ def check_room_allowed(*, room: ReceptionRoom | None, category: VisitorCategory)
         )
 
 
+def room_space_refusal(*, room: ReceptionRoom, visit: Visit, exclude: Visit | None = None) -> str | None:
+    """Why `visit`'s party does not fit in `room` (a room never holds more than
+    its capacity, nor two parties if exclusive), or None when it fits. Visits
+    `exclude`d are not counted: an amended visit may already sit in the room."""
+    people, parties = room_occupancy(room, exclude=exclude)
+    if room.exclusive and parties:
+        return _("%(room)s is in exclusive use by another party.") % {"room": room.name}
+    if people + visit.party_size > room.capacity:
+        return _("%(room)s has %(free)s of %(capacity)s places free; this party is %(size)s.") % {
+            "room": room.name,
+            "free": max(0, room.capacity - people),
+            "capacity": room.capacity,
+            "size": visit.party_size,
+        }
+    return None
+
+
 def check_room_space(*, room: ReceptionRoom | None, visit: Visit) -> None:
-    """A room never holds more than its capacity, nor two parties if exclusive.
+    """Refuse a party the room cannot take, naming the rooms that can.
 
     The caller must hold a lock on the room row so two desks cannot both fill
     the last seats.
     """
     if room is None:
         return
-    people, parties = room_occupancy(room)
-    if room.exclusive and parties:
-        reason = _("%(room)s is in exclusive use by another party.") % {"room": room.name}
-    elif people + visit.party_size > room.capacity:
-        reason = _("%(room)s has %(free)s of %(capacity)s places free; this party is %(size)s.") % {
-            "room": room.name,
-            "free": max(0, room.capacity - people),
-            "capacity": room.capacity,
-            "size": visit.party_size,
-        }
-    else:
+    reason = room_space_refusal(room=room, visit=visit)
+    if reason is None:
         return
     others = [r for r in rooms_with_space(visit.category, visit.party_size) if r.pk != room.pk]
     raise ReceptionError(
