@@ -1,12 +1,19 @@
+"""The office manager's back office. Every site-owned model is scoped to the
+manager's site (reception/backoffice.py); the few global models are listed in
+tests/reception/test_admin_scoping.py."""
+
 import secrets
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from reception.admin_users import StaffUserAdmin
+from reception.backoffice import SiteScopedAdmin
 from reception.forms import RosterEntryForm
 from reception.models import (
     Department,
@@ -25,9 +32,13 @@ from reception.models import (
     staff_label,
 )
 
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), StaffUserAdmin)
+
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(SiteScopedAdmin):
+    site_path = "pk"
     list_display = ["name", "slug", "timezone", "night_starts", "night_ends", "retention_days", "kiosk_mode"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -38,6 +49,11 @@ class SiteAdmin(admin.ModelAdmin):
         (_("Privacy"), {"fields": ["retention_days", "collect_id_numbers", "privacy_notice_en", "privacy_notice_zh"]}),
     ]
 
+    def has_add_permission(self, request):
+        # A new site is the installation administrator's: its office manager
+        # could not see it anyway (issue #15).
+        return request.user.is_superuser and super().has_add_permission(request)
+
     def has_delete_permission(self, request, obj=None):
         # A site's visit history is evidence; sites are retired, not deleted.
         return False
@@ -45,12 +61,15 @@ class SiteAdmin(admin.ModelAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
+    # Global: one list of departments serves every site. Office managers may
+    # add one; renaming relabels staff everywhere (R3.1), so only the
+    # installation administrator changes them (reception/roles.py).
     list_display = ["name"]
     search_fields = ["name"]
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(admin.ModelAdmin):
+class StaffProfileAdmin(SiteScopedAdmin):
     list_display = ["label", "user", "site", "department", "work_phone"]
     list_filter = ["site", "department"]
     list_select_related = ["user", "site", "department"]
@@ -73,7 +92,7 @@ class EscalationStepInline(admin.TabularInline):
 
 
 @admin.register(VisitorCategory)
-class VisitorCategoryAdmin(admin.ModelAdmin):
+class VisitorCategoryAdmin(SiteScopedAdmin):
     inlines = [EscalationStepInline]
     list_display = ["code", "name", "site", "ack_deadline_minutes", "escort_required", "notify_director_on_arrival"]
     list_filter = ["site"]
@@ -82,7 +101,7 @@ class VisitorCategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReceptionRoom)
-class ReceptionRoomAdmin(admin.ModelAdmin):
+class ReceptionRoomAdmin(SiteScopedAdmin):
     list_display = ["name", "site", "capacity", "exclusive", "any_category", "allowed_categories", "active"]
     list_filter = ["site", "active", "exclusive", "any_category"]
     list_select_related = ["site"]
@@ -101,6 +120,8 @@ class ReceptionRoomAdmin(admin.ModelAdmin):
 
 @admin.register(Duty)
 class DutyAdmin(admin.ModelAdmin):
+    # Global: the duties of R1.5 are the same at every site; office managers
+    # read them, the installation administrator edits their descriptions.
     list_display = ["__str__", "code", "group"]
     list_select_related = ["group"]
     readonly_fields = ["code", "group"]
@@ -113,7 +134,7 @@ class DutyAdmin(admin.ModelAdmin):
 
 
 @admin.register(RosterEntry)
-class RosterEntryAdmin(admin.ModelAdmin):
+class RosterEntryAdmin(SiteScopedAdmin):
     list_display = ["duty", "user_label", "site", "starts_at", "ends_at", "note"]
     list_filter = ["site", "duty"]
     list_select_related = ["duty", "site", "user__profile__department"]
@@ -142,7 +163,7 @@ class RosterEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(KioskDevice)
-class KioskDeviceAdmin(admin.ModelAdmin):
+class KioskDeviceAdmin(SiteScopedAdmin):
     list_display = ["name", "site", "created_at", "last_seen_at", "revoked_at"]
     list_filter = ["site"]
     list_select_related = ["site"]
@@ -167,8 +188,6 @@ class KioskDeviceAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected kiosks"))
     def revoke(self, request, queryset):
-        from django.utils import timezone
-
         queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
     def has_delete_permission(self, request, obj=None):
@@ -176,7 +195,7 @@ class KioskDeviceAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationChannel)
-class NotificationChannelAdmin(admin.ModelAdmin):
+class NotificationChannelAdmin(SiteScopedAdmin):
     list_display = ["name", "site", "kind", "on_arrival", "on_escalation", "active"]
     fieldsets = [
         (
@@ -198,7 +217,7 @@ class NotificationChannelAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class RegisterAdmin(admin.ModelAdmin):
+class RegisterAdmin(SiteScopedAdmin):
     """Registers are written at the desk with a who/when trail; the admin reads them."""
 
     list_select_related = ["site"]

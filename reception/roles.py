@@ -84,12 +84,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "visitors.override_night_duty",
         "reception.view_receptionroom",
     ],
+    # Issue #15: the office manager runs their own site. New sites, department
+    # names and duty descriptions are shared by every site, and groups'
+    # permissions are this table's: the installation administrator's.
     OFFICE_MANAGER: [
-        "reception.add_site",
         "reception.change_site",
         "reception.view_site",
         "reception.add_department",
-        "reception.change_department",
         "reception.view_department",
         "reception.add_staffprofile",
         "reception.change_staffprofile",
@@ -100,7 +101,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reception.add_receptionroom",
         "reception.change_receptionroom",
         "reception.view_receptionroom",
-        "reception.change_duty",
         "reception.view_duty",
         "reception.add_rosterentry",
         "reception.change_rosterentry",
@@ -109,7 +109,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.add_user",
         "auth.change_user",
         "auth.view_user",
-        "auth.change_group",
         "auth.view_group",
         "visitors.view_visit",
         "visitors.view_visitor",
