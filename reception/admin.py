@@ -1,19 +1,20 @@
 """The office manager's back office. Every site-owned model is scoped to the
-manager's site (reception/backoffice.py); the few global models are listed in
-tests/reception/test_admin_scoping.py."""
+manager's site and every rule change is audited (reception/backoffice.py);
+the few global models are listed in tests/reception/test_admin_scoping.py."""
 
 import secrets
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from reception.admin_users import StaffUserAdmin
-from reception.backoffice import SiteScopedAdmin
+from reception.backoffice import AuditedAdmin, SiteScopedAdmin, mask_secret, mask_url
 from reception.forms import RosterEntryForm
 from reception.models import (
     Department,
@@ -37,7 +38,7 @@ admin.site.register(get_user_model(), StaffUserAdmin)
 
 
 @admin.register(Site)
-class SiteAdmin(SiteScopedAdmin):
+class SiteAdmin(AuditedAdmin):
     site_path = "pk"
     list_display = ["name", "slug", "timezone", "night_starts", "night_ends", "retention_days", "kiosk_mode"]
     search_fields = ["name", "slug"]
@@ -92,16 +93,27 @@ class EscalationStepInline(admin.TabularInline):
 
 
 @admin.register(VisitorCategory)
-class VisitorCategoryAdmin(SiteScopedAdmin):
+class VisitorCategoryAdmin(AuditedAdmin):
     inlines = [EscalationStepInline]
     list_display = ["code", "name", "site", "ack_deadline_minutes", "escort_required", "notify_director_on_arrival"]
     list_filter = ["site"]
     list_select_related = ["site"]
     search_fields = ["code", "name"]
 
+    def audit_snapshot(self, category):
+        # The escalation chain (R3.2) is edited inline; its steps are part of
+        # the category's rule, audited with it.
+        values = super().audit_snapshot(category)
+        if category.pk is not None:
+            values["escalation_steps"] = [
+                f"{step.position}. {step.duty.code} +{step.delay_minutes} min"
+                for step in category.escalation_steps.select_related("duty").order_by("position")
+            ]
+        return values
+
 
 @admin.register(ReceptionRoom)
-class ReceptionRoomAdmin(SiteScopedAdmin):
+class ReceptionRoomAdmin(AuditedAdmin):
     list_display = ["name", "site", "capacity", "exclusive", "any_category", "allowed_categories", "active"]
     list_filter = ["site", "active", "exclusive", "any_category"]
     list_select_related = ["site"]
@@ -134,7 +146,7 @@ class DutyAdmin(admin.ModelAdmin):
 
 
 @admin.register(RosterEntry)
-class RosterEntryAdmin(SiteScopedAdmin):
+class RosterEntryAdmin(AuditedAdmin):
     list_display = ["duty", "user_label", "site", "starts_at", "ends_at", "note"]
     list_filter = ["site", "duty"]
     list_select_related = ["duty", "site", "user__profile__department"]
@@ -163,13 +175,15 @@ class RosterEntryAdmin(SiteScopedAdmin):
 
 
 @admin.register(KioskDevice)
-class KioskDeviceAdmin(SiteScopedAdmin):
+class KioskDeviceAdmin(AuditedAdmin):
     list_display = ["name", "site", "created_at", "last_seen_at", "revoked_at"]
     list_filter = ["site"]
     list_select_related = ["site"]
     search_fields = ["name"]
     readonly_fields = ["enrolment_link", "created_at", "last_seen_at"]
     actions = ["revoke"]
+    audit_exclude = ("created_at", "last_seen_at")
+    audit_masked = {"token": mask_secret}
 
     def save_model(self, request, obj, form, change):
         if not obj.token:
@@ -188,15 +202,24 @@ class KioskDeviceAdmin(SiteScopedAdmin):
 
     @admin.action(description=_("Revoke the selected kiosks"))
     def revoke(self, request, queryset):
-        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        now = timezone.now()
+        # The changelist's queryset is already this site's; lock what we change.
+        pks = list(queryset.filter(revoked_at__isnull=True).values_list("pk", flat=True))
+        with transaction.atomic():
+            for device in KioskDevice.objects.select_for_update().filter(pk__in=pks).select_related("site"):
+                device.revoked_at = now
+                device.save(update_fields=["revoked_at"])
+                self.audit(request, device, "revoke", {"revoked_at": {"before": None, "after": now}})
+        self.message_user(request, _("%(count)s kiosk(s) revoked.") % {"count": len(pks)})
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead: visits keep pointing at the kiosk that made them
 
 
 @admin.register(NotificationChannel)
-class NotificationChannelAdmin(SiteScopedAdmin):
+class NotificationChannelAdmin(AuditedAdmin):
     list_display = ["name", "site", "kind", "on_arrival", "on_escalation", "active"]
+    audit_masked = {"url": mask_url, "secret": mask_secret}
     fieldsets = [
         (
             None,
