@@ -1,7 +1,8 @@
 """Roles are Django groups; this table says which permissions each one holds.
 
 The groups are created and kept in step by data migrations that call
-`sync_roles`, so the office manager can see and adjust them in the admin. A
+`sync_roles`; the office manager sees them in the admin and gives staff their
+duties, the installation administrator alone changes them (issue #15). A
 migration that adds a permission to this table must call `sync_roles` again
 (tests/reception/test_roles.py fails until it does).
 """
