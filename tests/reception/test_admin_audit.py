@@ -4,10 +4,11 @@ and kiosks — are events of the site's hash-chained audit trail, with the
 changed fields before and after; secrets never enter the trail."""
 
 import json
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from reception.models import Duty, DutyCode, EscalationStep, KioskDevice, NotificationChannel, RosterEntry
 from visitors import audit
@@ -234,3 +235,24 @@ def test_revoking_a_revoked_kiosk_again_writes_nothing(office, site, lobby_kiosk
     office.post(reverse("admin:reception_kioskdevice_changelist"), payload)
 
     assert len(events(site, "kioskdevice.revoke")) == 1
+
+
+def test_deleting_roster_entries_in_bulk_writes_one_event_each(office, site, clerk, night_officer):
+    clerk_duty = Duty.objects.get(code=DutyCode.CLERK)
+    starts = timezone.now()
+    entries = [
+        RosterEntry.objects.create(
+            site=site, duty=clerk_duty, user=user, starts_at=starts, ends_at=starts + timedelta(hours=8)
+        )
+        for user in (clerk, night_officer)
+    ]
+
+    response = office.post(
+        reverse("admin:reception_rosterentry_changelist"),
+        {"action": "delete_selected", "post": "yes", "_selected_action": [e.pk for e in entries]},
+    )
+
+    assert response.status_code == 302
+    assert not RosterEntry.objects.exists()
+    assert sorted(e.object_id for e in events(site, "rosterentry.delete")) == sorted(str(e.pk) for e in entries)
+    assert_chain_intact(site)
