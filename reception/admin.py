@@ -1,10 +1,18 @@
+"""The office manager's back office. Every site-owned model is scoped to the
+manager's site and every rule change is audited (reception/backoffice.py);
+the few global models are listed in tests/reception/test_admin_scoping.py."""
+
 import secrets
 
 from django.contrib import admin, messages
-from django.utils import formats
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from reception.admin_users import StaffUserAdmin
+from reception.backoffice import AuditedAdmin, SiteScopedAdmin, mask_secret, mask_url
 from reception.forms import RosterEntryForm
 from reception.models import (
     Department,
@@ -24,9 +32,13 @@ from reception.models import (
 )
 from visitors import links
 
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), StaffUserAdmin)
+
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(AuditedAdmin):
+    site_path = "pk"
     list_display = ["name", "slug", "timezone", "night_starts", "night_ends", "retention_days", "kiosk_mode"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -37,6 +49,11 @@ class SiteAdmin(admin.ModelAdmin):
         (_("Privacy"), {"fields": ["retention_days", "collect_id_numbers", "privacy_notice_en", "privacy_notice_zh"]}),
     ]
 
+    def has_add_permission(self, request):
+        # A new site is the installation administrator's: its office manager
+        # could not see it anyway (issue #15).
+        return request.user.is_superuser and super().has_add_permission(request)
+
     def has_delete_permission(self, request, obj=None):
         # A site's visit history is evidence; sites are retired, not deleted.
         return False
@@ -44,12 +61,15 @@ class SiteAdmin(admin.ModelAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
+    # Global: one list of departments serves every site. Office managers may
+    # add one; renaming relabels staff everywhere (R3.1), so only the
+    # installation administrator changes them (reception/roles.py).
     list_display = ["name"]
     search_fields = ["name"]
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(admin.ModelAdmin):
+class StaffProfileAdmin(SiteScopedAdmin):
     list_display = ["label", "user", "site", "department", "work_phone"]
     list_filter = ["site", "department"]
     list_select_related = ["user", "site", "department"]
@@ -72,16 +92,27 @@ class EscalationStepInline(admin.TabularInline):
 
 
 @admin.register(VisitorCategory)
-class VisitorCategoryAdmin(admin.ModelAdmin):
+class VisitorCategoryAdmin(AuditedAdmin):
     inlines = [EscalationStepInline]
     list_display = ["code", "name", "site", "ack_deadline_minutes", "escort_required", "notify_director_on_arrival"]
     list_filter = ["site"]
     list_select_related = ["site"]
     search_fields = ["code", "name"]
 
+    def audit_snapshot(self, category):
+        # The escalation chain (R3.2) is edited inline; its steps are part of
+        # the category's rule, audited with it.
+        values = super().audit_snapshot(category)
+        if category.pk is not None:
+            values["escalation_steps"] = [
+                f"{step.position}. {step.duty.code} +{step.delay_minutes} min"
+                for step in category.escalation_steps.select_related("duty").order_by("position")
+            ]
+        return values
+
 
 @admin.register(ReceptionRoom)
-class ReceptionRoomAdmin(admin.ModelAdmin):
+class ReceptionRoomAdmin(AuditedAdmin):
     list_display = ["name", "site", "capacity", "exclusive", "any_category", "allowed_categories", "active"]
     list_filter = ["site", "active", "exclusive", "any_category"]
     list_select_related = ["site"]
@@ -100,6 +131,8 @@ class ReceptionRoomAdmin(admin.ModelAdmin):
 
 @admin.register(Duty)
 class DutyAdmin(admin.ModelAdmin):
+    # Global: the duties of R1.5 are the same at every site; office managers
+    # read them, the installation administrator edits their descriptions.
     list_display = ["__str__", "code", "group"]
     list_select_related = ["group"]
     readonly_fields = ["code", "group"]
@@ -112,7 +145,7 @@ class DutyAdmin(admin.ModelAdmin):
 
 
 @admin.register(RosterEntry)
-class RosterEntryAdmin(admin.ModelAdmin):
+class RosterEntryAdmin(AuditedAdmin):
     list_display = ["duty", "user_label", "site", "starts_at", "ends_at", "note"]
     list_filter = ["site", "duty"]
     list_select_related = ["duty", "site", "user__profile__department"]
@@ -141,13 +174,15 @@ class RosterEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(KioskDevice)
-class KioskDeviceAdmin(admin.ModelAdmin):
+class KioskDeviceAdmin(AuditedAdmin):
     list_display = ["name", "site", "created_at", "last_seen_at", "revoked_at"]
     list_filter = ["site"]
     list_select_related = ["site"]
     search_fields = ["name"]
     readonly_fields = ["enrolment_link", "created_at", "last_seen_at"]
     actions = ["revoke"]
+    audit_exclude = ("created_at", "last_seen_at")
+    audit_masked = {"token": mask_secret}
 
     def save_model(self, request, obj, form, change):
         if not obj.token:
@@ -166,17 +201,24 @@ class KioskDeviceAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected kiosks"))
     def revoke(self, request, queryset):
-        from django.utils import timezone
-
-        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        now = timezone.now()
+        # The changelist's queryset is already this site's; lock what we change.
+        pks = list(queryset.filter(revoked_at__isnull=True).values_list("pk", flat=True))
+        with transaction.atomic():
+            for device in KioskDevice.objects.select_for_update().filter(pk__in=pks).select_related("site"):
+                device.revoked_at = now
+                device.save(update_fields=["revoked_at"])
+                self.audit(request, device, "revoke", {"revoked_at": {"before": None, "after": now}})
+        self.message_user(request, _("%(count)s kiosk(s) revoked.") % {"count": len(pks)})
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead: visits keep pointing at the kiosk that made them
 
 
 @admin.register(NotificationChannel)
-class NotificationChannelAdmin(admin.ModelAdmin):
+class NotificationChannelAdmin(AuditedAdmin):
     list_display = ["name", "site", "kind", "on_arrival", "on_escalation", "active"]
+    audit_masked = {"url": mask_url, "secret": mask_secret}
     fieldsets = [
         (
             None,
@@ -197,7 +239,7 @@ class NotificationChannelAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class RegisterAdmin(admin.ModelAdmin):
+class RegisterAdmin(SiteScopedAdmin):
     """Registers are written at the desk with a who/when trail; the admin reads them."""
 
     list_select_related = ["site"]

@@ -1,7 +1,8 @@
 """Roles are Django groups; this table says which permissions each one holds.
 
 The groups are created and kept in step by data migrations that call
-`sync_roles`, so the office manager can see and adjust them in the admin. A
+`sync_roles`; the office manager sees them in the admin and gives staff their
+duties, the installation administrator alone changes them (issue #15). A
 migration that adds a permission to this table must call `sync_roles` again
 (tests/reception/test_roles.py fails until it does).
 """
@@ -84,12 +85,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "visitors.override_night_duty",
         "reception.view_receptionroom",
     ],
+    # Issue #15: the office manager runs their own site. New sites, department
+    # names and duty descriptions are shared by every site, and groups'
+    # permissions are this table's: the installation administrator's.
     OFFICE_MANAGER: [
-        "reception.add_site",
         "reception.change_site",
         "reception.view_site",
         "reception.add_department",
-        "reception.change_department",
         "reception.view_department",
         "reception.add_staffprofile",
         "reception.change_staffprofile",
@@ -100,7 +102,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reception.add_receptionroom",
         "reception.change_receptionroom",
         "reception.view_receptionroom",
-        "reception.change_duty",
         "reception.view_duty",
         "reception.add_rosterentry",
         "reception.change_rosterentry",
@@ -109,7 +110,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.add_user",
         "auth.change_user",
         "auth.view_user",
-        "auth.change_group",
         "auth.view_group",
         "visitors.view_visit",
         "visitors.view_visitor",

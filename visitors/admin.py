@@ -1,17 +1,19 @@
 """Visit history in the admin is read-only: registrations are never altered
-(R6.4) and nobody deletes them; corrections are amendments."""
+(R6.4) and nobody deletes them; corrections are amendments. Each list is
+limited to the office manager's site (reception/backoffice.py, issue #15)."""
 
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from reception.backoffice import SiteScopedAdmin, site_of_request
 from reception.security import client_ip
 from visitors import privacy
 from visitors.models import Amendment, AuditEvent, Invitation, Notification, Visit, VisitEvent, Visitor
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(SiteScopedAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -89,6 +91,13 @@ class VisitorAdmin(ReadOnlyAdmin):
     exclude = ["id_number"]
     readonly_fields = ["erasure"]
 
+    def limit_to_site(self, request, queryset):
+        # A visitor has no site of their own: a site sees those with a visit there.
+        if request.user.is_superuser:
+            return queryset
+        site = site_of_request(request)
+        return queryset.none() if site is None else queryset.for_site(site)
+
     @admin.display(description=_("Erasure on request"))
     def erasure(self, obj):
         if obj.anonymised_at:
@@ -120,6 +129,7 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(ReadOnlyAdmin):
+    site_path = "visit__site"
     list_display = ["code", "visit", "created_by", "created_at", "expires_at", "sent_at", "confirmed_at"]
     list_filter = ["visit__site"]
     list_select_related = ["visit__visitor", "created_by"]

@@ -37,6 +37,6 @@ def test_night_officer_is_a_desk_role_and_only_the_director_may_override(clerk, 
 
 
 def test_office_manager_edits_the_rules_in_the_admin(manager):
-    for perm in ["change_site", "change_visitorcategory", "change_receptionroom", "change_duty", "add_rosterentry"]:
+    for perm in ["change_site", "change_visitorcategory", "change_receptionroom", "add_rosterentry"]:
         assert manager.has_perm(f"reception.{perm}")
     assert Group.objects.filter(name=OFFICE_MANAGER).exists()

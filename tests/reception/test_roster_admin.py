@@ -65,8 +65,18 @@ def test_back_to_back_shifts_are_not_an_overlap(client, manager, site, night_off
     assert RosterEntry.objects.count() == 2
 
 
-def test_someone_from_another_site_is_refused(client, manager, site, other_clerk):
+def test_someone_from_another_site_is_not_even_a_choice_for_the_manager(client, manager, site, other_clerk):
     client.force_login(manager)
+
+    response = client.post(URL, _entry(site, DutyCode.CLERK, other_clerk, "2026-11-26 08:00:00", "2026-11-26 20:00:00"))
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()  # issue #15: the manager's site only
+    assert not RosterEntry.objects.exists()
+
+
+def test_the_administrator_cannot_roster_someone_at_another_site_either(client, admin_user, site, other_clerk):
+    client.force_login(admin_user)
 
     response = client.post(URL, _entry(site, DutyCode.CLERK, other_clerk, "2026-11-26 08:00:00", "2026-11-26 20:00:00"))
 
