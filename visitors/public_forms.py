@@ -49,7 +49,7 @@ class ConfirmDetailsForm(VisitorDetailsForm):
         super().__init__(*args, **kwargs)
         # Their own phone may fill in their own name; the phone number is typed.
         self.fields["full_name"].widget.attrs["autocomplete"] = "name"
-        self.fields["company"].widget.attrs["autocomplete"] = "org"
+        self.fields["company"].widget.attrs["autocomplete"] = "organization"
         self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
 
 
