@@ -68,6 +68,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "visitors.check_in_visit",
         "visitors.invite_visitor",
         "visitors.view_visitor_log",
+        # R3.2: the default escalation chain reaches the secretary and the
+        # director; the app lets them acknowledge a visit they were told of.
+        "visitors.acknowledge_visit",
         "reception.view_rosterentry",
     ],
     DUTY_GROUPS[DutyCode.HOST]: [
@@ -82,6 +85,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     DUTY_GROUPS[DutyCode.DIRECTOR]: [
         *_DESK,
+        "visitors.acknowledge_visit",
         "visitors.override_night_duty",
         "reception.view_receptionroom",
     ],

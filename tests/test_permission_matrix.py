@@ -76,6 +76,11 @@ _TABLE = {
     # check-in (visitors.check_in_visit) and check-out (visitors.check_out_visit)
     "visitors:check_in":                 (L,   L,    405,  405,  405,  403,  405,  403,  405),
     "visitors:record_step":              (L,   L,    405,  405,  405,  403,  405,  403,  405),
+    # R3.2 without the email: the desk records that the host met the visitor
+    # (check_in_visit); the host, or someone told of the visit, acknowledges
+    # (visitors.acknowledge_visit: host, secretary, director; POST only)
+    "visitors:host_met":                 (L,   L,    405,  405,  405,  403,  405,  403,  405),
+    "visitors:acknowledge":              (L,   L,    403,  403,  405,  405,  403,  403,  405),
     "public:desk_check_in":              (L,   L,    200,  200,  200,  403,  200,  403,  200),
     "visitors:check_out":                (L,   L,    405,  405,  403,  403,  405,  403,  405),
     "visitors:closing":                  (L,   L,    200,  200,  403,  403,  200,  403,  200),
@@ -201,6 +206,8 @@ ON_SITE = {
     "visitors:badge",
     "visitors:check_out",
     "visitors:record_step",
+    "visitors:host_met",
+    "visitors:acknowledge",
 }
 
 
@@ -373,6 +380,8 @@ def changing_urls() -> list[str]:
             "visitors:cancel",
             "visitors:no_show",
             "visitors:record_step",
+            "visitors:host_met",
+            "visitors:acknowledge",
             "visitors:check_out_everyone",
             "reception:handover_new",
             "reception:handover_acknowledge",
@@ -392,8 +401,10 @@ def changing_urls() -> list[str]:
 
 
 # One role per address that may do it, to prove the payload does change
-# something when allowed (the writer cannot acknowledge their own handover).
+# something when allowed (the writer cannot acknowledge their own handover;
+# a visit is acknowledged in the app by its host).
 ALLOWED_SAMPLE = {
+    "visitors:acknowledge": "host",
     "visitors:reveal_id_number": "security",
     "visitors:erase": "manager",
     "reception:handover_acknowledge": "night",

@@ -267,16 +267,72 @@ def overdue_visits(at: datetime | None = None) -> list[Visit]:
 
 
 # --- acknowledgement (R3.2) ---------------------------------------------------
+#
+# Three ways in, one record. Each sets acknowledged_at/by under the visit's lock
+# (so the escalation stops: awaiting_acknowledgement turns false), writes one
+# ACKNOWLEDGED timeline step and one "visit.acknowledge" audit event whose
+# changes say which way it came ("via"):
+# - "link": the one-click link in an arrival or escalation email (public_views);
+# - "app": the host, or someone the app told about the visit, signed in;
+# - "desk": the desk records that the host came down and met the visitor.
+
+
+def may_acknowledge(visit: Visit, user) -> bool:
+    """Who may acknowledge a visit in the app: its host, or someone the app
+    told about it (an arrival or escalation notice addressed to them, the
+    people whose email carries an acknowledge link), with or without an email
+    address. Anyone else answers "no", whatever permission they hold."""
+    if visit.host_id is not None and visit.host_id == user.pk:
+        return True
+    return Notification.objects.filter(visit=visit, recipient=user).exists()
 
 
 @transaction.atomic
-def acknowledge_visit(*, visit: Visit, by, client_address: str | None = None, at: datetime | None = None) -> Visit:
+def acknowledge_visit(
+    *, visit: Visit, by, via: str = "link", client_address: str | None = None, at: datetime | None = None
+) -> Visit:
     """R3.2: the host (or whoever the escalation reached) has seen the arrival.
 
-    Locks the visit; the first acknowledgement wins and a repeat changes
-    nothing. Records the time and person, an ACKNOWLEDGED timeline step and an
-    audit event. Escalation stops from here on.
+    `via` is "link" (the emailed link) or "app" (signed in); who may is the
+    caller's to decide (the link's signature, or may_acknowledge). Locks the
+    visit; the first acknowledgement wins and a repeat changes nothing. Records
+    the time and person, an ACKNOWLEDGED timeline step and an audit event.
+    Escalation stops from here on. A visit no longer on site is refused
+    (ReceptionError "not_on_site").
     """
+    return _acknowledge(
+        visit=visit, person=by, actor=by, changes={"via": via}, note="", client_address=client_address, at=at
+    )
+
+
+@transaction.atomic
+def record_host_met(*, visit: Visit, by, client_address: str | None = None, at: datetime | None = None) -> Visit:
+    """R3.2 at the desk: the host came down and met the visitor, so the arrival
+    is acknowledged on the host's behalf (the host who never saw the email, or
+    has no address, answered in person).
+
+    The acknowledgement is the host's: acknowledged_by is the visit's host (the
+    recorder, for a visit without one). Who recorded it is kept apart: the
+    timeline step is by the recorder, with a note saying so, and the audit
+    event's actor is the recorder, its changes {"via": "desk", "host": <host
+    id or None>, ...}. Otherwise exactly acknowledge_visit: locked, first one
+    wins, a repeat changes nothing, a visit no longer on site is refused.
+    """
+    return _acknowledge(
+        visit=visit,
+        person=None,
+        actor=by,
+        changes={"via": "desk"},
+        note=_("The host met the visitor; recorded at the desk."),
+        client_address=client_address,
+        at=at,
+    )
+
+
+def _acknowledge(*, visit: Visit, person, actor, changes: dict, note: str, client_address, at) -> Visit:
+    """The one acknowledgement write. `person` is who acknowledged; None means
+    the visit's host (the actor, for a visit without one). The timeline step
+    is by the actor, who did it."""
     at = at or timezone.now()
     visit = Visit.objects.select_for_update(of=("self",)).select_related("site", "category").get(pk=visit.pk)
     if visit.acknowledged_at is not None:
@@ -289,15 +345,19 @@ def acknowledge_visit(*, visit: Visit, by, client_address: str | None = None, at
         )
     overdue = visit.is_ack_overdue(at)
     visit.acknowledged_at = at
-    visit.acknowledged_by = by
+    if person is None:
+        visit.acknowledged_by_id = visit.host_id or actor.pk
+        changes = {**changes, "host": visit.host_id}
+    else:
+        visit.acknowledged_by = person
     visit.save(update_fields=["acknowledged_at", "acknowledged_by"])
-    VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.ACKNOWLEDGED, at=at, by=by)
+    VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.ACKNOWLEDGED, at=at, by=actor, note=note)
     audit.record(
         site=visit.site,
-        actor=by,
+        actor=actor,
         action="visit.acknowledge",
         obj=visit,
-        changes={"minutes_waiting": visit.minutes_waiting(at), "overdue": overdue},
+        changes={**changes, "minutes_waiting": visit.minutes_waiting(at), "overdue": overdue},
         client_address=client_address,
         at=at,
     )

@@ -12,10 +12,12 @@ invitations.check_in_by_code, which the desk uses too.
 import hashlib
 import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -135,6 +137,47 @@ def _walk_in_rooms(category: VisitorCategory, party_size: int) -> list:
     return [room for room in services.rooms_with_space(category, party_size) if not room.any_category]
 
 
+def _comparable(text: str) -> str:
+    # One person's name typed twice: Unicode forms, spacing and case aside.
+    return " ".join(unicodedata.normalize("NFKC", text or "").split()).casefold()
+
+
+def _digits(phone: str) -> str:
+    return "".join(char for char in phone or "" if char.isdigit())
+
+
+def returning_visitor(site: Site, *, full_name: str, company: str, phone: str) -> Visitor | None:
+    """R2.4 at the kiosk: the visitor record of someone who registers themself
+    again, so that their history and previous host follow them; None means a
+    new record.
+
+    A phone alone would let anyone register under another person's identity, so
+    a match needs the same phone (its digits), the same name and the same
+    company (ignoring case and spacing), as the desk reuses a returning visitor
+    only with unchanged details (WalkInForm.build_visitor). Only this site's
+    visitors (R4.1), never an anonymised one, and never one on site now: the
+    service would refuse that one by name ("already on site"), which would tell
+    the person at the kiosk about them. Nothing of the record is shown back:
+    the kiosk's pages do not name the visitor.
+    """
+    digits = _digits(phone)
+    if not digits or not full_name.strip():
+        return None
+    on_site = Visit.objects.filter(site=site, visitor=OuterRef("pk"), status=VisitStatus.ON_SITE)
+    candidates = (
+        Visitor.objects.for_site(site)
+        .identified()
+        .filter(full_name__iexact=" ".join(full_name.split()))
+        .exclude(Exists(on_site))
+        .order_by("-pk")[:20]
+    )
+    wanted = (_comparable(full_name), _comparable(company), digits)
+    for visitor in candidates:
+        if (_comparable(visitor.full_name), _comparable(visitor.company), _digits(visitor.phone)) == wanted:
+            return visitor
+    return None
+
+
 def kiosk_walk_in(
     *,
     kiosk: KioskDevice,
@@ -192,6 +235,7 @@ def _register_walk_in(
         raise ReceptionError("no_category", _("Please register at the front desk."))
     category.site = site  # the kiosk's site, already loaded
     profile = host.profile
+    returning = returning_visitor(site, **visitor)
     for room in _walk_in_rooms(category, party_size):
         visit = Visit(
             category=category,
@@ -206,12 +250,12 @@ def _register_walk_in(
         try:
             return services.register_visit(
                 visit=visit,
-                visitor=Visitor(**visitor),
+                visitor=returning or Visitor(**visitor),
                 by=None,
                 arrive_now=True,
                 client_address=client_address,
                 at=at,
-                audit_details={"kiosk": kiosk.pk},
+                audit_details={"kiosk": kiosk.pk, "returning": returning is not None},
             )
         except ReceptionError as error:
             if error.code != "room_full":

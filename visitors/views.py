@@ -5,9 +5,11 @@ visitors.services; a refusal comes back as a form error or a message."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -18,7 +20,7 @@ from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import Site
 from reception.security import client_ip
-from visitors import audit, exports, services
+from visitors import audit, escalation, exports, services
 from visitors.dashboard import desk_context, log_rows, room_board
 from visitors.forms import LogFilterForm, StepForm, WalkInForm, staff_at
 from visitors.models import Visit, VisitEvent, Visitor, VisitStatus
@@ -214,6 +216,9 @@ def visit_detail(request, pk: int):
             "events": events,
             "steps": [(kind, VisitEvent.Kind(kind).label) for kind in services.MANUAL_STEPS],
             "night": visit.site.in_night_window(),
+            "may_acknowledge": escalation.awaiting_acknowledgement(visit)
+            and request.user.has_perm("visitors.acknowledge_visit")
+            and escalation.may_acknowledge(visit, request.user),
         },
     )
 
@@ -247,6 +252,58 @@ def check_in(request, pk: int):
             % {"name": visit.visitor.full_name, "room": visit.room.name if visit.room else _("none")},
         )
     return _back(request, "visitors:dashboard")
+
+
+@login_required
+@permission_required("visitors.acknowledge_visit", raise_exception=True)
+@require_POST
+def acknowledge(request, pk: int):
+    """R3.2 in the app, no email needed: the visit's host, or someone the app
+    told about the visit (escalation.may_acknowledge), acknowledges the
+    arrival. Anyone else holding the permission answers 403."""
+    visit = get_visit(request, pk)
+    if not escalation.may_acknowledge(visit, request.user):
+        raise PermissionDenied("Only the host, or someone told about this visit, acknowledges it.")
+    already = visit.acknowledged_at is not None
+    try:
+        escalation.acknowledge_visit(visit=visit, by=request.user, via="app", client_address=client_ip(request))
+    except ReceptionError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        if already:
+            messages.info(request, _("This arrival was already acknowledged."))
+        else:
+            messages.success(
+                request, _("You have acknowledged the arrival of %(name)s.") % {"name": visit.visitor.full_name}
+            )
+    # A host without the desk's pages (visitors.view_visit) goes back to the
+    # page the button was on, else to their invitations.
+    can_view = request.user.has_perm("visitors.view_visit")
+    return _back(request, reverse("visitors:visit", args=[visit.pk]) if can_view else "public:invite")
+
+
+@login_required
+@permission_required("visitors.check_in_visit", raise_exception=True)
+@require_POST
+def host_met(request, pk: int):
+    """R3.2 at the desk: the host came down and met the visitor; the desk
+    acknowledges the arrival on the host's behalf (escalation.record_host_met),
+    which stops the escalation. Whoever may check visitors in may record it."""
+    visit = get_visit(request, pk)
+    already = visit.acknowledged_at is not None
+    try:
+        escalation.record_host_met(visit=visit, by=request.user, client_address=client_ip(request))
+    except ReceptionError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        if already:
+            messages.info(request, _("This arrival was already acknowledged."))
+        else:
+            messages.success(
+                request,
+                _("Recorded: the host met %(name)s; the arrival is acknowledged.") % {"name": visit.visitor.full_name},
+            )
+    return _back(request, reverse("visitors:visit", args=[visit.pk]))
 
 
 @login_required

@@ -373,7 +373,7 @@ def test_the_host_acknowledges_with_one_click(client, arrival, host, daytime):
     assert visit.acknowledged_at == timezone.now() and visit.acknowledged_by == host
     assert visit.events.filter(kind=VisitEvent.Kind.ACKNOWLEDGED, by=host).count() == 1
     event = AuditEvent.objects.get(action="visit.acknowledge")
-    assert event.changes == {"minutes_waiting": 7, "overdue": False} and event.actor == host
+    assert event.changes == {"via": "link", "minutes_waiting": 7, "overdue": False} and event.actor == host
     assert "Acknowledged at 10:07 by Sales-Sun Li" in client.get(f"/i/ack/{token}/").content.decode()
 
 
