@@ -102,23 +102,35 @@ def render_message(notification: Notification) -> tuple[str, str, str]:
     return subject, text, html
 
 
-_MARKDOWN = str.maketrans({char: "\\" + char for char in "\\`*_[]()#>!|~<"})
+# "&" too: an entity such as "&#91;" would otherwise show as another character
+# than the one typed.
+_MARKDOWN = str.maketrans({char: "\\" + char for char in "\\`*_[]()#>!|~<&"})
 
 
 def markdown_text(value: str) -> str:
-    """Text a visitor typed, made inert in a robot's markdown: no links, no
-    formatting, one line."""
+    """Text a visitor or staff typed, made inert in a robot's markdown: no
+    links, no formatting, no entities, one line."""
     return " ".join((value or "").split()).translate(_MARKDOWN)
 
 
 def chat_text(notification: Notification) -> tuple[str, str]:
     """(title, markdown) for a work-chat robot. Staff appear as Dept-Name (R3.1);
-    no phone numbers and no acknowledge link, which is personal to its recipient."""
+    no phone numbers and no acknowledge link, which is personal to its recipient.
+
+    Every typed value (names, company, category, room, host) is markdown-escaped,
+    and the title, plain text rendered from the email subject, is escaped whole:
+    both robots show it as markdown (issue #15 items 4 and 5)."""
     with translation.override(settings.LANGUAGE_CODE):
         context = _context(notification)
-        context["md_name"] = markdown_text(notification.visit.visitor.full_name)
-        context["md_company"] = markdown_text(notification.visit.visitor.company)
-        title = " ".join(render_to_string("visitors/email/arrival_subject.txt", context).split())
+        visit = notification.visit
+        context["md"] = {
+            "name": markdown_text(visit.visitor.full_name),
+            "company": markdown_text(visit.visitor.company),
+            "category": markdown_text(visit.category.name),
+            "room": markdown_text(context["room"]),
+            "host": markdown_text(context["host"]),
+        }
+        title = markdown_text(render_to_string("visitors/email/arrival_subject.txt", context))
         body = render_to_string("visitors/email/chat.md", context).strip()
     return title, body
 
