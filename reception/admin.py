@@ -1,6 +1,7 @@
 import secrets
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils import formats
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -177,6 +178,8 @@ class KioskDeviceAdmin(admin.ModelAdmin):
 @admin.register(NotificationChannel)
 class NotificationChannelAdmin(admin.ModelAdmin):
     list_display = ["name", "site", "kind", "on_arrival", "on_escalation", "active"]
+    # A URL pasted without its scheme is meant as https, the only one allowed (issue #15).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (
             None,
