@@ -223,6 +223,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "lobby@localhost")
 # Links in emails (invitations, acknowledgements) are absolute.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# Webhooks and chat robots go only to public https:// addresses: checked when a
+# channel is saved, and again on the resolved addresses when a message is sent
+# (issue #15). An installation whose receiver is on its own network, or speaks
+# plain http, turns this on.
+LOBBY_ALLOW_PRIVATE_WEBHOOKS = env_bool("LOBBY_ALLOW_PRIVATE_WEBHOOKS", False)
+
 # Security headers and cookies; production turns these on by DEBUG=0.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)

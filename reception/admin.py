@@ -6,7 +6,7 @@ import secrets
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -219,6 +219,8 @@ class KioskDeviceAdmin(AuditedAdmin):
 class NotificationChannelAdmin(AuditedAdmin):
     list_display = ["name", "site", "kind", "on_arrival", "on_escalation", "active"]
     audit_masked = {"url": mask_url, "secret": mask_secret}
+    # A URL pasted without its scheme is meant as https, the only one allowed (issue #15).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (
             None,

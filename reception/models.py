@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from reception.validators import validate_webhook_url
+
 
 def validate_time_zone(value: str) -> None:
     try:
@@ -375,6 +377,15 @@ class NotificationChannel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Checked here rather than as a field validator: it depends on a setting
+        # (LOBBY_ALLOW_PRIVATE_WEBHOOKS), which a migration should not record.
+        # The sender checks again, with the addresses the name resolves to.
+        try:
+            validate_webhook_url(self.url)
+        except ValidationError as error:
+            raise ValidationError({"url": error.error_list}) from None
 
 
 class EscalationStep(models.Model):

@@ -219,6 +219,22 @@ def families(limits: tuple[int, ...] = (12, 40, 64, 120, 200, 300, 1000, 4000)) 
         "a\x0cb",
         "%0d%0aSet-Cookie: x=1",
     ]
+    # What a chat robot would render as a link, an image or formatting, and
+    # what a plain-text message would show as an HTML entity (issue #15).
+    markdown = [
+        "[Verify your badge](http://evil.example/login)",
+        "![pixel](http://evil.example/p.png)",
+        "[x][1] [1]: http://evil.example",
+        "<http://evil.example>",
+        '<a href="http://evil.example">x</a>',
+        '<font color="warning">URGENT</font>',
+        "[x](javascript:alert(1))",
+        "\\[escaped\\](http://evil.example)",
+        "**boss** __x__ ~~y~~ `code`",
+        "# Heading > quote | a | b |",
+        'O\'Brien & Söhne <GmbH> "Ltd"',
+        "&amp; &lt;b&gt; &#91;x&#93;(http://evil.example)",
+    ]
     nul = ["\x00", "a\x00b", "\x00" * 10, "Maria\x00Rossi", "\x00<script>", "x" * 50 + "\x00"]
     controls = [chr(c) for c in range(1, 32) if chr(c) not in "\t\n\r"] + ["a\x7fb", "\x1b[31mred", "\x08\x08"]
     surrogate_like = [
@@ -263,6 +279,7 @@ def families(limits: tuple[int, ...] = (12, 40, 64, 120, 200, 300, 1000, 4000)) 
         "emoji": emoji + [f"{e} Tanaka" for e in emoji[:8]],
         "sql": sql,
         "html": html + [f"Kenji {h}" for h in html[:10]],
+        "markdown": markdown,
         "csv": csv,
         "normalisation": normalisation,
         "digits": digits,

@@ -11,15 +11,23 @@ visitors.tasks).
 
 Webhooks: "generic" channels get a JSON POST signed with HMAC-SHA256; WeCom and
 DingTalk group robots get their own markdown payloads, DingTalk's with the
-timestamp and sign query parameters its "加签" security setting requires.
+timestamp and sign query parameters its "加签" security setting requires. A
+webhook URL is set in the admin but fetched by the server, so unless
+LOBBY_ALLOW_PRIVATE_WEBHOOKS is on it goes only over https to public
+addresses: the host is resolved, every address checked, and the connection
+made to a checked address (not to a second answer of the resolver). Redirects
+are never followed.
 """
 
 import base64
+import functools
 import hashlib
 import hmac
+import http.client
 import io
 import json
 import logging
+import socket
 import time
 import urllib.parse
 import urllib.request
@@ -36,6 +44,7 @@ from django.utils.translation import gettext as _
 
 from reception.models import ChannelKind, staff_label
 from reception.morning_report import render_report
+from reception.validators import forbidden_address, private_webhooks_allowed
 from visitors import links
 from visitors.models import Invitation, Notification, Visit
 
@@ -102,23 +111,35 @@ def render_message(notification: Notification) -> tuple[str, str, str]:
     return subject, text, html
 
 
-_MARKDOWN = str.maketrans({char: "\\" + char for char in "\\`*_[]()#>!|~<"})
+# "&" too: an entity such as "&#91;" would otherwise show as another character
+# than the one typed.
+_MARKDOWN = str.maketrans({char: "\\" + char for char in "\\`*_[]()#>!|~<&"})
 
 
 def markdown_text(value: str) -> str:
-    """Text a visitor typed, made inert in a robot's markdown: no links, no
-    formatting, one line."""
+    """Text a visitor or staff typed, made inert in a robot's markdown: no
+    links, no formatting, no entities, one line."""
     return " ".join((value or "").split()).translate(_MARKDOWN)
 
 
 def chat_text(notification: Notification) -> tuple[str, str]:
     """(title, markdown) for a work-chat robot. Staff appear as Dept-Name (R3.1);
-    no phone numbers and no acknowledge link, which is personal to its recipient."""
+    no phone numbers and no acknowledge link, which is personal to its recipient.
+
+    Every typed value (names, company, category, room, host) is markdown-escaped,
+    and the title, plain text rendered from the email subject, is escaped whole:
+    both robots show it as markdown (issue #15 items 4 and 5)."""
     with translation.override(settings.LANGUAGE_CODE):
         context = _context(notification)
-        context["md_name"] = markdown_text(notification.visit.visitor.full_name)
-        context["md_company"] = markdown_text(notification.visit.visitor.company)
-        title = " ".join(render_to_string("visitors/email/arrival_subject.txt", context).split())
+        visit = notification.visit
+        context["md"] = {
+            "name": markdown_text(visit.visitor.full_name),
+            "company": markdown_text(visit.visitor.company),
+            "category": markdown_text(visit.category.name),
+            "room": markdown_text(context["room"]),
+            "host": markdown_text(context["host"]),
+        }
+        title = markdown_text(render_to_string("visitors/email/arrival_subject.txt", context))
         body = render_to_string("visitors/email/chat.md", context).strip()
     return title, body
 
@@ -190,9 +211,86 @@ def webhook_request(notification: Notification, *, now: float | None = None) -> 
     return urllib.request.Request(url, data=body, headers=headers, method="POST")
 
 
+def checked_addresses(url: str) -> list[str]:
+    """The addresses a webhook's host resolves to, if it may be sent to at all:
+    https, and every address public (reception.validators.forbidden_address).
+    Otherwise DeliveryError, before anything is sent."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "https":
+        raise DeliveryError(_("Lobby sends webhooks only to https:// addresses; change the channel's URL."))
+    host = parts.hostname or ""
+    try:
+        found = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as error:
+        raise DeliveryError(
+            _("The webhook's host %(host)s could not be looked up: %(error)s") % {"host": host, "error": error}
+        ) from None
+    addresses = list(dict.fromkeys(info[4][0] for info in found))
+    for address in addresses:
+        if forbidden_address(address):
+            raise DeliveryError(
+                _(
+                    "The webhook's host %(host)s is at %(address)s, a private, loopback, link-local or reserved "
+                    "address; Lobby does not send there."
+                )
+                % {"host": host, "address": address}
+            )
+    return addresses
+
+
+class _CheckedHTTPSConnection(http.client.HTTPSConnection):
+    """Connects to the addresses checked before the request, not to whatever
+    the name resolves to a moment later (DNS rebinding); the certificate is
+    still verified for the name."""
+
+    def __init__(self, *args, addresses: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self._checked = addresses
+        self._create_connection = self._connect_checked
+
+    def _connect_checked(self, address, timeout, source_address=None):
+        if self._tunnel_host:  # through the environment's HTTPS proxy, which resolves the name itself
+            return socket.create_connection(address, timeout, source_address)
+        error = OSError("no address")
+        for checked in self._checked:
+            try:
+                return socket.create_connection((checked, address[1]), timeout, source_address)
+            except OSError as exc:
+                error = exc
+        raise error
+
+
+class _CheckedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, addresses: list[str]):
+        super().__init__()
+        self._addresses = addresses
+
+    def https_open(self, request):
+        return self.do_open(functools.partial(_CheckedHTTPSConnection, addresses=self._addresses), request)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is a failed delivery: following it would carry the POST,
+    and its signature, wherever the far end says, an internal address included."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        fp.close()
+        raise DeliveryError(
+            _("The webhook answered with a redirect (HTTP %(code)s to %(url)s), which Lobby does not follow.")
+            % {"code": code, "url": newurl}
+        )
+
+
+def _open(request: urllib.request.Request):
+    handlers = [_NoRedirects()]
+    if not private_webhooks_allowed():
+        handlers.append(_CheckedHTTPSHandler(checked_addresses(request.full_url)))
+    return urllib.request.build_opener(*handlers).open(request, timeout=WEBHOOK_TIMEOUT_SECONDS)
+
+
 def _post(notification: Notification) -> None:
     request = webhook_request(notification)
-    with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310 (admin-set URL)
+    with _open(request) as response:
         raw = response.read(65536)
     if notification.channel.kind in (ChannelKind.WECOM, ChannelKind.DINGTALK):
         # Both robots answer HTTP 200 with {"errcode": 0} on success only.

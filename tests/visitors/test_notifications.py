@@ -33,24 +33,38 @@ def immediate_tasks(settings):
 
 
 @pytest.fixture
-def receiver():
-    """A webhook endpoint on 127.0.0.1 that records what it is sent and answers
-    with `reply_status` / `reply_body`."""
+def allow_private_webhooks(settings):
+    """The installation's receivers are on its own network, over plain http
+    (issue #15 item 8), as the local test receivers are."""
+    settings.LOBBY_ALLOW_PRIVATE_WEBHOOKS = True
+
+
+@pytest.fixture
+def receiver(allow_private_webhooks):
+    """A webhook endpoint on 127.0.0.1 that records what it is sent (any
+    method) and answers with `reply_status` / `reply_headers` / `reply_body`."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            server.requests.append(
+                {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+            )
             self.send_response(server.reply_status)
             self.send_header("Content-Type", "application/json")
+            for name, value in server.reply_headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(server.reply_body)
+
+        do_GET = do_POST
 
         def log_message(self, *args):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.requests, server.reply_status, server.reply_body = [], 200, b'{"errcode": 0, "errmsg": "ok"}'
+    server.reply_headers = {}
     server.url = f"http://127.0.0.1:{server.server_port}/hook?key=robot-key"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -250,6 +264,19 @@ def test_a_robot_that_answers_an_error_code_is_a_failed_delivery(arrival, site, 
     assert "errcode 93000: invalid webhook url" in notification.last_error
 
 
+def test_a_webhook_that_answers_with_a_redirect_is_not_followed(arrival, site, receiver, immediate_tasks):
+    internal = f"http://127.0.0.1:{receiver.server_port}/internal/admin"
+    receiver.reply_status, receiver.reply_headers = 302, {"Location": internal}
+    NotificationChannel.objects.create(site=site, name="Moved", kind=ChannelKind.GENERIC, url=receiver.url)
+
+    notify_arrival.call(arrival.pk)
+
+    assert [request["path"] for request in receiver.requests] == ["/hook?key=robot-key"]  # nothing went on
+    notification = Notification.objects.get(channel__name="Moved")
+    assert notification.status == Status.FAILED
+    assert f"a redirect (HTTP 302 to {internal}), which Lobby does not follow" in notification.last_error
+
+
 def test_a_visitors_name_cannot_inject_markdown_into_a_chat(daytime, clerk, host, business, business_room):
     visit = arrive(clerk, business, business_room, host=host, name="[click](http://evil.example) **boss**")
     channel = NotificationChannel.objects.create(
@@ -308,7 +335,13 @@ def test_a_failing_webhook_leaves_the_check_in_saved_and_a_retry_queued(arrival,
 
 
 def test_a_kiosk_check_in_succeeds_even_when_every_endpoint_is_down_and_tasks_run_inline(
-    walk_in, site, closed_port, broken_smtp, immediate_tasks, django_capture_on_commit_callbacks
+    walk_in,
+    site,
+    closed_port,
+    broken_smtp,
+    immediate_tasks,
+    allow_private_webhooks,
+    django_capture_on_commit_callbacks,
 ):
     NotificationChannel.objects.create(site=site, name="Down", url=f"http://127.0.0.1:{closed_port}/")
 
