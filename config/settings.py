@@ -1,7 +1,9 @@
 """Lobby settings: one file, driven by environment variables.
 
-Development defaults are safe (SQLite under var/, DEBUG on, a throwaway key);
-production differs only by environment values (see .env.example and README).
+No environment means production: DEBUG off, secure cookies, HTTPS, and a
+SECRET_KEY that must be given. `make run` switches development mode on
+(DEBUG=1 and a key of the checkout's own under var/). Production differs only
+by environment values (see .env.example and docs/deployment.md).
 """
 
 from datetime import timedelta
@@ -13,17 +15,23 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_secret_file, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DEBUG", True)
+DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = env_str("SECRET_KEY")
+# The key signs invitation and acknowledgement links and sessions, so it never
+# comes from the repository: anyone could forge links with a published key
+# (issue #15). SECRET_KEY_FILE names a file holding it (a mounted secret, or
+# the var/secret_key that `make run` uses); in development mode a missing file
+# is created once with a random key.
+SECRET_KEY = env_str("SECRET_KEY") or env_secret_file("SECRET_KEY_FILE", create=DEBUG)
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set, or SECRET_KEY_FILE name a file holding it. "
+        "For development, `make run` sets DEBUG=1 SECRET_KEY_FILE=var/secret_key."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
