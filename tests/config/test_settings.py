@@ -66,6 +66,7 @@ def test_no_environment_means_production():
         "CSRF_COOKIE_SECURE",
         "SECURE_SSL_REDIRECT",
         "SECURE_HSTS_SECONDS",
+        "EMAIL_BACKEND",
         "STORAGES",
         SECRET_KEY="x" * 50,
     )
@@ -74,17 +75,19 @@ def test_no_environment_means_production():
     assert values["ALLOWED_HOSTS"] == []
     assert values["SESSION_COOKIE_SECURE"] is values["CSRF_COOKIE_SECURE"] is values["SECURE_SSL_REDIRECT"] is True
     assert values["SECURE_HSTS_SECONDS"] == 31536000
+    assert values["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert values["STORAGES"]["staticfiles"]["BACKEND"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
 
 def test_development_mode_is_switched_on_by_debug():
     values = settings_in_a_fresh_process(
-        "DEBUG", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", **DEVELOPMENT
+        "DEBUG", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "EMAIL_BACKEND", **DEVELOPMENT
     )
 
     assert values["DEBUG"] is True
     assert values["ALLOWED_HOSTS"] == ["127.0.0.1", "localhost", "[::1]"]
     assert values["SECURE_SSL_REDIRECT"] is values["SESSION_COOKIE_SECURE"] is False
+    assert values["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
 
 
 @pytest.mark.parametrize(
