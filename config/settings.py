@@ -247,6 +247,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 # until someone submits the domain at hstspreload.org. SECURE_HSTS_PRELOAD=0
 # withholds that consent.
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+# A monitor asks the app server for /healthz over plain HTTP, without the
+# proxy's X-Forwarded-Proto: it must see 200 or 503, never the HTTPS redirect.
+# The answer holds no personal data.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
