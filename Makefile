@@ -8,6 +8,14 @@ PYTEST_ARGS ?= -n auto
 
 .PHONY: run test lint format bench install migrate messages clean
 
+# The settings default to production (issue #15). The demo and the commands a
+# developer runs here switch development mode on, with a random key made once
+# per checkout in var/secret_key (var/ is never committed). Values already in
+# the environment win. `make test` gets the same from tests/environment.py.
+run migrate messages: export DEBUG ?= 1
+run migrate messages: export SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
+
 install: $(STAMP)
 
 $(STAMP): pyproject.toml

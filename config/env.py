@@ -6,6 +6,9 @@ back to a development default.
 """
 
 import os
+import secrets
+import tempfile
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -47,3 +50,47 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_secret_file(name: str, *, create: bool = False) -> str:
+    """The secret held in the file that the variable `name` names; "" when unset.
+
+    A missing, unreadable or empty file stops start-up, except that with
+    `create` (development only) a missing file is made once: a random value,
+    readable by its owner only, and reused from then on. Processes that start
+    together agree on one value: the file appears whole or not at all, and the
+    first to create it wins.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    path = Path(raw)
+    try:
+        value = path.read_text().strip()
+    except FileNotFoundError:
+        if not create:
+            raise ImproperlyConfigured(f"{name}={raw!r}: there is no such file.") from None
+        value = _create_secret_file(path)
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} cannot be read: {exc.strerror}.") from None
+    if not value:
+        raise ImproperlyConfigured(f"{name}={raw!r} is an empty file.")
+    return value
+
+
+def _create_secret_file(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(50)
+    # mkstemp makes the file with mode 0600; link() publishes it whole and never
+    # replaces a file another process published first.
+    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(value + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            value = path.read_text().strip()
+    finally:
+        os.unlink(draft)
+    return value

@@ -1,7 +1,9 @@
 """Lobby settings: one file, driven by environment variables.
 
-Development defaults are safe (SQLite under var/, DEBUG on, a throwaway key);
-production differs only by environment values (see .env.example and README).
+No environment means production: DEBUG off, secure cookies, HTTPS, and a
+SECRET_KEY that must be given. `make run` switches development mode on
+(DEBUG=1 and a key of the checkout's own under var/). Production differs only
+by environment values (see .env.example and docs/deployment.md).
 """
 
 from datetime import timedelta
@@ -13,17 +15,23 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_secret_file, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DEBUG", True)
+DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = env_str("SECRET_KEY")
+# The key signs invitation and acknowledgement links and sessions, so it never
+# comes from the repository: anyone could forge links with a published key
+# (issue #15). SECRET_KEY_FILE names a file holding it (a mounted secret, or
+# the var/secret_key that `make run` uses); in development mode a missing file
+# is created once with a random key.
+SECRET_KEY = env_str("SECRET_KEY") or env_secret_file("SECRET_KEY_FILE", create=DEBUG)
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set, or SECRET_KEY_FILE name a file holding it. "
+        "For development, `make run` sets DEBUG=1 SECRET_KEY_FILE=var/secret_key."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -211,8 +219,13 @@ MEDIA_ROOT = BASE_DIR / "var" / "media"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Mail: printed to the console in development; SMTP in production.
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Mail: printed to the console in development; SMTP otherwise, so that an
+# installation without mail settings shows failed deliveries on the dashboard
+# instead of printing invitation links into its log.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
@@ -240,6 +253,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 # until someone submits the domain at hstspreload.org. SECURE_HSTS_PRELOAD=0
 # withholds that consent.
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+# A monitor asks the app server for /healthz over plain HTTP, without the
+# proxy's X-Forwarded-Proto: it must see 200 or 503, never the HTTPS redirect.
+# The answer holds no personal data.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
