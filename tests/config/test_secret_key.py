@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_secret_file
 from tests.config.test_settings import start_django
-from visitors.invitations import INVITATION_SALT, invitation_token
+from visitors.links import INVITATION_SALT, invitation_token
 
 ROOT = Path(__file__).resolve().parents[2]
 # The key the settings fell back to before issue #15, split so that this file
