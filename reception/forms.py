@@ -1,8 +1,8 @@
 """Forms of the desk's registers, the handover and the roster and report pages.
 
 They validate input only; the rules live in reception.registers. TextField,
-PhoneField and LocalDateTimeField are the free-text, phone and
-date-and-time fields of every form, here and in visitors: a
+PhoneField, LocalDateTimeField and FilterDayField are the free-text, phone,
+date-and-time and date-filter fields of every form, here and in visitors: a
 length limit or a range, and reception.validators' one rule for each kind of
 input, so PostgreSQL never sees what it would reject and the registers stay legible.
 """
@@ -124,6 +124,19 @@ class _DayField(forms.DateField):
 
     default_validators = [MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)]
     widget = forms.DateInput(attrs={"type": "date"})
+
+
+class FilterDayField(forms.DateField):
+    """A day bounding a filter (the log's and the export's from and to): a day
+    outside FIRST_DAY..LAST_DAY is moved to the nearer end, since "from year 1"
+    or "up to 9999" means "everything", and a day past the range would
+    overflow when it is turned into the site's midnight (issue #15)."""
+
+    widget = forms.DateInput(attrs={"type": "date"})
+
+    def clean(self, value):
+        day = super().clean(value)
+        return day if day is None else min(max(day, FIRST_DAY), LAST_DAY)
 
 
 class WeekForm(forms.Form):
