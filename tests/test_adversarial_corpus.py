@@ -43,6 +43,9 @@ ERROR_MARKERS = (
     'role="alert"',
     "text-danger",
 )
+# What a spreadsheet runs at the start of a cell: OWASP's list, line feed, and
+# the full-width and small forms of = + - @ (issue #15).
+FORMULA_STARTS = frozenset("=+-@\t\r\n＝＋－＠﹦﹢﹣﹫")
 UNESCAPED = (SCRIPT, "<img src=x onerror", "<svg onload", "<iframe src=//evil")
 
 # form → (role, the text fields typed into). Every field the app lets a person type.
@@ -467,5 +470,5 @@ def test_every_hostile_input_is_refused_or_stored_harmlessly(form, world, client
 
     export = reader.get(reverse("visitors:log_export"))
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
-    formulas = [cell for row in rows[1:] for cell in row if cell[:1] in ("=", "+", "-", "@")]
+    formulas = [cell for row in rows[1:] for cell in row if cell[:1] in FORMULA_STARTS]
     assert not formulas, f"CSV cells that a spreadsheet would run: {formulas[:5]}"
