@@ -1,12 +1,11 @@
 """Forms of the desk's registers, the handover and the roster and report pages.
 
-They validate input only; the rules live in reception.registers. TextField and
-PhoneField are the free-text and phone fields of every form, here and in
-visitors: a length limit, and reception.validators' one rule for each kind of
+They validate input only; the rules live in reception.registers. TextField,
+PhoneField, LocalDateTimeField and FilterDayField are the free-text, phone,
+date-and-time and date-filter fields of every form, here and in visitors: a
+length limit or a range, and reception.validators' one rule for each kind of
 input, so PostgreSQL never sees what it would reject and the registers stay legible.
 """
-
-from datetime import date
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -17,14 +16,19 @@ from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from reception.models import IncidentKind, RosterEntry, StaffProfile, staff_label
-from reception.validators import validate_line_of_text, validate_phone, validate_text
+from reception.validators import (
+    FIRST_DAY,
+    LAST_DAY,
+    REGISTER_ENTRY,
+    ROSTER_SHIFT,
+    Moments,
+    validate_line_of_text,
+    validate_phone,
+    validate_text,
+)
 
 NOTE_MAX = 1000
 TEXT_MAX = 4000
-# Pages take dates from the address bar; outside this range they are typing mistakes
-# (and date arithmetic near date.max would overflow).
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2099, 12, 31)
 
 
 class TextField(forms.CharField):
@@ -54,9 +58,15 @@ def _area(rows: int = 3) -> forms.Textarea:
 
 class LocalDateTimeField(forms.DateTimeField):
     """A date and time typed on the site's wall clock (the middleware activates
-    the site's time zone, so the value is read in it)."""
+    the site's time zone, so the value is read in it), within the range its
+    kind of moment allows (reception.validators.Moments), which the service
+    checks again."""
 
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, *, moments: Moments, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(moments)
 
 
 class HandoverForm(forms.Form):
@@ -81,7 +91,7 @@ class HandoverForm(forms.Form):
 
 class LostItemForm(forms.Form):
     description = TextField(label=_("Item"), max_length=200)
-    found_at = LocalDateTimeField(label=_("Found at"))
+    found_at = LocalDateTimeField(label=_("Found at"), moments=REGISTER_ENTRY)
     found_where = TextField(label=_("Found where"), max_length=120)
     found_by = TextField(label=_("Found by"), max_length=120)
     stored_where = TextField(label=_("Stored where"), max_length=120)
@@ -97,7 +107,7 @@ class IncidentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Category"), choices=IncidentKind.choices)
     description = TextField(label=_("Description"), max_length=TEXT_MAX, widget=_area(4))
     location = TextField(label=_("Where"), max_length=120, required=False)
-    occurred_at = LocalDateTimeField(label=_("When"))
+    occurred_at = LocalDateTimeField(label=_("When"), moments=REGISTER_ENTRY)
 
 
 class FollowUpForm(forms.Form):
@@ -109,8 +119,24 @@ class CloseIncidentForm(forms.Form):
 
 
 class _DayField(forms.DateField):
+    """A day from the address bar that picks one page (a week, a morning):
+    outside FIRST_DAY..LAST_DAY it is a typing mistake, and reported."""
+
     default_validators = [MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)]
     widget = forms.DateInput(attrs={"type": "date"})
+
+
+class FilterDayField(forms.DateField):
+    """A day bounding a filter (the log's and the export's from and to): a day
+    outside FIRST_DAY..LAST_DAY is moved to the nearer end, since "from year 1"
+    or "up to 9999" means "everything", and a day past the range would
+    overflow when it is turned into the site's midnight (issue #15)."""
+
+    widget = forms.DateInput(attrs={"type": "date"})
+
+    def clean(self, value):
+        day = super().clean(value)
+        return day if day is None else min(max(day, FIRST_DAY), LAST_DAY)
 
 
 class WeekForm(forms.Form):
@@ -133,6 +159,12 @@ class RosterEntryForm(forms.ModelForm):
     class Meta:
         model = RosterEntry
         fields = ["site", "duty", "user", "starts_at", "ends_at", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The admin keeps its own date and time widgets; the range is the desk's.
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].validators.append(ROSTER_SHIFT)
 
     def clean(self):
         cleaned = super().clean()

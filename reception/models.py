@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reception.validators import validate_webhook_url
+from reception.validators import EARLIEST, LATEST, validate_webhook_url
 
 
 def validate_time_zone(value: str) -> None:
@@ -284,6 +284,14 @@ class Duty(models.Model):
         return self.get_code_display()
 
 
+def moment_in_range(field: str, *, nullable: bool = False) -> Q:
+    """A CheckConstraint's condition: a moment a person typed lies between
+    EARLIEST and LATEST (reception.validators), so no row holds a time that
+    cannot be read back on a site's clock (issue #15)."""
+    condition = Q(**{f"{field}__gte": EARLIEST, f"{field}__lt": LATEST})
+    return Q(**{f"{field}__isnull": True}) | condition if nullable else condition
+
+
 class RosterQuerySet(models.QuerySet):
     def at(self, moment: datetime):
         return self.filter(starts_at__lte=moment, ends_at__gt=moment)
@@ -313,6 +321,8 @@ class RosterEntry(models.Model):
         indexes = [models.Index(fields=["site", "duty", "starts_at", "ends_at"])]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="roster_ends_after_start"),
+            models.CheckConstraint(condition=moment_in_range("starts_at"), name="roster_starts_in_range"),
+            models.CheckConstraint(condition=moment_in_range("ends_at"), name="roster_ends_in_range"),
         ]
 
     def __str__(self) -> str:
@@ -487,6 +497,7 @@ class LostItem(models.Model):
                 condition=Q(returned_at__isnull=True) | (~Q(returned_to="") & Q(returned_by__isnull=False)),
                 name="lostitem_return_is_complete",
             ),
+            models.CheckConstraint(condition=moment_in_range("found_at"), name="lostitem_found_in_range"),
         ]
 
     def __str__(self) -> str:
@@ -530,6 +541,7 @@ class Incident(models.Model):
             models.CheckConstraint(
                 condition=Q(closed_at__isnull=True) | Q(closed_by__isnull=False), name="incident_close_has_actor"
             ),
+            models.CheckConstraint(condition=moment_in_range("occurred_at"), name="incident_occurred_in_range"),
         ]
 
     def __str__(self) -> str:

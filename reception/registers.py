@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from reception.errors import ReceptionError
 from reception.models import Handover, Incident, LostItem, RosterEntry, Site, staff_label
 from reception.night import NightWindow
+from reception.validators import REGISTER_ENTRY
 from visitors import audit
 from visitors.models import Visit
 
@@ -25,9 +26,6 @@ SHIFT_GRACE = timedelta(hours=1)
 # Without a roster entry, a shift is taken to be at most this long (the default
 # day and night are 12 hours each).
 SHIFT_FALLBACK = timedelta(hours=12)
-# A time "found at" or "occurred at" may run this far ahead of the server clock
-# (a desk PC a little fast); beyond that it is a typing mistake.
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _local(site: Site, at: datetime) -> str:
@@ -189,11 +187,6 @@ def acknowledge_handover(*, handover: Handover, by, client_address: str | None =
 # --- lost and found (R6.2) ---------------------------------------------------
 
 
-def _check_not_future(value: datetime, at: datetime, field: str) -> None:
-    if value > at + CLOCK_SKEW:
-        raise ReceptionError("in_future", _("This time is in the future."), field=field)
-
-
 @transaction.atomic
 def record_lost_item(
     *,
@@ -209,7 +202,8 @@ def record_lost_item(
 ) -> LostItem:
     """R6.2: an item a visitor left behind is entered at once, with where it is kept."""
     at = at or timezone.now()
-    _check_not_future(found_at, at, "found_at")
+    # The form checked the range too; a value passed here directly is not trusted (issue #15).
+    REGISTER_ENTRY.check(found_at, at=at, field="found_at")
     item = LostItem.objects.create(
         site=site,
         description=description,
@@ -284,7 +278,7 @@ def report_incident(
 ) -> Incident:
     """R6.3 damage, R6.5 rest-area problems and other incidents, as they are reported."""
     at = at or timezone.now()
-    _check_not_future(occurred_at, at, "occurred_at")
+    REGISTER_ENTRY.check(occurred_at, at=at, field="occurred_at")
     incident = Incident.objects.create(
         site=site,
         kind=kind,

@@ -1,5 +1,6 @@
 """One validator per kind of input, shared by the desk, kiosk, admin and API
-forms, so the rules cannot drift apart again (issue #14).
+forms, so the rules cannot drift apart again (issue #14): free text, phone
+numbers, and dates and times with a sane range (issue #15).
 
 Free text refuses what would corrupt a register, an export or a log line, or
 what PostgreSQL rejects where SQLite silently stores it: control characters,
@@ -15,11 +16,16 @@ to itself or to the local network (issue #15 item 8).
 import ipaddress
 import re
 import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from reception.errors import ReceptionError
 
 # Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069).
 DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -126,3 +132,84 @@ def validate_webhook_url(value: str) -> None:
             code="webhook_private",
             params={"host": host},
         )
+
+
+# --- dates and times a person types -----------------------------------------------
+#
+# Nothing the desk records happened before 2000 or will happen after 2099: outside
+# that range a value is a slip of the keyboard ("0001-01-01", "9999-12-31"), and
+# near the ends of what Python and PostgreSQL hold, turning it to a site's clock
+# overflows, so every page that shows it failed for everyone (issue #15).
+# Each kind of moment is also held to a window around now that fits how the desk
+# uses it (Moments below).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)  # the first moment out of range
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
+# How far a "found at" or "occurred at" may run ahead of the server clock (a
+# desk PC a little fast); beyond that it is a typing mistake.
+CLOCK_SKEW = timedelta(minutes=5)
+A_YEAR = timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Where one kind of typed moment may lie: between EARLIEST and LATEST, at
+    most `ahead` after now and, unless `back` is None, at most `back` before it.
+
+    Called with a value, it is a form field's validator (ValidationError);
+    `check` is the service's re-check of the same rule (ReceptionError, whose
+    code is "date_out_of_range", or `late_code` for a moment too far ahead)."""
+
+    ahead: timedelta
+    back: timedelta | None
+    too_late: str
+    too_early: str = ""
+    late_code: str = "date_out_of_range"
+
+    def __call__(self, value: datetime, *, now: datetime | None = None) -> None:
+        # Aware datetimes compare without arithmetic, so year 1 or 9999 does not overflow here.
+        now = now or timezone.now()
+        if value > now + self.ahead:
+            raise ValidationError(self.too_late, code=self.late_code)
+        if self.back is not None and value < now - self.back:
+            raise ValidationError(self.too_early, code="date_out_of_range")
+        if not EARLIEST <= value < LATEST:
+            raise ValidationError(
+                _("Enter a date and time between %(first)s and %(last)s.")
+                % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+                code="date_out_of_range",
+            )
+
+    def check(self, value: datetime, *, at: datetime, field: str) -> None:
+        try:
+            self(value, now=at)
+        except ValidationError as error:
+            raise ReceptionError(error.code, error.messages[0], field=field) from None
+
+
+# An expected visit (an invitation, an amendment of one): the desk plans at
+# most a year ahead. No lower bound but EARLIEST: an amendment may correct a
+# visit of years ago, and an invitation refuses the past on its own.
+EXPECTED_VISIT = Moments(
+    ahead=A_YEAR,
+    back=None,
+    too_late=_("A visit is expected at most a year ahead; check the year."),
+)
+# A find or an incident (R6.2, R6.3) is recorded the day it happens, or late
+# after a holiday; a year back covers any honest delay, and the future only
+# as far as a fast desk clock.
+REGISTER_ENTRY = Moments(
+    ahead=CLOCK_SKEW,
+    back=A_YEAR,
+    too_late=_("This time is in the future."),
+    too_early=_("This is more than a year ago; check the year."),
+    late_code="in_future",
+)
+# A roster entry (the office manager's admin): planned at most a year ahead;
+# past entries may be corrected back to EARLIEST.
+ROSTER_SHIFT = Moments(
+    ahead=A_YEAR,
+    back=None,
+    too_late=_("The roster is planned at most a year ahead; check the year."),
+)

@@ -254,6 +254,31 @@ def families(limits: tuple[int, ...] = (12, 40, 64, 120, 200, 300, 1000, 4000)) 
         "\udcff".encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
         "\x80\x81",
     ]
+    # Dates and times at and past the ends of what Python, PostgreSQL and a
+    # site's clock hold, and malformed ones (issue #15): year 1 was stored on
+    # PostgreSQL and then broke every page that read it back.
+    dates = [
+        "0001-01-01T00:00",
+        "0001-01-01",
+        "9999-12-31T23:59",
+        "9999-12-31",
+        "1999-12-31T23:59",
+        "2100-01-01T00:00",
+        "2100-01-01",
+        "1970-01-01T00:00",
+        "2038-01-19T03:14",
+        "10000-01-01T00:00",
+        "-0001-01-01T00:00",
+        "0000-00-00T00:00",
+        "2026-02-30T10:00",
+        "2026-13-01",
+        "2026-11-26T24:00",
+        "2026-11-26T10:00+99:00",
+        "2026-11-26T10:00Z",
+        "+275760-09-13T00:00",
+        "1e9",
+        "2026-11-26T10:00\x00",
+    ]
     mixed_bidi = []
     for char in bidi:
         mixed_bidi += [char, f"Zhang{char}Wei", f"{char}gnp.exe", f"Kenji {char}Tanaka"]
@@ -286,6 +311,7 @@ def families(limits: tuple[int, ...] = (12, 40, 64, 120, 200, 300, 1000, 4000)) 
         "whitespace": whitespace,
         "newlines": newlines,
         "surrogate_like": surrogate_like,
+        "dates": dates,
     }
 
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from reception import registers
 from reception.models import ReceptionRoom
-from tests.corpus import SCRIPT, corpus, form_data
+from tests.corpus import SCRIPT, corpus, families, form_data
 from tests.visitors.desk import QUICK_HASHERS, walk_in
 from visitors import links
 from visitors.amend_forms import AmendVisitForm
@@ -43,6 +43,9 @@ ERROR_MARKERS = (
     'role="alert"',
     "text-danger",
 )
+# What a spreadsheet runs at the start of a cell: OWASP's list, line feed, and
+# the full-width and small forms of = + - @ (issue #15).
+FORMULA_STARTS = frozenset("=+-@\t\r\n＝＋－＠﹦﹢﹣﹫")
 UNESCAPED = (SCRIPT, "<img src=x onerror", "<svg onload", "<iframe src=//evil")
 
 # form → (role, the text fields typed into). Every field the app lets a person type.
@@ -52,7 +55,7 @@ FORMS = {
         ["full_name", "company", "phone", "email", "purpose", "hospitality_notes", "materials", "party_size"],
     ),
     "log": ("clerk", ["q", "date_from", "date_to", "page"]),
-    "log_export": ("clerk", ["q", "date_from"]),
+    "log_export": ("clerk", ["q", "date_from", "date_to"]),
     "amend": (
         "clerk",
         [
@@ -64,6 +67,7 @@ FORMS = {
             "hospitality_notes",
             "materials",
             "expected_at",
+            "expected_until",
             "reason",
         ],
     ),
@@ -74,7 +78,7 @@ FORMS = {
     "incident_new": ("clerk", ["description", "location", "occurred_at", "kind"]),
     "incident_follow_up": ("clerk", ["note"]),
     "incident_close": ("clerk", ["note"]),
-    "invite": ("clerk", ["full_name", "email", "company", "purpose", "expected_at", "party_size"]),
+    "invite": ("clerk", ["full_name", "email", "company", "purpose", "expected_at", "expected_until", "party_size"]),
     "desk_check_in": ("clerk", ["code"]),
     "kiosk_walk_in": ("kiosk", ["full_name", "company", "phone", "party_size", "host_search", "host"]),
     "kiosk_code": ("kiosk", ["code"]),
@@ -119,11 +123,19 @@ EVERYWHERE = [
 ]
 
 
+# Every field that takes a date or a time gets every date of the corpus (issue #15).
+DATE_FIELDS = {"date_from", "date_to", "expected_at", "expected_until", "found_at", "occurred_at"}
+
+
 def plan() -> dict[str, dict[str, list[str]]]:
     """form → field → inputs: the corpus dealt round-robin over all fields,
-    plus EVERYWHERE in each, so each input is replayed at least once."""
+    plus EVERYWHERE in each and every date in each date field, so each input
+    is replayed at least once."""
     fields = [(form, field) for form, (_, names) in FORMS.items() for field in names]
-    dealt: dict[tuple[str, str], list[str]] = {key: list(EVERYWHERE) for key in fields}
+    dates = families()["dates"]
+    dealt: dict[tuple[str, str], list[str]] = {
+        key: list(EVERYWHERE) + (dates if key[1] in DATE_FIELDS else []) for key in fields
+    }
     for value, key in zip(corpus(), itertools.cycle(fields), strict=False):
         if value not in dealt[key]:
             dealt[key].append(value)
@@ -222,7 +234,7 @@ def valid(form: str, world) -> tuple[str, str, dict]:
     if form == "log":
         return "get", reverse("visitors:log"), {"q": "Zhou", "date_from": "", "date_to": "", "page": "1"}
     if form == "log_export":
-        return "get", reverse("visitors:log_export"), {"q": "Zhou", "date_from": ""}
+        return "get", reverse("visitors:log_export"), {"q": "Zhou", "date_from": "", "date_to": ""}
     if form == "amend":
         data = form_data(AmendVisitForm(visit=Visit.objects.get(pk=on_site.pk)))
         return (
@@ -458,5 +470,5 @@ def test_every_hostile_input_is_refused_or_stored_harmlessly(form, world, client
 
     export = reader.get(reverse("visitors:log_export"))
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
-    formulas = [cell for row in rows[1:] for cell in row if cell[:1] in ("=", "+", "-", "@")]
+    formulas = [cell for row in rows[1:] for cell in row if cell[:1] in FORMULA_STARTS]
     assert not formulas, f"CSV cells that a spreadsheet would run: {formulas[:5]}"

@@ -7,8 +7,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from reception.forms import PhoneField, TextField
+from reception.forms import LocalDateTimeField, PhoneField, TextField
 from reception.models import Department, ReceptionRoom, VisitorCategory
+from reception.validators import EXPECTED_VISIT
 from visitors.forms import HostChoiceField
 from visitors.models import IdType, Visit
 
@@ -38,16 +39,8 @@ class AmendVisitForm(forms.Form):
     )
     purpose = TextField(label=_("Purpose"), max_length=200)
     party_size = forms.IntegerField(label=_("Party size"), min_value=1, max_value=500)
-    expected_at = forms.DateTimeField(
-        label=_("Expected at"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
-    expected_until = forms.DateTimeField(
-        label=_("Expected until"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    expected_at = LocalDateTimeField(label=_("Expected at"), required=False, moments=EXPECTED_VISIT)
+    expected_until = LocalDateTimeField(label=_("Expected until"), required=False, moments=EXPECTED_VISIT)
     meals = forms.BooleanField(label=_("Meals"), required=False)
     lodging = forms.BooleanField(label=_("Lodging"), required=False)
     refreshments = forms.BooleanField(label=_("Refreshments"), required=False)

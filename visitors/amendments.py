@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
 from reception.models import Department, ReceptionRoom, Site, VisitorCategory, staff_label
+from reception.validators import EXPECTED_VISIT
 from visitors import audit
 from visitors.models import Amendment, Visit, VisitEvent, Visitor, VisitStatus
 from visitors.services import check_not_on_site, check_room_allowed, lock_room, room_space_refusal
@@ -79,7 +80,7 @@ def _amendment_targets(visit: Visit, name: str):
     return Visitor.objects.identified()
 
 
-def _clean_amended_value(visit: Visit, name: str, value: Any) -> Any:
+def _clean_amended_value(visit: Visit, name: str, value: Any, *, at: datetime) -> Any:
     field = amendable_field(name)
     try:
         if field.is_relation:
@@ -108,6 +109,9 @@ def _clean_amended_value(visit: Visit, name: str, value: Any) -> Any:
             _("%(field)s: %(error)s") % {"field": amendment_field_label(name), "error": detail},
             field=name,
         ) from None
+    if name in ("expected_at", "expected_until") and value is not None:
+        # The form's range again: a moment out of it could not be read back (issue #15).
+        EXPECTED_VISIT.check(value, at=at, field=name)
     return value
 
 
@@ -196,7 +200,7 @@ def amend_visit_fields(
     old_values: dict[str, Any] = {}
     new_values: dict[str, Any] = {}
     for name, value in changes.items():
-        value = _clean_amended_value(visit, name, value)
+        value = _clean_amended_value(visit, name, value, at=at)
         target, attr = (visitor, name.removeprefix("visitor.")) if name.startswith("visitor.") else (visit, name)
         old = getattr(target, attr)
         if old != value:

@@ -1,8 +1,8 @@
 """The visitor log as CSV, streamed in constant memory.
 
 The file starts with a UTF-8 byte-order mark so that Excel reads Chinese
-names correctly, and every cell that a spreadsheet would run as a formula
-(= + - @, tab, carriage return) is prefixed with an apostrophe.
+names correctly, and every cell that a spreadsheet would run as a formula is
+prefixed with an apostrophe (FORMULA_START).
 """
 
 import csv
@@ -23,7 +23,12 @@ CHUNK = 2000
 # Characters of CSV per yielded chunk: the WSGI server writes each chunk to the
 # socket on its own, so a line per chunk would be a system call per visit.
 CHUNK_CHARS = 64 * 1024
-_FORMULA_START = frozenset("=+-@\t\r")
+# What a cell must not start with: OWASP's list for CSV injection (= + - @,
+# tab, carriage return), line feed and NUL (OWASP ASVS 1.2.10 names NUL), and
+# the full-width and small forms of = + - @, which spreadsheets in Chinese and
+# Japanese locales may read as the ASCII ones; an apostrophe before a harmless
+# cell costs nothing, a formula run on the office's PC does (issue #15).
+FORMULA_START = frozenset("=+-@\t\r\n\x00\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b")
 
 # Django reads PostgreSQL timestamps with a pure-Python loader even when psycopg's
 # C extension is installed (Django ticket #36960): about 4 µs a value, which was
@@ -76,7 +81,7 @@ def safe_cell(value) -> str:
     """The cell as text, defused if a spreadsheet would read it as a formula."""
     text = "" if value is None else str(value)
     # text[:1] is "" for an empty cell, which is not in the set.
-    if text[:1] in _FORMULA_START:
+    if text[:1] in FORMULA_START:
         return "'" + text
     return text
 
@@ -120,7 +125,7 @@ def visit_log_csv(visits: QuerySet, *, site: Site) -> Iterator[str]:
         _("Registered at night"),
     ]
     tz = site.tzinfo
-    defuse = _FORMULA_START
+    defuse = FORMULA_START
 
     def chunks() -> Iterator[str]:
         buffer = io.StringIO()

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from reception.forms import PhoneField, TextField
+from reception.forms import FilterDayField, PhoneField, TextField
 from reception.models import ReceptionRoom, Site, VisitorCategory, department_label
 from visitors.models import IdType, Visit, Visitor, VisitStatus, log_day, text_contains
 from visitors.paging import LogPaginator
@@ -275,12 +275,13 @@ SAMPLE_VISITORS = 1000
 
 
 class LogFilterForm(forms.Form):
-    """Filters of the visitor log. Every field is optional; bad values are
-    reported and left out of the query."""
+    """Filters of the visitor log and its export. Every field is optional; bad
+    values are reported and left out of the query; days far out of range are
+    clamped (FilterDayField)."""
 
     q = TextField(label=_("Search"), max_length=120, required=False)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = FilterDayField(label=_("From"), required=False)
+    date_to = FilterDayField(label=_("To"), required=False)
     category = CategoryChoiceField(
         label=_("Category"), queryset=VisitorCategory.objects.none(), required=False, empty_label=_("All")
     )

@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reception.models import Department, ReceptionRoom, Site, VisitorCategory
+from reception.models import Department, ReceptionRoom, Site, VisitorCategory, moment_in_range
 
 # No 0/O/1/I: badge and invitation codes are read aloud and typed on tablets.
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -320,6 +320,12 @@ class Visit(models.Model):
             models.CheckConstraint(
                 condition=Q(expected_until__isnull=True) | Q(expected_until__gt=F("expected_at")),
                 name="visit_window_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=moment_in_range("expected_at", nullable=True), name="visit_expected_at_in_range"
+            ),
+            models.CheckConstraint(
+                condition=moment_in_range("expected_until", nullable=True), name="visit_expected_until_in_range"
             ),
             models.UniqueConstraint(
                 fields=["site", "visitor"],

@@ -13,8 +13,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from reception.forms import TextField
+from reception.forms import LocalDateTimeField, TextField
 from reception.models import ReceptionRoom, Site, staff_label
+from reception.validators import EXPECTED_VISIT
 from visitors import invitations, kiosk
 from visitors.forms import VisitorDetailsForm
 
@@ -155,16 +156,16 @@ class InvitationForm(forms.Form):
     category = forms.ModelChoiceField(label=_("Category"), queryset=None)
     host = StaffChoiceField(label=_("Host"), queryset=None)
     room = forms.ModelChoiceField(label=_("Room"), queryset=None, required=False, empty_label=_("Decide on arrival"))
-    expected_at = forms.DateTimeField(
+    expected_at = LocalDateTimeField(
         label=_("Expected at"),
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        moments=EXPECTED_VISIT,
     )
-    expected_until = forms.DateTimeField(
+    expected_until = LocalDateTimeField(
         label=_("Until"),
         required=False,
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        moments=EXPECTED_VISIT,
     )
     purpose = TextField(label=_("Purpose"), max_length=200)
     party_size = forms.IntegerField(label=_("Party size"), min_value=1, max_value=50, initial=1)

@@ -1,13 +1,13 @@
 """Every invariant the database enforces, violated through the ORM, raises
 IntegrityError, on SQLite and PostgreSQL alike."""
 
-from datetime import time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from reception.models import Duty, DutyCode, ReceptionRoom, RosterEntry, Site, VisitorCategory
+from reception.models import Duty, DutyCode, Incident, LostItem, ReceptionRoom, RosterEntry, Site, VisitorCategory
 from visitors.models import AuditEvent, Visit, VisitEvent, Visitor, VisitStatus
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +78,38 @@ def test_on_site_means_checked_in_and_left_means_checked_out(site, ordinary, ali
 def test_expected_window_ends_after_it_starts(site, ordinary, alice):
     now = timezone.now()
     assert violates(lambda: visit(site, ordinary, alice, expected_at=now, expected_until=now))
+
+
+# Issue #15: year 1 is the value PostgreSQL stored and then could not hand back.
+OUT_OF_RANGE = [
+    datetime(1, 1, 2, tzinfo=UTC),
+    datetime(1999, 12, 31, 23, 59, tzinfo=UTC),
+    datetime(2100, 1, 1, tzinfo=UTC),
+]
+
+
+@pytest.mark.parametrize("moment", OUT_OF_RANGE)
+def test_an_expected_window_lies_between_2000_and_2100(site, ordinary, alice, moment):
+    assert violates(lambda: visit(site, ordinary, alice, expected_at=moment))
+    assert violates(
+        lambda: visit(site, ordinary, alice, expected_at=datetime(2026, 1, 1, tzinfo=UTC), expected_until=moment)
+    )
+    visit(site, ordinary, alice, expected_at=None)  # an unplanned walk-in has no window
+
+
+@pytest.mark.parametrize("moment", OUT_OF_RANGE)
+def test_registers_and_roster_lie_between_2000_and_2100(site, clerk, moment):
+    now = timezone.now()
+    duty = Duty.objects.get(code=DutyCode.CLERK)
+    common = {"site": site, "found_where": "Lobby", "found_by": "Clerk", "stored_where": "Desk", "recorded_by": clerk}
+    assert violates(lambda: LostItem.objects.create(description="Keys", found_at=moment, **common))
+    assert violates(
+        lambda: Incident.objects.create(
+            site=site, kind="damage", description="x", occurred_at=moment, reported_by=clerk
+        )
+    )
+    assert violates(lambda: RosterEntry.objects.create(site=site, duty=duty, user=clerk, starts_at=moment, ends_at=now))
+    assert violates(lambda: RosterEntry.objects.create(site=site, duty=duty, user=clerk, starts_at=now, ends_at=moment))
 
 
 def test_one_open_visit_per_visitor_per_site(site, other_site, ordinary, alice):

@@ -1,7 +1,7 @@
 """R6.3 damage and R6.5 rest-area problems: recorded with category, place and
 time, followed up with signed notes, and closed — each step in the trail."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -35,6 +35,30 @@ def test_reporting_keeps_who_and_when(site, security_guard, smoking):
         "rest_area",
     )
     assert AuditEvent.objects.get(action="incident.report").changes["kind"] == "rest_area"
+
+
+@pytest.mark.parametrize(
+    ("occurred_at", "code"),
+    [
+        (datetime(1, 1, 1, tzinfo=UTC), "date_out_of_range"),  # stored on PostgreSQL, then unreadable (issue #15)
+        (datetime(2025, 11, 20, 12, tzinfo=UTC), "date_out_of_range"),
+        (datetime(9999, 12, 31, 23, 59, tzinfo=UTC), "in_future"),
+    ],
+)
+def test_the_service_refuses_an_incident_out_of_range_passed_directly(site, clerk, occurred_at, code):
+    with pytest.raises(ReceptionError) as refusal:
+        registers.report_incident(
+            site=site,
+            by=clerk,
+            kind=IncidentKind.DAMAGE,
+            description="Chair broken",
+            location="Lounge",
+            occurred_at=occurred_at,
+            at=local(site, DAY, 12),
+        )
+
+    assert (refusal.value.code, refusal.value.field) == (code, "occurred_at")
+    assert not Incident.objects.exists()
 
 
 def test_follow_ups_are_appended_signed_and_dated(site, night_officer, clerk, smoking):
@@ -112,11 +136,16 @@ def test_recording_damage_on_the_page(client, site, night_officer, time_machine)
         ("location", "x" * 121, "at most 120 characters"),
         ("occurred_at", "2026-13-45T25:00", "Enter a valid date/time."),
         ("occurred_at", "2099-01-01T00:00", "This time is in the future."),
+        # Stored before issue #15, then unreadable on every register page.
+        ("occurred_at", "0001-01-01T00:00", "more than a year ago"),
+        ("occurred_at", "1999-12-31T23:59", "more than a year ago"),
+        ("occurred_at", "2025-11-25T10:00", "more than a year ago"),
     ],
 )
-def test_bad_input_is_a_form_error_and_nothing_is_stored(client, clerk, field, value, error):
+def test_bad_input_is_a_form_error_and_nothing_is_stored(client, site, clerk, field, value, error, time_machine):
+    time_machine.move_to(local(site, DAY, 12), tick=False)
     client.force_login(clerk)
-    data = {"kind": "damage", "description": "Chair broken", "location": "Lounge", "occurred_at": "2026-01-01T10:00"}
+    data = {"kind": "damage", "description": "Chair broken", "location": "Lounge", "occurred_at": "2026-11-26T10:00"}
     data[field] = value
 
     response = client.post("/desk/incidents/new/", data)

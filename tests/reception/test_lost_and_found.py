@@ -1,7 +1,7 @@
 """R6.2: items visitors leave behind are recorded at once — what, where and when
 found, by whom, where stored — and returned with who took them and when."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -50,6 +50,32 @@ def test_an_item_found_in_the_future_is_refused(site, clerk):
         )
 
     assert (refusal.value.code, refusal.value.field) == ("in_future", "found_at")
+    assert not LostItem.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "found_at",
+    [
+        datetime(1, 1, 1, tzinfo=UTC),  # PostgreSQL stored it; no page could read it back (issue #15)
+        datetime(1999, 12, 31, 23, 59, tzinfo=UTC),
+        datetime(2025, 11, 20, 12, tzinfo=UTC),  # more than a year before it was recorded
+    ],
+)
+def test_the_service_refuses_a_find_out_of_range_passed_directly(site, clerk, found_at):
+    with pytest.raises(ReceptionError) as refusal:
+        registers.record_lost_item(
+            site=site,
+            by=clerk,
+            description="Phone",
+            found_at=found_at,
+            found_where="Lobby",
+            found_by="Clerk",
+            stored_where="Safe",
+            at=local(site, DAY, 11),
+        )
+
+    assert (refusal.value.code, refusal.value.field) == ("date_out_of_range", "found_at")
+    assert "more than a year ago" in refusal.value.message
     assert not LostItem.objects.exists()
 
 
@@ -135,13 +161,18 @@ def test_a_future_find_on_the_page_is_a_form_error(client, site, clerk, time_mac
         ("stored_where", "\u202eSafe", "text-direction characters"),
         ("found_at", "yesterday-ish", "Enter a valid date/time."),
         ("found_at", "9999-12-31T23:59", "This time is in the future."),
+        # Stored before issue #15, then unreadable on every register page.
+        ("found_at", "0001-01-01T00:00", "more than a year ago"),
+        ("found_at", "1999-12-31T23:59", "more than a year ago"),
+        ("found_at", "2025-11-25T10:00", "more than a year ago"),
     ],
 )
-def test_bad_input_is_a_form_error_and_nothing_is_stored(client, clerk, field, value, error):
+def test_bad_input_is_a_form_error_and_nothing_is_stored(client, site, clerk, field, value, error, time_machine):
+    time_machine.move_to(local(site, DAY, 12), tick=False)
     client.force_login(clerk)
     data = {
         "description": "Keys",
-        "found_at": "2026-01-01T10:00",
+        "found_at": "2026-11-26T10:00",
         "found_where": "Lobby",
         "found_by": "Clerk",
         "stored_where": "Desk",

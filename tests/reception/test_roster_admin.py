@@ -4,6 +4,7 @@ another site; holding two duties at once is allowed but flagged."""
 
 from datetime import date
 
+import pytest
 from django.contrib.messages import get_messages
 
 from reception.models import Duty, DutyCode, RosterEntry
@@ -92,6 +93,25 @@ def test_an_end_before_the_start_is_a_form_error(client, manager, site, clerk):
 
     assert response.status_code == 200
     assert "errornote" in response.content.decode()
+    assert not RosterEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "error"),
+    [
+        ("0001-01-01 20:00:00", "0001-01-02 08:00:00", "between 2000-01-01 and 2099-12-31"),  # issue #15
+        ("2026-11-26 20:00:00", "9999-12-31 08:00:00", "at most a year ahead"),
+        ("2030-01-01 20:00:00", "2030-01-02 08:00:00", "at most a year ahead"),
+    ],
+)
+def test_a_shift_out_of_range_is_a_form_error(client, manager, site, clerk, time_machine, start, end, error):
+    time_machine.move_to(local(site, EVENING, 12), tick=False)
+    client.force_login(manager)
+
+    response = client.post(URL, _entry(site, DutyCode.CLERK, clerk, start, end))
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
     assert not RosterEntry.objects.exists()
 
 

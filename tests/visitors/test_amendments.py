@@ -2,6 +2,7 @@
 stays readable. The amendment keeps the reception rules (R1.3)."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
@@ -418,3 +419,70 @@ def test_an_amended_phone_follows_the_same_rule_as_the_desk_and_the_kiosk(client
     assert response.status_code == 400
     assert unchanged(business_visit)
     assert not Amendment.objects.exists()
+
+
+# --- impossible dates (issue #15) ---------------------------------------------------
+
+
+OUT_OF_RANGE = "Enter a date and time between 2000-01-01 and 2099-12-31."
+TOO_FAR_AHEAD = "A visit is expected at most a year ahead; check the year."
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ("0001-01-01T00:00", OUT_OF_RANGE),  # on PostgreSQL it was stored and no page could read the visit back
+        ("1999-12-31T23:59", OUT_OF_RANGE),
+        ("9999-12-31T23:59", TOO_FAR_AHEAD),
+        ("2028-01-01T10:00", TOO_FAR_AHEAD),  # more than a year after 2026-11-27
+    ],
+)
+def test_an_impossible_expected_time_is_a_form_error_and_nothing_is_stored(client, clerk, business_visit, value, error):
+    client.force_login(clerk)
+    url = reverse("visitors:amend", args=[business_visit.pk])
+
+    response = client.post(url, form_data(business_visit, expected_at=value))
+
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    assert unchanged(business_visit, expected_at=None)
+    assert client.get(reverse("visitors:visit", args=[business_visit.pk])).status_code == 200
+    assert client.get(url).status_code == 200
+
+
+def test_an_impossible_end_of_the_window_is_a_form_error(client, clerk, business_visit):
+    client.force_login(clerk)
+
+    response = client.post(
+        reverse("visitors:amend", args=[business_visit.pk]),
+        form_data(business_visit, expected_at="2026-11-28T09:00", expected_until="9999-12-31T23:59"),
+    )
+
+    assert response.status_code == 400
+    assert TOO_FAR_AHEAD in response.content.decode()
+    assert unchanged(business_visit, expected_at=None, expected_until=None)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("expected_at", "0001-01-01T00:00"),
+        ("expected_at", datetime(1, 1, 1, tzinfo=UTC)),
+        ("expected_at", datetime(1999, 12, 31, 23, 59, tzinfo=UTC)),
+        ("expected_at", "9999-12-31T23:59"),
+        ("expected_at", "2027-11-29T10:00"),  # a year and two days ahead
+        ("expected_until", "9999-12-31T23:59"),
+    ],
+)
+def test_the_service_refuses_an_impossible_expected_time_passed_directly(clerk, business_visit, field, value):
+    with pytest.raises(ReceptionError) as refusal:
+        amend(business_visit, clerk, **{field: value})
+
+    assert (refusal.value.code, refusal.value.field) == ("date_out_of_range", field)
+    assert unchanged(business_visit, expected_at=None, expected_until=None)
+
+
+def test_a_visit_of_years_ago_may_still_be_corrected(clerk, business_visit):
+    (amendment,) = amend(business_visit, clerk, expected_at="2003-05-06T10:00")
+
+    assert amendment.new_value == "2003-05-06T10:00+08:00"

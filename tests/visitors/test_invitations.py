@@ -144,6 +144,24 @@ def test_a_visit_in_the_past_is_refused(client, host, business, daytime):
     assert not Invitation.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("expected_at", "9999-12-31T23:59"),  # issue #15: a 500 before, past what a site's clock can show
+        ("expected_at", "2028-01-01T10:00"),  # more than a year after 2026-11-27
+        ("expected_until", "9999-12-31T23:59"),
+    ],
+)
+def test_a_visit_more_than_a_year_ahead_is_a_form_error(client, host, business, daytime, field, value):
+    client.force_login(host)
+
+    response = client.post("/desk/invitations/new/", invite_form(business, **{field: value}))
+
+    assert response.status_code in (200, 400)
+    assert "A visit is expected at most a year ahead; check the year." in response.content.decode()
+    assert not Invitation.objects.exists()
+
+
 # --- the visitor's phone ----------------------------------------------------------------
 
 

@@ -179,6 +179,39 @@ def test_the_log_query_count_does_not_grow_with_visits(
     assert response.context["page"].paginator.count == 200
 
 
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {"date_from": "0001-01-01", "date_to": "9999-12-31"},  # issue #15: a 500 on both databases
+        {"date_to": "9999-12-31"},
+        {"date_from": "0001-01-01"},
+    ],
+)
+def test_dates_far_out_of_range_are_clamped_not_a_crash(client, clerk, history, dates):
+    client.force_login(clerk)
+
+    log = client.get("/desk/log/", dates)
+    export = client.get("/desk/log/export.csv", dates)
+
+    assert log.status_code == 200
+    assert names(log) == ["Later", "Hans Müller", "周杰", "Maria Rossi"]
+    assert export.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
+    assert [row["Visitor"] for row in rows] == ["Later", "Hans Müller", "周杰", "Maria Rossi"]
+    # The audit records the range that was applied.
+    clamped = {"date_from": "2000-01-01", "date_to": "2099-12-31"}
+    assert AuditEvent.objects.get(action="log.export").changes["filters"] == {name: clamped[name] for name in dates}
+
+
+def test_a_clamped_range_still_filters(client, clerk, history):
+    client.force_login(clerk)
+
+    response = client.get("/desk/log/", {"date_from": "0001-01-01", "date_to": "2026-11-25"})
+
+    assert response.status_code == 200
+    assert names(response) == ["Maria Rossi"]
+
+
 def test_the_export_is_the_filtered_log_as_csv_that_excel_reads(client, clerk, history):
     client.force_login(clerk)
 

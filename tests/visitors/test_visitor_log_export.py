@@ -128,7 +128,12 @@ def test_every_column_of_every_kind_of_visit(
     )
 
 
-@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+# OWASP's starts of a formula, line feed, and the full-width and small forms of
+# = + - @ that spreadsheets in Chinese and Japanese locales also run (issue #15).
+FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠", "﹦", "﹢", "﹣", "﹫"]
+
+
+@pytest.mark.parametrize("start", FORMULA_STARTS)
 def test_every_text_column_is_defused(client, clerk, site, ordinary, time_machine, start):
     """Each text column a visitor, a clerk or the office manager can fill is
     prefixed with an apostrophe when it starts like a formula (R6.4 records
@@ -159,6 +164,21 @@ def test_every_text_column_is_defused(client, clerk, site, ordinary, time_machin
         f"'{start}{text}"
         for text in ("BADGE", "Name", "Company", "123", "Category", "Room", "Purpose", "Notes", "Materials")
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        *((f"{start}SUM(A1:A9)", f"'{start}SUM(A1:A9)") for start in FORMULA_STARTS),
+        ("\x00=1+1", "'\x00=1+1"),  # OWASP ASVS 1.2.10 lists NUL too
+        ("Zhang Wei", "Zhang Wei"),
+        ("张伟", "张伟"),
+        ("1+1", "1+1"),  # a formula character later in the cell is harmless
+        ("", ""),
+    ],
+)
+def test_a_cell_that_starts_like_a_formula_is_defused(value, cell):
+    assert exports.safe_cell(value) == cell
 
 
 def test_the_labels_are_those_of_the_pages(
