@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
 from reception.models import KioskDevice, Site, StaffProfile, VisitorCategory
+from reception.validators import EXPECTED_VISIT
 from visitors import audit, links, services
 from visitors.models import CODE_ALPHABET, Invitation, Visit, Visitor, VisitSource, VisitStatus
 from visitors.tasks import announce_invitation
@@ -95,6 +96,11 @@ def create_invitation(
         raise ReceptionError("in_the_past", _("The visit cannot start in the past."), field="expected_at")
     if expected_until is not None and expected_until <= expected_at:
         raise ReceptionError("bad_window", _("The visit must end after it starts."), field="expected_until")
+    # The form checks the same range; a caller that skips the form (the API,
+    # a script) must not store a moment the pages cannot show (issue #15).
+    EXPECTED_VISIT.check(expected_at, at=at, field="expected_at")
+    if expected_until is not None:
+        EXPECTED_VISIT.check(expected_until, at=at, field="expected_until")
     with transaction.atomic():
         visit = Visit(
             category=category,

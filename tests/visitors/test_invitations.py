@@ -2,12 +2,13 @@
 gets a signed link and a QR code, confirms on the phone, and checks in by code."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import signing
 from django.utils import timezone
 
+from reception.errors import ReceptionError
 from visitors import invitations, links, services
 from visitors.models import AuditEvent, Invitation, Notification, Visit, VisitSource, VisitStatus
 
@@ -315,3 +316,31 @@ def test_a_cancelled_visit_cannot_be_checked_in_by_its_code(client, clerk, invit
 
     assert "This visit is no longer expected." in response.content.decode()
     assert Visit.objects.get().status == VisitStatus.CANCELLED
+
+
+@pytest.mark.parametrize(
+    "expected_at, expected_until",
+    [
+        (datetime(9999, 12, 31, tzinfo=UTC), None),
+        (timezone.now() + timedelta(days=400), None),
+        (timezone.now() + timedelta(hours=2), datetime(9999, 12, 31, tzinfo=UTC)),
+    ],
+)
+def test_the_service_refuses_a_visit_the_pages_could_not_show(
+    host, site, business, daytime, expected_at, expected_until
+):
+    with pytest.raises(ReceptionError) as refusal:
+        invitations.create_invitation(
+            site=site,
+            by=host,
+            email="far@example.com",
+            full_name="Far Future",
+            category=business,
+            host=host,
+            purpose="Talks",
+            expected_at=expected_at,
+            expected_until=expected_until,
+        )
+
+    assert refusal.value.code == "date_out_of_range"
+    assert not Invitation.objects.exists() and not Visit.objects.exists()
