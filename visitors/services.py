@@ -100,6 +100,13 @@ def check_not_on_site(*, visitor: Visitor, site: Site, exclude: Visit | None = N
         )
 
 
+def check_id_document(*, visitor: Visitor, site: Site) -> None:
+    """R4.1: an ID number is recorded only where the site turns it on. A
+    returning visitor's stored record is theirs already and is not judged."""
+    if visitor.pk is None and (visitor.id_number or visitor.id_type) and not site.collect_id_numbers:
+        raise ReceptionError("id_not_collected", _("This site does not record ID numbers."), field="id_number")
+
+
 def _arrive(*, visit: Visit, by, at: datetime, override: str) -> None:
     """Check the visit in; `override` is what check_night_duty returned for `by`,
     which the caller has already asked (one roster read per arrival)."""
@@ -132,6 +139,7 @@ def register_visit(
     at = at or timezone.now()
     visit.site = visit.category.site
     check_room_allowed(room=visit.room, category=visit.category)
+    check_id_document(visitor=visitor, site=visit.site)
     if arrive_now:
         # Before anything is locked or saved; its answer is recorded by _arrive below.
         override = check_night_duty(site=visit.site, user=by, at=at, override_reason=override_reason)
