@@ -367,6 +367,7 @@ class VisitStep(models.TextChoices):
 
     REGISTERED = "registered", _("Registered")
     ARRIVED = "arrived", _("Arrived")
+    ESCORTED = "escorted", _("Escorted to the room")
     SEATED = "seated", _("Seated in room")
     HOST_MET = "host_met", _("Host met the visitor")
     TALKS = "talks", _("Talks")

@@ -301,6 +301,7 @@ def close_expected_visit(
 
 # Reception steps of R1.4 that staff record by hand on the visit page.
 MANUAL_STEPS = (
+    VisitEvent.Kind.ESCORTED,
     VisitEvent.Kind.SEATED,
     VisitEvent.Kind.HOST_MET,
     VisitEvent.Kind.TALKS,
@@ -313,13 +314,25 @@ MANUAL_STEPS = (
 def record_step(
     *, visit: Visit, kind: str, by, note: str = "", client_address: str | None = None, at: datetime | None = None
 ) -> VisitEvent:
-    """Add a reception step (R1.4) to an on-site visit's timeline."""
+    """Add a reception step (R1.4) to an on-site visit's timeline. A visitor
+    of a category that requires an escort is seated only once the escort is
+    recorded."""
     at = at or timezone.now()
-    visit = Visit.objects.select_for_update().select_related("site").get(pk=visit.pk)
+    visit = Visit.objects.select_for_update().select_related("site", "category").get(pk=visit.pk)
     if kind not in MANUAL_STEPS:
         raise ReceptionError("bad_step", _("That is not a reception step."))
     if visit.status != VisitStatus.ON_SITE:
         raise ReceptionError("not_on_site", _("Reception steps are recorded while the visitor is on site."))
+    if (
+        kind == VisitEvent.Kind.SEATED
+        and visit.category.escort_required
+        and not visit.events.filter(kind=VisitEvent.Kind.ESCORTED).exists()
+    ):
+        raise ReceptionError(
+            "escort_first",
+            _("%(category)s visitors are escorted to the room before they are seated: record the escort first.")
+            % {"category": visit.category.name},
+        )
     event = VisitEvent.objects.create(visit=visit, kind=kind, at=at, by=by, note=note)
     audit.record(
         site=visit.site,

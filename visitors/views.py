@@ -205,14 +205,18 @@ def returning_visitors(request):
 @require_GET
 def visit_detail(request, pk: int):
     visit = get_visit(request, pk)
-    events = visit.events.select_related("by__profile__department")
+    events = list(visit.events.select_related("by__profile__department"))
+    # The escort step is offered to the categories that require one, until done.
+    escort_due = visit.category.escort_required and all(e.kind != VisitEvent.Kind.ESCORTED for e in events)
+    steps = [kind for kind in services.MANUAL_STEPS if kind != VisitEvent.Kind.ESCORTED or escort_due]
     return render(
         request,
         "visitors/visit_detail.html",
         {
             "visit": visit,
             "events": events,
-            "steps": [(kind, VisitEvent.Kind(kind).label) for kind in services.MANUAL_STEPS],
+            "steps": [(kind, VisitEvent.Kind(kind).label) for kind in steps],
+            "escort_due": escort_due,
             "night": visit.site.in_night_window(),
         },
     )
@@ -297,7 +301,7 @@ def no_show(request, pk: int):
 @permission_required("visitors.check_in_visit", raise_exception=True)
 @require_POST
 def record_step(request, pk: int):
-    """R1.4: seated, host met, talks, tour, hospitality served."""
+    """R1.4: escorted, seated, host met, talks, tour, hospitality served."""
     visit = get_visit(request, pk)
     form = StepForm(request.POST)
     if not form.is_valid():
