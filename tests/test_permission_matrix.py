@@ -76,6 +76,8 @@ _TABLE = {
     # check-in (visitors.check_in_visit) and check-out (visitors.check_out_visit)
     "visitors:check_in":                 (L,   L,    405,  405,  405,  403,  405,  403,  405),
     "visitors:record_step":              (L,   L,    405,  405,  405,  403,  405,  403,  405),
+    # the desk's notes about a visitor (visitors.register_visit)
+    "visitors:visitor_notes":            (L,   L,    405,  403,  405,  403,  405,  403,  405),
     "public:desk_check_in":              (L,   L,    200,  200,  200,  403,  200,  403,  200),
     "visitors:check_out":                (L,   L,    405,  405,  403,  403,  405,  403,  405),
     "visitors:closing":                  (L,   L,    200,  200,  403,  403,  200,  403,  200),
@@ -201,6 +203,7 @@ ON_SITE = {
     "visitors:badge",
     "visitors:check_out",
     "visitors:record_step",
+    "visitors:visitor_notes",
 }
 
 
@@ -303,6 +306,8 @@ def _payload(name: str, world, role_client) -> dict:
         return {**data, "visitor_company": "Zhou Trading", "reason": "Typo at the desk"}
     if name == "visitors:record_step":
         return {"kind": "seated"}
+    if name == "visitors:visitor_notes":
+        return {"notes": "Prefers green tea"}
     if name == "visitors:erase":
         return {"confirm": "on"}
     if name == "reception:handover_new":
@@ -373,6 +378,7 @@ def changing_urls() -> list[str]:
             "visitors:cancel",
             "visitors:no_show",
             "visitors:record_step",
+            "visitors:visitor_notes",
             "visitors:check_out_everyone",
             "reception:handover_new",
             "reception:handover_acknowledge",

@@ -20,6 +20,7 @@ from reception.forms import PhoneField, TextField
 from reception.models import ReceptionRoom, Site, VisitorCategory, department_label
 from reception.validators import normalise_id_number, validate_id_number
 from visitors.models import IdType, Visit, Visitor, VisitStatus, log_day, text_contains
+from visitors.notes import NOTES_MAX_LENGTH
 from visitors.paging import LogPaginator
 
 
@@ -285,6 +286,17 @@ class WalkInForm(VisitorDetailsForm):
             visit.id_sighted_type = data["id_sighted_type"] if visit.id_sighted else ""
             visit.host_contacted = data["host_contacted"] == "yes"
         return visit
+
+
+class VisitorNotesForm(forms.Form):
+    """The desk's notes about a visitor, on the visit page."""
+
+    notes = TextField(
+        label=_("Notes about this visitor"),
+        max_length=NOTES_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class StepForm(forms.Form):

@@ -20,6 +20,7 @@ urlpatterns = [
     path("desk/visits/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("desk/visits/<int:pk>/no-show/", views.no_show, name="no_show"),
     path("desk/visits/<int:pk>/steps/", views.record_step, name="record_step"),
+    path("desk/visits/<int:pk>/notes/", views.visitor_notes, name="visitor_notes"),
     path("desk/visits/<int:pk>/badge/", views.badge, name="badge"),
     path("desk/closing/", views.closing, name="closing"),
     path("desk/closing/check-out/", views.check_out_everyone, name="check_out_everyone"),

@@ -18,9 +18,9 @@ from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import Site
 from reception.security import client_ip
-from visitors import audit, exports, services
+from visitors import audit, exports, notes, services
 from visitors.dashboard import desk_context, log_rows, room_board
-from visitors.forms import LogFilterForm, StepForm, WalkInForm, staff_at
+from visitors.forms import LogFilterForm, StepForm, VisitorNotesForm, WalkInForm, staff_at
 from visitors.models import Visit, VisitEvent, Visitor, VisitStatus
 from visitors.selectors import rooms_with_space
 
@@ -319,6 +319,27 @@ def record_step(request, pk: int):
         messages.error(request, refusal.message)
     else:
         messages.success(request, _("Recorded: %(step)s.") % {"step": event.get_kind_display()})
+    return redirect("visitors:visit", pk=visit.pk)
+
+
+@login_required
+@permission_required("visitors.register_visit", raise_exception=True)
+@require_POST
+def visitor_notes(request, pk: int):
+    """The desk's notes about the visit's visitor (edited in place, audited)."""
+    visit = get_visit(request, pk)
+    form = VisitorNotesForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("visitors:visit", pk=visit.pk)
+    try:
+        notes.edit_visitor_notes(
+            visit=visit, notes=form.cleaned_data["notes"], by=request.user, client_address=client_ip(request)
+        )
+    except ReceptionError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("The notes about %(name)s are saved.") % {"name": visit.visitor.full_name})
     return redirect("visitors:visit", pk=visit.pk)
 
 
