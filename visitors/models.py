@@ -499,6 +499,44 @@ class Invitation(models.Model):
         return self.code
 
 
+class ConsentWay(models.TextChoices):
+    KIOSK = "kiosk", _("Accepted at the kiosk")
+    INVITATION = "invitation", _("Accepted with the invitation")
+    DESK = "desk", _("Shown by the desk")
+
+
+class PrivacyConsent(models.Model):
+    """R4.1: the visitor was shown the site's privacy notice for this visit and
+    accepted it: which version of the notice, when, and how (the kiosk, the
+    invitation link, or the desk, whose clerk is named). The first one of a
+    visit stands."""
+
+    visit = models.OneToOneField(
+        Visit, on_delete=models.PROTECT, related_name="privacy_consent", verbose_name=_("visit")
+    )
+    way = models.CharField(_("how"), max_length=12, choices=ConsentWay.choices)
+    notice_version = models.CharField(_("privacy notice version"), max_length=16)
+    accepted_at = models.DateTimeField(_("accepted at"), default=timezone.now)
+    shown_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("shown by"),
+    )
+
+    class Meta:
+        verbose_name = _("privacy consent")
+        verbose_name_plural = _("privacy consents")
+        constraints = [
+            models.CheckConstraint(condition=Q(way__in=ConsentWay.values), name="privacyconsent_way_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_way_display()} · {self.notice_version}"
+
+
 class Notification(models.Model):
     """One message to one recipient about a visit, with its delivery state.
 

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from reception.errors import ReceptionError
 from reception.models import ReceptionRoom, Site, VisitorCategory
 from reception.night import check_night_duty
-from visitors import audit
-from visitors.models import Visit, VisitEvent, Visitor, VisitStatus
+from visitors import audit, privacy
+from visitors.models import ConsentWay, Visit, VisitEvent, Visitor, VisitStatus
 from visitors.selectors import room_occupancy, rooms_with_space
 from visitors.tasks import announce_arrival
 
@@ -127,6 +127,7 @@ def register_visit(
     client_address: str | None = None,
     at: datetime | None = None,
     audit_details: dict | None = None,
+    consent: ConsentWay | None = None,
 ) -> Visit:
     """Register a visit (R6.7) and, for a walk-in, check it in at once.
 
@@ -134,7 +135,8 @@ def register_visit(
     the visitor is not already on site; inside the night window only the
     night-duty officer registers (R6.8). The visitor, visit, first timeline
     steps and its one audit event (with `audit_details` added, e.g. which
-    kiosk) are saved together or not at all.
+    kiosk) are saved together or not at all, with the visitor's acceptance of
+    the privacy notice when `consent` says how it was given (R4.1).
     """
     at = at or timezone.now()
     visit.site = visit.category.site
@@ -155,6 +157,10 @@ def register_visit(
     visit.save()
     kinds = [VisitEvent.Kind.REGISTERED, VisitEvent.Kind.ARRIVED] if arrive_now else [VisitEvent.Kind.REGISTERED]
     VisitEvent.objects.bulk_create(VisitEvent(visit=visit, kind=kind, at=at, by=visit.registered_by) for kind in kinds)
+    if consent:
+        accepted = privacy.new_consent(visit=visit, way=consent, by=visit.registered_by, at=at)
+        accepted.save()  # a new visit has none yet
+        audit_details = {**(audit_details or {}), "privacy_notice": accepted.notice_version}
     audit.record(
         site=visit.site,
         actor=visit.registered_by,
@@ -185,9 +191,12 @@ def check_in_visit(
     override_reason: str = "",
     client_address: str | None = None,
     at: datetime | None = None,
+    consent: ConsentWay | None = None,
 ) -> Visit:
     """Check an expected visit in. Locks the visit row, so two desks (or the
-    desk and a kiosk) checking the same visitor in at once produce one arrival."""
+    desk and a kiosk) checking the same visitor in at once produce one arrival.
+    `consent` records how the visitor accepted the privacy notice, unless they
+    already had for this visit (R4.1)."""
     at = at or timezone.now()
     visit = Visit.objects.select_for_update().select_related("site", "category", "visitor").get(pk=visit.pk)
     if visit.status != VisitStatus.EXPECTED:
@@ -205,6 +214,8 @@ def check_in_visit(
     _arrive(visit=visit, by=actor, at=at, override=override)
     visit.save()
     VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.ARRIVED, at=at, by=actor)
+    if consent:
+        privacy.record_consent(visit=visit, way=consent, by=actor, at=at)
     audit.record(
         site=visit.site,
         actor=actor,

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,7 +21,8 @@ from reception.security import client_ip
 from visitors import audit, exports, notes, services
 from visitors.dashboard import desk_context, log_rows, room_board
 from visitors.forms import LogFilterForm, StepForm, VisitorNotesForm, WalkInForm, staff_at
-from visitors.models import Visit, VisitEvent, Visitor, VisitStatus
+from visitors.invitations import privacy_notice
+from visitors.models import ConsentWay, Visit, VisitEvent, Visitor, VisitStatus
 from visitors.selectors import rooms_with_space
 
 LOG_PAGE_SIZE = 50
@@ -117,6 +118,7 @@ def register(request):
                 arrive_now=True,
                 override_reason=form.override_reason,
                 client_address=client_ip(request),
+                consent=ConsentWay.DESK,  # the clerk shows the notice (register.html)
             )
         except ReceptionError as refusal:
             refusal.add_to_form(form)
@@ -130,7 +132,9 @@ def register(request):
     if initial.get("host"):
         previous_host = staff_at(site).filter(pk=initial["host"]).first()
     form.offer_rooms(_room_choices(form.chosen("category"), form.chosen("party_size") or 1))
-    return render(request, "visitors/register.html", {"form": form, "site": site, "previous_host": previous_host})
+    notice = privacy_notice(site, translation.get_language())
+    context = {"form": form, "site": site, "previous_host": previous_host, "notice": notice}
+    return render(request, "visitors/register.html", context)
 
 
 @login_required
@@ -241,6 +245,7 @@ def check_in(request, pk: int):
             by=request.user,
             override_reason=_night_reason(request),
             client_address=client_ip(request),
+            consent=ConsentWay.DESK,
         )
     except ReceptionError as refusal:
         messages.error(request, refusal.message)

@@ -533,9 +533,9 @@ def test_a_walk_in_costs_a_fixed_number_of_queries(
     # 1 the kiosk device, 2 the host, 3 category C, 4 the allowed rooms with
     # their occupancy (one query for all), 5 R1.3 check of the chosen room,
     # 6 lock the room, 7 its occupancy under the lock, 8-10 insert visitor, visit
-    # and both timeline steps (one insert), 11-13 lock the site's audit chain,
-    # read its head, append the one event, 14 queue the host's notice (the
-    # worker's notify_arrival then starts the escalation watch, R3.2). An
-    # earlier visit with the one-time key is looked for only when registering
-    # fails (a double tap), not on every walk-in.
-    assert len(queries) == 14, "\n".join(queries)
+    # and both timeline steps (one insert), 11 insert the privacy consent (R4.1),
+    # 12-14 lock the site's audit chain, read its head, append the one event,
+    # 15 queue the host's notice (the worker's notify_arrival then starts the
+    # escalation watch, R3.2). An earlier visit with the one-time key is looked
+    # for only when registering fails (a double tap), not on every walk-in.
+    assert len(queries) == 15, "\n".join(queries)
