@@ -31,6 +31,7 @@ _DESK = [
     "visitors.view_visitor_log",
     "visitors.export_visitor_log",
     "visitors.amend_visit",
+    "visitors.serve_hospitality",
     "reception.view_rosterentry",
     "reception.add_handover",
     "reception.view_handover",
@@ -67,6 +68,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "visitors.check_in_visit",
         "visitors.invite_visitor",
         "visitors.view_visitor_log",
+        "visitors.serve_hospitality",
         "reception.view_rosterentry",
     ],
     DUTY_GROUPS[DutyCode.HOST]: [
@@ -76,6 +78,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     DUTY_GROUPS[DutyCode.RECEPTION_CENTRE]: [
         "visitors.view_visit",
+        "visitors.serve_hospitality",
         "reception.view_receptionroom",
         "reception.view_rosterentry",
     ],

@@ -76,6 +76,9 @@ _TABLE = {
     # check-in (visitors.check_in_visit) and check-out (visitors.check_out_visit)
     "visitors:check_in":                 (L,   L,    405,  405,  405,  403,  405,  403,  405),
     "visitors:record_step":              (L,   L,    405,  405,  405,  403,  405,  403,  405),
+    # hospitality to serve (visitors.serve_hospitality: the desk and the secretary, R1.5.3)
+    "visitors:hospitality":              (L,   L,    200,  403,  200,  403,  200,  403,  200),
+    "visitors:serve_hospitality":        (L,   L,    405,  403,  405,  403,  405,  403,  405),
     # the desk's notes about a visitor (visitors.register_visit)
     "visitors:visitor_notes":            (L,   L,    405,  403,  405,  403,  405,  403,  405),
     "public:desk_check_in":              (L,   L,    200,  200,  200,  403,  200,  403,  200),
@@ -175,7 +178,7 @@ def people(request, clerk, security_guard, secretary, host, night_officer, manag
 def world(people, site, rooms, business, business_room, invitation, lobby_kiosk, found_umbrella, broken_cup):
     """One of each thing an address can name, all at the user's site."""
     clerk = people["clerk"]
-    on_site = walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=people["host"])
+    on_site = walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=people["host"], meals=True)
     on_site.visitor.id_number = "110101199003070011"
     on_site.visitor.save(update_fields=["id_number"])
     expected = Visit.objects.get(pk=invitation.visit_id)
@@ -204,6 +207,7 @@ ON_SITE = {
     "visitors:check_out",
     "visitors:record_step",
     "visitors:visitor_notes",
+    "visitors:serve_hospitality",
 }
 
 
@@ -306,6 +310,8 @@ def _payload(name: str, world, role_client) -> dict:
         return {**data, "visitor_company": "Zhou Trading", "reason": "Typo at the desk"}
     if name == "visitors:record_step":
         return {"kind": "seated"}
+    if name == "visitors:serve_hospitality":
+        return {"item": "meals"}
     if name == "visitors:visitor_notes":
         return {"notes": "Prefers green tea"}
     if name == "visitors:erase":
@@ -379,6 +385,7 @@ def changing_urls() -> list[str]:
             "visitors:no_show",
             "visitors:record_step",
             "visitors:visitor_notes",
+            "visitors:serve_hospitality",
             "visitors:check_out_everyone",
             "reception:handover_new",
             "reception:handover_acknowledge",

@@ -318,6 +318,7 @@ MANUAL_STEPS = (
     VisitEvent.Kind.TALKS,
     VisitEvent.Kind.TOUR,
     VisitEvent.Kind.HOSPITALITY,
+    VisitEvent.Kind.MATERIALS,  # R9.1: what was handed out, in the note
 )
 
 
@@ -327,13 +328,16 @@ def record_step(
 ) -> VisitEvent:
     """Add a reception step (R1.4) to an on-site visit's timeline. A visitor
     of a category that requires an escort is seated only once the escort is
-    recorded."""
+    recorded. Materials handed out (R9.1) are a step whose note names them:
+    added to the record, never written into the registration (R6.4)."""
     at = at or timezone.now()
     visit = Visit.objects.select_for_update().select_related("site", "category").get(pk=visit.pk)
     if kind not in MANUAL_STEPS:
         raise ReceptionError("bad_step", _("That is not a reception step."))
     if visit.status != VisitStatus.ON_SITE:
         raise ReceptionError("not_on_site", _("Reception steps are recorded while the visitor is on site."))
+    if kind == VisitEvent.Kind.MATERIALS and not note.strip():
+        raise ReceptionError("materials_missing", _("Say which materials were handed out."), field="note")
     if (
         kind == VisitEvent.Kind.SEATED
         and visit.category.escort_required

@@ -18,7 +18,7 @@ from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import Site
 from reception.security import client_ip
-from visitors import audit, exports, notes, services
+from visitors import audit, exports, hospitality, notes, services
 from visitors.dashboard import desk_context, log_rows, room_board
 from visitors.forms import LogFilterForm, StepForm, VisitorNotesForm, WalkInForm, staff_at
 from visitors.invitations import privacy_notice
@@ -213,6 +213,7 @@ def visit_detail(request, pk: int):
     # The escort step is offered to the categories that require one, until done.
     escort_due = visit.category.escort_required and all(e.kind != VisitEvent.Kind.ESCORTED for e in events)
     steps = [kind for kind in services.MANUAL_STEPS if kind != VisitEvent.Kind.ESCORTED or escort_due]
+    steps.remove(VisitEvent.Kind.MATERIALS)  # its own form: the note names them
     return render(
         request,
         "visitors/visit_detail.html",
@@ -221,6 +222,9 @@ def visit_detail(request, pk: int):
             "events": events,
             "steps": [(kind, VisitEvent.Kind(kind).label) for kind in steps],
             "escort_due": escort_due,
+            "materials_given": [event for event in events if event.kind == VisitEvent.Kind.MATERIALS],
+            "row": hospitality.visit_row(visit),
+            "servable": hospitality.SERVABLE,
             "night": visit.site.in_night_window(),
         },
     )
@@ -346,6 +350,39 @@ def visitor_notes(request, pk: int):
     else:
         messages.success(request, _("The notes about %(name)s are saved.") % {"name": visit.visitor.full_name})
     return redirect("visitors:visit", pk=visit.pk)
+
+
+# --- hospitality (R1.5.3) --------------------------------------------------------
+
+
+@login_required
+@permission_required("visitors.serve_hospitality", raise_exception=True)
+@require_GET
+def hospitality_list(request):
+    """Today's meals, lodging and refreshments to serve at the user's site."""
+    site = user_site(request)
+    rows = hospitality.to_serve(site)
+    return render(request, "visitors/hospitality.html", {"site": site, "rows": rows, "servable": hospitality.SERVABLE})
+
+
+@login_required
+@permission_required("visitors.serve_hospitality", raise_exception=True)
+@require_POST
+def serve_hospitality(request, pk: int):
+    visit = get_visit(request, pk)
+    try:
+        served = hospitality.serve_hospitality(
+            visit=visit, item=request.POST.get("item", "")[:20], by=request.user, client_address=client_ip(request)
+        )
+    except ReceptionError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(
+            request,
+            _("Recorded: %(item)s served to %(name)s.")
+            % {"item": served.get_item_display(), "name": visit.visitor.full_name},
+        )
+    return _back(request, "visitors:hospitality")
 
 
 # --- closing time ----------------------------------------------------------------
