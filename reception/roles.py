@@ -32,6 +32,7 @@ _DESK = [
     "visitors.view_visitor_log",
     "visitors.export_visitor_log",
     "visitors.amend_visit",
+    "visitors.serve_hospitality",
     "reception.view_rosterentry",
     "reception.add_handover",
     "reception.view_handover",
@@ -71,6 +72,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # R3.2: the default escalation chain reaches the secretary and the
         # director; the app lets them acknowledge a visit they were told of.
         "visitors.acknowledge_visit",
+        "visitors.serve_hospitality",
         "reception.view_rosterentry",
     ],
     DUTY_GROUPS[DutyCode.HOST]: [
@@ -80,6 +82,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     DUTY_GROUPS[DutyCode.RECEPTION_CENTRE]: [
         "visitors.view_visit",
+        "visitors.serve_hospitality",
         "reception.view_receptionroom",
         "reception.view_rosterentry",
     ],

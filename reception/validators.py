@@ -213,3 +213,48 @@ ROSTER_SHIFT = Moments(
     back=None,
     too_late=_("The roster is planned at most a year ahead; check the year."),
 )
+
+
+# ID documents (R4.1: recorded only where the site turns it on). Keyed by
+# visitors.models.IdType's values; this module sits below visitors, so the
+# codes are spelled out here. Numbers are compared in their normal form
+# (normalise_id_number): capitals, no spaces.
+ID_NUMBER_FORMATS = {
+    # Resident identity card of the PRC: 17 digits and a check character.
+    "national_id": re.compile(r"^[0-9]{17}[0-9X]$"),
+    "passport": re.compile(r"^[A-Z0-9]{5,20}$"),
+    "driving_licence": re.compile(r"^[A-Z0-9-]{5,20}$"),
+    "other": re.compile(r"^[A-Z0-9-]{4,40}$"),
+}
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def normalise_id_number(value: str) -> str:
+    """An ID number as it is stored: capitals, without spaces."""
+    return "".join((value or "").split()).upper()
+
+
+def validate_id_number(value: str, id_type: str) -> None:
+    """An ID number in the form its document type uses (`value` normalised);
+    a resident ID card's number must also carry its check character."""
+    pattern = ID_NUMBER_FORMATS.get(id_type)
+    if pattern is None:
+        raise ValidationError(_("Choose the kind of ID document."), code="id_type")
+    if not pattern.match(value):
+        raise ValidationError(
+            {
+                "national_id": _("A resident ID card number has 18 characters: 17 digits, then a digit or X."),
+                "passport": _("A passport number has 5 to 20 letters and digits."),
+                "driving_licence": _("A driving licence number has 5 to 20 letters, digits and dashes."),
+                "other": _("An ID number has 4 to 40 letters, digits and dashes."),
+            }[id_type],
+            code="id_number",
+        )
+    if id_type == "national_id":
+        check = _ID_CHECK[sum(int(digit) * weight for digit, weight in zip(value[:17], _ID_WEIGHTS, strict=True)) % 11]
+        if value[-1] != check:
+            raise ValidationError(
+                _("This resident ID card number does not add up; please check it against the card."),
+                code="id_checksum",
+            )

@@ -81,6 +81,11 @@ _TABLE = {
     # (visitors.acknowledge_visit: host, secretary, director; POST only)
     "visitors:host_met":                 (L,   L,    405,  405,  405,  403,  405,  403,  405),
     "visitors:acknowledge":              (L,   L,    403,  403,  405,  405,  403,  403,  405),
+    # hospitality to serve (visitors.serve_hospitality: the desk and the secretary, R1.5.3)
+    "visitors:hospitality":              (L,   L,    200,  403,  200,  403,  200,  403,  200),
+    "visitors:serve_hospitality":        (L,   L,    405,  403,  405,  403,  405,  403,  405),
+    # the desk's notes about a visitor (visitors.register_visit)
+    "visitors:visitor_notes":            (L,   L,    405,  403,  405,  403,  405,  403,  405),
     "public:desk_check_in":              (L,   L,    200,  200,  200,  403,  200,  403,  200),
     "visitors:check_out":                (L,   L,    405,  405,  403,  403,  405,  403,  405),
     "visitors:closing":                  (L,   L,    200,  200,  403,  403,  200,  403,  200),
@@ -178,7 +183,7 @@ def people(request, clerk, security_guard, secretary, host, night_officer, manag
 def world(people, site, rooms, business, business_room, invitation, lobby_kiosk, found_umbrella, broken_cup):
     """One of each thing an address can name, all at the user's site."""
     clerk = people["clerk"]
-    on_site = walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=people["host"])
+    on_site = walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=people["host"], meals=True)
     on_site.visitor.id_number = "110101199003070011"
     on_site.visitor.save(update_fields=["id_number"])
     expected = Visit.objects.get(pk=invitation.visit_id)
@@ -208,6 +213,8 @@ ON_SITE = {
     "visitors:record_step",
     "visitors:host_met",
     "visitors:acknowledge",
+    "visitors:visitor_notes",
+    "visitors:serve_hospitality",
 }
 
 
@@ -310,6 +317,10 @@ def _payload(name: str, world, role_client) -> dict:
         return {**data, "visitor_company": "Zhou Trading", "reason": "Typo at the desk"}
     if name == "visitors:record_step":
         return {"kind": "seated"}
+    if name == "visitors:serve_hospitality":
+        return {"item": "meals"}
+    if name == "visitors:visitor_notes":
+        return {"notes": "Prefers green tea"}
     if name == "visitors:erase":
         return {"confirm": "on"}
     if name == "reception:handover_new":
@@ -382,6 +393,8 @@ def changing_urls() -> list[str]:
             "visitors:record_step",
             "visitors:host_met",
             "visitors:acknowledge",
+            "visitors:visitor_notes",
+            "visitors:serve_hospitality",
             "visitors:check_out_everyone",
             "reception:handover_new",
             "reception:handover_acknowledge",

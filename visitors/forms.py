@@ -18,7 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from reception.forms import FilterDayField, PhoneField, TextField
 from reception.models import ReceptionRoom, Site, VisitorCategory, department_label
+from reception.validators import normalise_id_number, validate_id_number
 from visitors.models import IdType, Visit, Visitor, VisitStatus, log_day, text_contains
+from visitors.notes import NOTES_MAX_LENGTH
 from visitors.paging import LogPaginator
 
 
@@ -177,6 +179,18 @@ class WalkInForm(VisitorDetailsForm):
         }
         self.fields["category"].widget.attrs.update(rooms)
         self.fields["party_size"].widget.attrs.update(rooms)
+        self.collect_id = site.collect_id_numbers
+        if self.collect_id:
+            # R4.1: only where the site records ID numbers; masked once stored.
+            self.fields["id_type"] = forms.ChoiceField(
+                label=_("ID document"), choices=[("", _("None")), *(c for c in IdType.choices if c[0])], required=False
+            )
+            self.fields["id_number"] = TextField(
+                label=_("ID number"),
+                max_length=40,
+                required=False,
+                widget=forms.TextInput(attrs={"autocomplete": "off"}),
+            )
         if self.night:
             # R6.8: a night registration records these facts explicitly.
             self.fields["id_sighted"] = forms.ChoiceField(
@@ -199,7 +213,25 @@ class WalkInForm(VisitorDetailsForm):
         cleaned = super().clean()
         if self.night and cleaned.get("id_sighted") == "yes" and not cleaned.get("id_sighted_type"):
             self.add_error("id_sighted_type", _("Say which ID was sighted."))
+        if self.collect_id:
+            self._clean_id_document(cleaned)
         return cleaned
+
+    def _clean_id_document(self, cleaned: dict) -> None:
+        id_type, number = cleaned.get("id_type", ""), normalise_id_number(cleaned.get("id_number", ""))
+        if "id_number" not in cleaned:
+            return  # already refused by the field (length, control characters)
+        if number and not id_type:
+            self.add_error("id_type", _("Say which ID document the number is from."))
+        elif id_type and not number:
+            self.add_error("id_number", _("Enter the number of the ID document, or choose None."))
+        elif number:
+            try:
+                validate_id_number(number, id_type)
+            except ValidationError as error:
+                self.add_error("id_number", error)
+                return
+        cleaned["id_number"] = number
 
     def chosen(self, name: str):
         """The submitted (or initial) value of one field if it is valid on its
@@ -227,7 +259,8 @@ class WalkInForm(VisitorDetailsForm):
         record, so nothing stored about an earlier visit is altered (R6.4)."""
         data = self.cleaned_data
         returning = data.get("returning_visitor")
-        details = {key: data[key] for key in ("full_name", "company", "phone", "email")}
+        keys = ("full_name", "company", "phone", "email", *(("id_type", "id_number") if self.collect_id else ()))
+        details = {key: data[key] for key in keys}
         if returning is not None and all(getattr(returning, key) == value for key, value in details.items()):
             return returning
         return Visitor(**details)
@@ -253,6 +286,17 @@ class WalkInForm(VisitorDetailsForm):
             visit.id_sighted_type = data["id_sighted_type"] if visit.id_sighted else ""
             visit.host_contacted = data["host_contacted"] == "yes"
         return visit
+
+
+class VisitorNotesForm(forms.Form):
+    """The desk's notes about a visitor, on the visit page."""
+
+    notes = TextField(
+        label=_("Notes about this visitor"),
+        max_length=NOTES_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class StepForm(forms.Form):

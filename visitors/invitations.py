@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from reception.errors import ReceptionError
 from reception.models import KioskDevice, Site, StaffProfile, VisitorCategory
 from reception.validators import EXPECTED_VISIT
-from visitors import audit, links, services
-from visitors.models import CODE_ALPHABET, Invitation, Visit, Visitor, VisitSource, VisitStatus
+from visitors import audit, links, privacy, services
+from visitors.models import CODE_ALPHABET, ConsentWay, Invitation, Visit, Visitor, VisitSource, VisitStatus
 from visitors.tasks import announce_invitation
 
 
@@ -181,6 +181,7 @@ def confirm_invitation(
     invitation.confirmed_at = at
     invitation.privacy_accepted_at = invitation.privacy_accepted_at or at
     invitation.save(update_fields=["confirmed_at", "privacy_accepted_at"])
+    privacy.record_consent(visit=invitation.visit, way=ConsentWay.INVITATION, at=invitation.privacy_accepted_at)
     audit.record(
         site=invitation.visit.site,
         actor=None,
@@ -271,7 +272,11 @@ def check_in_by_code(
                 raise ReceptionError(
                     "privacy_required", _("Please read and accept the privacy notice."), field="accept_privacy"
                 )
-        visit = services.check_in_visit(visit=invitation.visit, by=by, client_address=client_address, at=at)
+        # R4.1: at the kiosk the visitor accepts the notice on screen; at the desk the clerk shows it.
+        consent = (ConsentWay.KIOSK if accept_privacy else None) if kiosk is not None else ConsentWay.DESK
+        visit = services.check_in_visit(
+            visit=invitation.visit, by=by, client_address=client_address, at=at, consent=consent
+        )
         if invitation.privacy_accepted_at is None and accept_privacy:
             invitation.privacy_accepted_at = at
             invitation.save(update_fields=["privacy_accepted_at"])

@@ -25,7 +25,7 @@ from reception.errors import ReceptionError
 from reception.models import KioskDevice, Site, StaffProfile, VisitorCategory
 from visitors import audit, links, services
 from visitors.invitations import normalise_code, refuse_self_service_at_night
-from visitors.models import Visit, Visitor, VisitSource, VisitStatus
+from visitors.models import ConsentWay, Visit, Visitor, VisitSource, VisitStatus
 
 # R1.2: a visitor who registers themself is an ordinary visitor; the desk may
 # recategorise the visit afterwards.
@@ -256,6 +256,7 @@ def _register_walk_in(
                 client_address=client_address,
                 at=at,
                 audit_details={"kiosk": kiosk.pk, "returning": returning is not None},
+                consent=ConsentWay.KIOSK,
             )
         except ReceptionError as error:
             if error.code != "room_full":

@@ -281,6 +281,7 @@ class Visit(models.Model):
             ("view_id_number", _("Can see full ID numbers")),
             ("override_night_duty", _("Can register in place of the night-duty officer")),
             ("erase_visitor", _("Can erase a visitor's identity on request")),
+            ("serve_hospitality", _("Can record hospitality served")),
         ]
         indexes = [
             models.Index(fields=["site", "status", "expected_at"]),
@@ -373,11 +374,13 @@ class VisitStep(models.TextChoices):
 
     REGISTERED = "registered", _("Registered")
     ARRIVED = "arrived", _("Arrived")
+    ESCORTED = "escorted", _("Escorted to the room")
     SEATED = "seated", _("Seated in room")
     HOST_MET = "host_met", _("Host met the visitor")
     TALKS = "talks", _("Talks")
     TOUR = "tour", _("Guided tour")
     HOSPITALITY = "hospitality", _("Hospitality served")
+    MATERIALS = "materials", _("Materials handed out")
     ACKNOWLEDGED = "acknowledged", _("Host acknowledged")
     ESCALATED = "escalated", _("Escalated")
     AMENDED = "amended", _("Amended")
@@ -414,6 +417,42 @@ class VisitEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.at:%Y-%m-%d %H:%M}"
+
+
+class HospitalityItem(models.TextChoices):
+    """R1.5.3: what a visit may ask for; OTHER is a request made only in the
+    hospitality notes."""
+
+    MEALS = "meals", _("Meals")
+    LODGING = "lodging", _("Lodging")
+    REFRESHMENTS = "refreshments", _("Refreshments")
+    OTHER = "other", _("As noted")
+
+
+class ServedHospitality(models.Model):
+    """R1.5.3: one requested item of hospitality served to a visit, by whom
+    and when. Served once: the registration's request stays as registered."""
+
+    visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, related_name="hospitality_served", verbose_name=_("visit")
+    )
+    item = models.CharField(_("item"), max_length=20, choices=HospitalityItem.choices)
+    served_at = models.DateTimeField(_("served at"), default=timezone.now)
+    served_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("served by")
+    )
+
+    class Meta:
+        verbose_name = _("hospitality served")
+        verbose_name_plural = _("hospitality served")
+        ordering = ["served_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "item"], name="hospitality_served_once"),
+            models.CheckConstraint(condition=Q(item__in=HospitalityItem.values), name="hospitality_item_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_item_display()} · {self.served_at:%Y-%m-%d %H:%M}"
 
 
 class Amendment(models.Model):
@@ -502,6 +541,44 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class ConsentWay(models.TextChoices):
+    KIOSK = "kiosk", _("Accepted at the kiosk")
+    INVITATION = "invitation", _("Accepted with the invitation")
+    DESK = "desk", _("Shown by the desk")
+
+
+class PrivacyConsent(models.Model):
+    """R4.1: the visitor was shown the site's privacy notice for this visit and
+    accepted it: which version of the notice, when, and how (the kiosk, the
+    invitation link, or the desk, whose clerk is named). The first one of a
+    visit stands."""
+
+    visit = models.OneToOneField(
+        Visit, on_delete=models.PROTECT, related_name="privacy_consent", verbose_name=_("visit")
+    )
+    way = models.CharField(_("how"), max_length=12, choices=ConsentWay.choices)
+    notice_version = models.CharField(_("privacy notice version"), max_length=16)
+    accepted_at = models.DateTimeField(_("accepted at"), default=timezone.now)
+    shown_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("shown by"),
+    )
+
+    class Meta:
+        verbose_name = _("privacy consent")
+        verbose_name_plural = _("privacy consents")
+        constraints = [
+            models.CheckConstraint(condition=Q(way__in=ConsentWay.values), name="privacyconsent_way_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_way_display()} · {self.notice_version}"
 
 
 class Notification(models.Model):

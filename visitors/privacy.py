@@ -12,6 +12,7 @@ The purge runs daily on the task worker: `schedule_daily_purge` queues one
 `purge_expired_daily` task, and each run queues the next.
 """
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -27,7 +28,16 @@ from reception.errors import ReceptionError
 from reception.models import Handover, Site
 from reception.scheduling import schedule_once
 from visitors import audit
-from visitors.models import Amendment, Invitation, Notification, Visit, Visitor, VisitStatus
+from visitors.models import (
+    Amendment,
+    ConsentWay,
+    Invitation,
+    Notification,
+    PrivacyConsent,
+    Visit,
+    Visitor,
+    VisitStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -254,6 +264,42 @@ def reveal_id_number(*, visit: Visit, by, client_address: str | None = None, at:
         at=at,
     )
     return number
+
+
+# --- the privacy notice a visitor accepts -------------------------------------------
+
+
+def notice_version(site: Site) -> str:
+    """The version of the site's privacy notice: a digest of what it says in
+    both languages, and of what the generic notice shown without one names.
+    It changes whenever the office manager edits the notice."""
+    parts = (site.privacy_notice_en.strip(), site.privacy_notice_zh.strip(), site.name, str(site.retention_days))
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:12]
+
+
+def new_consent(*, visit: Visit, way: ConsentWay, by=None, at: datetime | None = None) -> PrivacyConsent:
+    """The record, not yet saved, that the visitor accepted the site's privacy
+    notice for `visit`: at the kiosk, with the invitation, or shown by the
+    desk clerk `by`, with the version of the notice as it stands now."""
+    return PrivacyConsent(
+        visit=visit,
+        way=way,
+        notice_version=notice_version(visit.site),
+        accepted_at=at or timezone.now(),
+        shown_by=by if getattr(by, "pk", None) else None,
+    )
+
+
+def record_consent(*, visit: Visit, way: ConsentWay, by=None, at: datetime | None = None) -> PrivacyConsent:
+    """Record the visitor's acceptance (see new_consent) in the caller's
+    transaction, which holds the visit's lock. The first consent of a visit
+    stands; a later one returns it unchanged."""
+    earlier = PrivacyConsent.objects.filter(visit=visit).first()
+    if earlier is not None:
+        return earlier
+    consent = new_consent(visit=visit, way=way, by=by, at=at)
+    consent.save()
+    return consent
 
 
 # --- the daily purge on the task worker -------------------------------------------

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from reception.errors import ReceptionError
 from reception.models import ReceptionRoom, Site, VisitorCategory
 from reception.night import check_night_duty
-from visitors import audit
-from visitors.models import Visit, VisitEvent, Visitor, VisitStatus
+from visitors import audit, privacy
+from visitors.models import ConsentWay, Visit, VisitEvent, Visitor, VisitStatus
 from visitors.selectors import room_occupancy, rooms_with_space
 from visitors.tasks import announce_arrival
 
@@ -100,6 +100,13 @@ def check_not_on_site(*, visitor: Visitor, site: Site, exclude: Visit | None = N
         )
 
 
+def check_id_document(*, visitor: Visitor, site: Site) -> None:
+    """R4.1: an ID number is recorded only where the site turns it on. A
+    returning visitor's stored record is theirs already and is not judged."""
+    if visitor.pk is None and (visitor.id_number or visitor.id_type) and not site.collect_id_numbers:
+        raise ReceptionError("id_not_collected", _("This site does not record ID numbers."), field="id_number")
+
+
 def _arrive(*, visit: Visit, by, at: datetime, override: str) -> None:
     """Check the visit in; `override` is what check_night_duty returned for `by`,
     which the caller has already asked (one roster read per arrival)."""
@@ -120,6 +127,7 @@ def register_visit(
     client_address: str | None = None,
     at: datetime | None = None,
     audit_details: dict | None = None,
+    consent: ConsentWay | None = None,
 ) -> Visit:
     """Register a visit (R6.7) and, for a walk-in, check it in at once.
 
@@ -127,11 +135,13 @@ def register_visit(
     the visitor is not already on site; inside the night window only the
     night-duty officer registers (R6.8). The visitor, visit, first timeline
     steps and its one audit event (with `audit_details` added, e.g. which
-    kiosk) are saved together or not at all.
+    kiosk) are saved together or not at all, with the visitor's acceptance of
+    the privacy notice when `consent` says how it was given (R4.1).
     """
     at = at or timezone.now()
     visit.site = visit.category.site
     check_room_allowed(room=visit.room, category=visit.category)
+    check_id_document(visitor=visitor, site=visit.site)
     if arrive_now:
         # Before anything is locked or saved; its answer is recorded by _arrive below.
         override = check_night_duty(site=visit.site, user=by, at=at, override_reason=override_reason)
@@ -147,6 +157,10 @@ def register_visit(
     visit.save()
     kinds = [VisitEvent.Kind.REGISTERED, VisitEvent.Kind.ARRIVED] if arrive_now else [VisitEvent.Kind.REGISTERED]
     VisitEvent.objects.bulk_create(VisitEvent(visit=visit, kind=kind, at=at, by=visit.registered_by) for kind in kinds)
+    if consent:
+        accepted = privacy.new_consent(visit=visit, way=consent, by=visit.registered_by, at=at)
+        accepted.save()  # a new visit has none yet
+        audit_details = {**(audit_details or {}), "privacy_notice": accepted.notice_version}
     audit.record(
         site=visit.site,
         actor=visit.registered_by,
@@ -177,9 +191,12 @@ def check_in_visit(
     override_reason: str = "",
     client_address: str | None = None,
     at: datetime | None = None,
+    consent: ConsentWay | None = None,
 ) -> Visit:
     """Check an expected visit in. Locks the visit row, so two desks (or the
-    desk and a kiosk) checking the same visitor in at once produce one arrival."""
+    desk and a kiosk) checking the same visitor in at once produce one arrival.
+    `consent` records how the visitor accepted the privacy notice, unless they
+    already had for this visit (R4.1)."""
     at = at or timezone.now()
     visit = Visit.objects.select_for_update().select_related("site", "category", "visitor").get(pk=visit.pk)
     if visit.status != VisitStatus.EXPECTED:
@@ -197,6 +214,8 @@ def check_in_visit(
     _arrive(visit=visit, by=actor, at=at, override=override)
     visit.save()
     VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.ARRIVED, at=at, by=actor)
+    if consent:
+        privacy.record_consent(visit=visit, way=consent, by=actor, at=at)
     audit.record(
         site=visit.site,
         actor=actor,
@@ -293,11 +312,13 @@ def close_expected_visit(
 
 # Reception steps of R1.4 that staff record by hand on the visit page.
 MANUAL_STEPS = (
+    VisitEvent.Kind.ESCORTED,
     VisitEvent.Kind.SEATED,
     VisitEvent.Kind.HOST_MET,
     VisitEvent.Kind.TALKS,
     VisitEvent.Kind.TOUR,
     VisitEvent.Kind.HOSPITALITY,
+    VisitEvent.Kind.MATERIALS,  # R9.1: what was handed out, in the note
 )
 
 
@@ -305,13 +326,28 @@ MANUAL_STEPS = (
 def record_step(
     *, visit: Visit, kind: str, by, note: str = "", client_address: str | None = None, at: datetime | None = None
 ) -> VisitEvent:
-    """Add a reception step (R1.4) to an on-site visit's timeline."""
+    """Add a reception step (R1.4) to an on-site visit's timeline. A visitor
+    of a category that requires an escort is seated only once the escort is
+    recorded. Materials handed out (R9.1) are a step whose note names them:
+    added to the record, never written into the registration (R6.4)."""
     at = at or timezone.now()
-    visit = Visit.objects.select_for_update().select_related("site").get(pk=visit.pk)
+    visit = Visit.objects.select_for_update().select_related("site", "category").get(pk=visit.pk)
     if kind not in MANUAL_STEPS:
         raise ReceptionError("bad_step", _("That is not a reception step."))
     if visit.status != VisitStatus.ON_SITE:
         raise ReceptionError("not_on_site", _("Reception steps are recorded while the visitor is on site."))
+    if kind == VisitEvent.Kind.MATERIALS and not note.strip():
+        raise ReceptionError("materials_missing", _("Say which materials were handed out."), field="note")
+    if (
+        kind == VisitEvent.Kind.SEATED
+        and visit.category.escort_required
+        and not visit.events.filter(kind=VisitEvent.Kind.ESCORTED).exists()
+    ):
+        raise ReceptionError(
+            "escort_first",
+            _("%(category)s visitors are escorted to the room before they are seated: record the escort first.")
+            % {"category": visit.category.name},
+        )
     event = VisitEvent.objects.create(visit=visit, kind=kind, at=at, by=by, note=note)
     audit.record(
         site=visit.site,

@@ -10,7 +10,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,10 +20,11 @@ from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import Site
 from reception.security import client_ip
-from visitors import audit, escalation, exports, services
+from visitors import audit, escalation, exports, hospitality, notes, services
 from visitors.dashboard import desk_context, log_rows, room_board
-from visitors.forms import LogFilterForm, StepForm, WalkInForm, staff_at
-from visitors.models import Visit, VisitEvent, Visitor, VisitStatus
+from visitors.forms import LogFilterForm, StepForm, VisitorNotesForm, WalkInForm, staff_at
+from visitors.invitations import privacy_notice
+from visitors.models import ConsentWay, Visit, VisitEvent, Visitor, VisitStatus
 from visitors.selectors import rooms_with_space
 
 LOG_PAGE_SIZE = 50
@@ -119,6 +120,7 @@ def register(request):
                 arrive_now=True,
                 override_reason=form.override_reason,
                 client_address=client_ip(request),
+                consent=ConsentWay.DESK,  # the clerk shows the notice (register.html)
             )
         except ReceptionError as refusal:
             refusal.add_to_form(form)
@@ -132,7 +134,9 @@ def register(request):
     if initial.get("host"):
         previous_host = staff_at(site).filter(pk=initial["host"]).first()
     form.offer_rooms(_room_choices(form.chosen("category"), form.chosen("party_size") or 1))
-    return render(request, "visitors/register.html", {"form": form, "site": site, "previous_host": previous_host})
+    notice = privacy_notice(site, translation.get_language())
+    context = {"form": form, "site": site, "previous_host": previous_host, "notice": notice}
+    return render(request, "visitors/register.html", context)
 
 
 @login_required
@@ -207,14 +211,22 @@ def returning_visitors(request):
 @require_GET
 def visit_detail(request, pk: int):
     visit = get_visit(request, pk)
-    events = visit.events.select_related("by__profile__department")
+    events = list(visit.events.select_related("by__profile__department"))
+    # The escort step is offered to the categories that require one, until done.
+    escort_due = visit.category.escort_required and all(e.kind != VisitEvent.Kind.ESCORTED for e in events)
+    steps = [kind for kind in services.MANUAL_STEPS if kind != VisitEvent.Kind.ESCORTED or escort_due]
+    steps.remove(VisitEvent.Kind.MATERIALS)  # its own form: the note names them
     return render(
         request,
         "visitors/visit_detail.html",
         {
             "visit": visit,
             "events": events,
-            "steps": [(kind, VisitEvent.Kind(kind).label) for kind in services.MANUAL_STEPS],
+            "steps": [(kind, VisitEvent.Kind(kind).label) for kind in steps],
+            "escort_due": escort_due,
+            "materials_given": [event for event in events if event.kind == VisitEvent.Kind.MATERIALS],
+            "row": hospitality.visit_row(visit),
+            "servable": hospitality.SERVABLE,
             "night": visit.site.in_night_window(),
             "may_acknowledge": escalation.awaiting_acknowledgement(visit)
             and request.user.has_perm("visitors.acknowledge_visit")
@@ -242,6 +254,7 @@ def check_in(request, pk: int):
             by=request.user,
             override_reason=_night_reason(request),
             client_address=client_ip(request),
+            consent=ConsentWay.DESK,
         )
     except ReceptionError as refusal:
         messages.error(request, refusal.message)
@@ -354,7 +367,7 @@ def no_show(request, pk: int):
 @permission_required("visitors.check_in_visit", raise_exception=True)
 @require_POST
 def record_step(request, pk: int):
-    """R1.4: seated, host met, talks, tour, hospitality served."""
+    """R1.4: escorted, seated, host met, talks, tour, hospitality served."""
     visit = get_visit(request, pk)
     form = StepForm(request.POST)
     if not form.is_valid():
@@ -373,6 +386,60 @@ def record_step(request, pk: int):
     else:
         messages.success(request, _("Recorded: %(step)s.") % {"step": event.get_kind_display()})
     return redirect("visitors:visit", pk=visit.pk)
+
+
+@login_required
+@permission_required("visitors.register_visit", raise_exception=True)
+@require_POST
+def visitor_notes(request, pk: int):
+    """The desk's notes about the visit's visitor (edited in place, audited)."""
+    visit = get_visit(request, pk)
+    form = VisitorNotesForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("visitors:visit", pk=visit.pk)
+    try:
+        notes.edit_visitor_notes(
+            visit=visit, notes=form.cleaned_data["notes"], by=request.user, client_address=client_ip(request)
+        )
+    except ReceptionError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("The notes about %(name)s are saved.") % {"name": visit.visitor.full_name})
+    return redirect("visitors:visit", pk=visit.pk)
+
+
+# --- hospitality (R1.5.3) --------------------------------------------------------
+
+
+@login_required
+@permission_required("visitors.serve_hospitality", raise_exception=True)
+@require_GET
+def hospitality_list(request):
+    """Today's meals, lodging and refreshments to serve at the user's site."""
+    site = user_site(request)
+    rows = hospitality.to_serve(site)
+    return render(request, "visitors/hospitality.html", {"site": site, "rows": rows, "servable": hospitality.SERVABLE})
+
+
+@login_required
+@permission_required("visitors.serve_hospitality", raise_exception=True)
+@require_POST
+def serve_hospitality(request, pk: int):
+    visit = get_visit(request, pk)
+    try:
+        served = hospitality.serve_hospitality(
+            visit=visit, item=request.POST.get("item", "")[:20], by=request.user, client_address=client_ip(request)
+        )
+    except ReceptionError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(
+            request,
+            _("Recorded: %(item)s served to %(name)s.")
+            % {"item": served.get_item_display(), "name": visit.visitor.full_name},
+        )
+    return _back(request, "visitors:hospitality")
 
 
 # --- closing time ----------------------------------------------------------------

@@ -42,6 +42,10 @@ def visit_on(day: datetime, *, category, room, by, visitor=None, leave=True, **e
         id_number=PERSONAL[4],
         notes=PERSONAL[5],
     )
+    if visitor.id_number and not category.site.collect_id_numbers:
+        # An ID number is recorded only where the site records them (R4.1).
+        category.site.collect_id_numbers = True
+        category.site.save(update_fields=["collect_id_numbers"])
     visit = services.register_visit(
         visit=Visit(category=category, room=room, purpose="Job interview", **extra),
         visitor=visitor,
