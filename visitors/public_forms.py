@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from reception.forms import TextField
 from reception.models import ReceptionRoom, Site, staff_label
 from visitors import invitations, kiosk
-from visitors.forms import VisitorDetailsForm
+from visitors.forms import ArrivalForm, VisitorDetailsForm
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -129,10 +129,13 @@ class CheckOutForm(forms.Form):
         return code
 
 
-class DeskCodeForm(forms.Form):
-    """The desk checks an invited visitor in by code or by scanning the QR."""
+class DeskCodeForm(ArrivalForm):
+    """The desk checks an invited visitor in by code or by scanning the QR,
+    with the room if the invitation left it open, and at night the night
+    facts (ArrivalForm)."""
 
     code = TextField(label=_("Invitation code"), max_length=64, widget=_off(autofocus=True))
+    field_order = ["code"]
 
     def clean_code(self):
         code = invitations.normalise_code(self.cleaned_data["code"])
