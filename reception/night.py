@@ -28,10 +28,12 @@ def check_night_duty(*, site: Site, user, at: datetime, override_reason: str = "
     if not site.in_night_window(at):
         return ""
     officers = night_duty_officers(site, at)
-    if any(officer.pk == user.pk for officer in officers):
+    # Nobody signed in (a kiosk) is never the night-duty officer.
+    signed_in = getattr(user, "pk", None) is not None
+    if signed_in and any(officer.pk == user.pk for officer in officers):
         return ""
     override_reason = (override_reason or "").strip()
-    if user.has_perm("visitors.override_night_duty"):
+    if signed_in and user.has_perm("visitors.override_night_duty"):
         if override_reason:
             return override_reason
         raise ReceptionError(

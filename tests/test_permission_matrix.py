@@ -74,7 +74,7 @@ _TABLE = {
     "visitors:cancel":                   (L,   L,    405,  403,  405,  403,  405,  403,  405),
     "visitors:no_show":                  (L,   L,    405,  403,  405,  403,  405,  403,  405),
     # check-in (visitors.check_in_visit) and check-out (visitors.check_out_visit)
-    "visitors:check_in":                 (L,   L,    405,  405,  405,  403,  405,  403,  405),
+    "visitors:check_in":                 (L,   L,    200,  200,  200,  403,  200,  403,  200),
     "visitors:record_step":              (L,   L,    405,  405,  405,  403,  405,  403,  405),
     # R3.2 without the email: the desk records that the host met the visitor
     # (check_in_visit); the host, or someone told of the visit, acknowledges

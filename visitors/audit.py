@@ -56,7 +56,8 @@ REGISTERED_FACTS = (
     "night_override_reason",
 )
 # R6.8: an expected visit that arrives at night gets its night facts in the same
-# UPDATE that checks it in; after that they are as fixed as the rest.
+# UPDATE that checks it in; after that they are as fixed as the rest. Likewise
+# room_id, when the registration left it empty (R1.3, migration 0010).
 ARRIVAL_FACTS = ("night_registration", "id_sighted", "id_sighted_type", "host_contacted", "night_override_reason")
 # What the desk's workflow changes after registration.
 WORKFLOW_COLUMNS = (

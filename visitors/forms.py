@@ -22,6 +22,8 @@ from reception.validators import normalise_id_number, validate_id_number
 from visitors.models import IdType, Visit, Visitor, VisitStatus, log_day, text_contains
 from visitors.notes import NOTES_MAX_LENGTH
 from visitors.paging import LogPaginator
+from visitors.selectors import rooms_with_space
+from visitors.services import NightFacts
 
 
 def staff_at(site: Site):
@@ -123,7 +125,72 @@ class VisitorDetailsForm(forms.Form):
         self.fields["phone"].required = self.phone_required
 
 
-class WalkInForm(VisitorDetailsForm):
+def room_choices(category, party_size: int) -> list[tuple[int, str]]:
+    """R1.3: rooms allowed for the category with space for the party, labelled
+    with their free places (one query for the rooms and their occupancy)."""
+    if category is None:
+        return []
+    return [
+        (
+            room.pk,
+            _("%(room)s · %(free)s of %(capacity)s places free")
+            % {"room": room.name, "free": room.capacity - room.people, "capacity": room.capacity},
+        )
+        for room in rooms_with_space(category, party_size)
+    ]
+
+
+class NightFactsMixin:
+    """R6.8: the facts the night-duty officer records at every night arrival,
+    asked the same way by each desk form that checks a visitor in (the walk-in,
+    the check-in of an expected visitor, the check-in by code). The fields are
+    there only inside the site's night window; the service refuses a night
+    arrival without them."""
+
+    night = False
+
+    def add_night_fields(self, *, night: bool, user) -> None:
+        self.night = night
+        if not night:
+            return
+        self.fields["id_sighted"] = forms.ChoiceField(label=_("ID sighted?"), choices=YES_NO, widget=forms.RadioSelect)
+        self.fields["id_sighted_type"] = forms.ChoiceField(
+            label=_("ID type sighted"), choices=[c for c in IdType.choices if c[0]], required=False
+        )
+        self.fields["host_contacted"] = forms.ChoiceField(
+            label=_("Host or escort contacted?"), choices=YES_NO, widget=forms.RadioSelect
+        )
+        if user.has_perm("visitors.override_night_duty"):
+            self.fields["night_override_reason"] = TextField(
+                label=_("Reason for registering in place of the night-duty officer"),
+                max_length=200,
+                required=False,
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.night and cleaned.get("id_sighted") == "yes" and not cleaned.get("id_sighted_type"):
+            self.add_error("id_sighted_type", _("Say which ID was sighted."))
+        return cleaned
+
+    @property
+    def night_facts(self) -> NightFacts | None:
+        """The answers for the service; None by day (nothing was asked)."""
+        if not self.night:
+            return None
+        data = self.cleaned_data
+        return NightFacts(
+            id_sighted=data["id_sighted"] == "yes",
+            id_sighted_type=data["id_sighted_type"] if data["id_sighted"] == "yes" else "",
+            host_contacted=data["host_contacted"] == "yes",
+        )
+
+    @property
+    def override_reason(self) -> str:
+        return self.cleaned_data.get("night_override_reason", "")
+
+
+class WalkInForm(NightFactsMixin, VisitorDetailsForm):
     """Register a walk-in and check them in at once (R6.7, R1.3, R1.5.3, R9.1).
 
     The room field accepts any room of the site so that a room the rules refuse
@@ -153,7 +220,7 @@ class WalkInForm(VisitorDetailsForm):
     def __init__(self, *args, site: Site, user, at=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.site = site
-        self.night = site.in_night_window(at)
+        night = site.in_night_window(at)
         self.fields["returning_visitor"].queryset = Visitor.objects.filter(
             Exists(Visit.objects.filter(site=site, visitor=OuterRef("pk")))
         )
@@ -191,28 +258,10 @@ class WalkInForm(VisitorDetailsForm):
                 required=False,
                 widget=forms.TextInput(attrs={"autocomplete": "off"}),
             )
-        if self.night:
-            # R6.8: a night registration records these facts explicitly.
-            self.fields["id_sighted"] = forms.ChoiceField(
-                label=_("ID sighted?"), choices=YES_NO, widget=forms.RadioSelect
-            )
-            self.fields["id_sighted_type"] = forms.ChoiceField(
-                label=_("ID type sighted"), choices=[c for c in IdType.choices if c[0]], required=False
-            )
-            self.fields["host_contacted"] = forms.ChoiceField(
-                label=_("Host or escort contacted?"), choices=YES_NO, widget=forms.RadioSelect
-            )
-            if user.has_perm("visitors.override_night_duty"):
-                self.fields["night_override_reason"] = TextField(
-                    label=_("Reason for registering in place of the night-duty officer"),
-                    max_length=200,
-                    required=False,
-                )
+        self.add_night_fields(night=night, user=user)
 
     def clean(self):
         cleaned = super().clean()
-        if self.night and cleaned.get("id_sighted") == "yes" and not cleaned.get("id_sighted_type"):
-            self.add_error("id_sighted_type", _("Say which ID was sighted."))
         if self.collect_id:
             self._clean_id_document(cleaned)
         return cleaned
@@ -250,10 +299,6 @@ class WalkInForm(VisitorDetailsForm):
         empty = _("Choose a room") if self.chosen("category") else _("Choose a category first")
         self.fields["room"].widget.choices = [("", empty), *choices]
 
-    @property
-    def override_reason(self) -> str:
-        return self.cleaned_data.get("night_override_reason", "")
-
     def build_visitor(self) -> Visitor:
         """The returning visitor when their details are unchanged; otherwise a new
         record, so nothing stored about an earlier visit is altered (R6.4)."""
@@ -281,10 +326,6 @@ class WalkInForm(VisitorDetailsForm):
             hospitality_notes=data["hospitality_notes"],
             materials=data["materials"],
         )
-        if self.night:
-            visit.id_sighted = data["id_sighted"] == "yes"
-            visit.id_sighted_type = data["id_sighted_type"] if visit.id_sighted else ""
-            visit.host_contacted = data["host_contacted"] == "yes"
         return visit
 
 
@@ -297,6 +338,52 @@ class VisitorNotesForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class ArrivalForm(NightFactsMixin, forms.Form):
+    """What the desk records when an expected visitor arrives: the room, when
+    the registration left it open (R1.3), and at night the night facts (R6.8).
+    The desk's check-in page and its check-in by code both ask through it.
+
+    The room is optional here: an arrival without one reaches the service,
+    whose refusal names the rooms with space.
+    """
+
+    room = RoomChoiceField(
+        label=_("Room"), queryset=ReceptionRoom.objects.none(), required=False, empty_label=_("Choose a room")
+    )
+
+    def __init__(self, *args, site: Site, user, at=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["room"].queryset = ReceptionRoom.objects.filter(site=site)
+        self.rooms_offered = False
+        self.add_night_fields(night=site.in_night_window(at), user=user)
+
+    def offer_rooms_for(self, visit: Visit | None) -> None:
+        """Ask for the room when the expected `visit` has none: the rooms allowed
+        for its category with space for its party, the only one pre-selected."""
+        if visit is None or visit.room_id is not None or visit.status != VisitStatus.EXPECTED:
+            return
+        choices = room_choices(visit.category, visit.party_size)
+        self.rooms_offered = True
+        self.fields["room"].widget.choices = [("", _("Choose a room")), *choices]
+        if len(choices) != 1:
+            return
+        name = self.add_prefix("room")
+        if not self.is_bound:
+            self.initial["room"] = choices[0][0]
+        elif not self.data.get(name):
+            self.data = self.data.copy()
+            self.data[name] = str(choices[0][0])
+
+    @property
+    def asks(self) -> bool:
+        """Whether the desk has anything to answer before this arrival."""
+        return self.rooms_offered or self.night
+
+    @property
+    def chosen_room(self):
+        return self.cleaned_data.get("room")
 
 
 class StepForm(forms.Form):

@@ -16,7 +16,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
-from reception.models import KioskDevice, Site, StaffProfile, VisitorCategory
+from reception.models import KioskDevice, ReceptionRoom, Site, StaffProfile, VisitorCategory
 from reception.validators import EXPECTED_VISIT
 from visitors import audit, links, privacy, services
 from visitors.models import CODE_ALPHABET, ConsentWay, Invitation, Visit, Visitor, VisitSource, VisitStatus
@@ -215,12 +215,26 @@ def refuse_self_service_at_night(site: Site, at: datetime) -> None:
         )
 
 
+def invited_visit(site: Site, code: str) -> Visit | None:
+    """The visit an invitation code names at the site, or None: a read, for
+    asking what its check-in needs (the room, R1.3). check_in_by_code checks
+    whether the invitation can be used."""
+    normal = normalise_code(code)
+    if normal is None:
+        return None
+    invitation = Invitation.objects.select_related("visit__category").filter(code=normal, visit__site=site).first()
+    return invitation.visit if invitation is not None else None
+
+
 def check_in_by_code(
     *,
     site: Site,
     code: str,
     by=None,
     kiosk: KioskDevice | None = None,
+    room: ReceptionRoom | None = None,
+    override_reason: str = "",
+    night_facts: services.NightFacts | None = None,
     accept_privacy: bool = False,
     submission_key: str | None = None,
     client_address: str | None = None,
@@ -228,6 +242,9 @@ def check_in_by_code(
 ) -> Visit:
     """Check an invited visitor in by the short code of their invitation (typed,
     or scanned from the QR code), at a kiosk (`kiosk`) or at the desk (`by`).
+    An invitation that left the room open is received in `room` (R1.3); a
+    night arrival needs the desk's `night_facts` (R6.8), so the kiosk never
+    checks anyone in at night.
 
     Locks the invitation row, then services.check_in_visit locks the visit: the
     same invitation checked in at the kiosk and the desk at once gives one
@@ -275,7 +292,14 @@ def check_in_by_code(
         # R4.1: at the kiosk the visitor accepts the notice on screen; at the desk the clerk shows it.
         consent = (ConsentWay.KIOSK if accept_privacy else None) if kiosk is not None else ConsentWay.DESK
         visit = services.check_in_visit(
-            visit=invitation.visit, by=by, client_address=client_address, at=at, consent=consent
+            visit=invitation.visit,
+            by=by,
+            room=room,
+            override_reason=override_reason,
+            night_facts=night_facts,
+            client_address=client_address,
+            at=at,
+            consent=consent,
         )
         if invitation.privacy_accepted_at is None and accept_privacy:
             invitation.privacy_accepted_at = at

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
 from reception.models import KioskDevice, Site, StaffProfile, VisitorCategory
-from visitors import audit, links, services
+from visitors import audit, invitations, links, services
 from visitors.invitations import normalise_code, refuse_self_service_at_night
 from visitors.models import ConsentWay, Visit, Visitor, VisitSource, VisitStatus
 
@@ -263,6 +263,55 @@ def _register_walk_in(
                 raise
             # Someone took the last seats meanwhile: try the next room.
     raise ReceptionError("room_full", _("All our visitor rooms are full right now. Please ask at the front desk."))
+
+
+def kiosk_check_in_by_code(
+    *,
+    kiosk: KioskDevice,
+    code: str,
+    accept_privacy: bool,
+    submission_key: str | None,
+    client_address: str | None = None,
+    at: datetime | None = None,
+) -> Visit:
+    """An invited visitor checks themself in by their invitation's code.
+
+    Through invitations.check_in_by_code, as at the desk. An invitation that
+    left the room to be decided on arrival is placed as a walk-in would be: in
+    a room allowed for its category with space, never the general manager's
+    office (R1.3); when none has space, the visitor is sent to the front desk
+    and nothing changes. At night the kiosk checks nobody in (R6.8).
+    """
+    at = at or timezone.now()
+    site = kiosk.site
+    arrival = {
+        "site": site,
+        "code": code,
+        "kiosk": kiosk,
+        "accept_privacy": accept_privacy,
+        "submission_key": submission_key,
+        "client_address": client_address,
+        "at": at,
+    }
+    refuse_self_service_at_night(site, at)
+    pending = invitations.invited_visit(site, code)
+    if pending is not None and pending.room_id is None and pending.status == VisitStatus.EXPECTED:
+        for room in _walk_in_rooms(pending.category, pending.party_size):
+            try:
+                return invitations.check_in_by_code(room=room, **arrival)
+            except ReceptionError as error:
+                if error.code != "room_full":
+                    raise
+                # Someone took the last seats meanwhile: try the next room.
+    try:
+        # Every other check of the invitation, and the refusals that go with them.
+        return invitations.check_in_by_code(**arrival)
+    except ReceptionError as error:
+        if error.code != "room_required":
+            raise
+        raise ReceptionError(
+            "room_full", _("All our visitor rooms are full right now. Please see the front desk.")
+        ) from error
 
 
 def kiosk_check_out(

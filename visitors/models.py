@@ -318,6 +318,11 @@ class Visit(models.Model):
                 condition=~Q(status=VisitStatus.LEFT) | Q(checked_out_at__isnull=False),
                 name="visit_left_is_checked_out",
             ),
+            # R1.3: every visitor on site is in a designated room.
+            models.CheckConstraint(
+                condition=~Q(status=VisitStatus.ON_SITE) | Q(room__isnull=False),
+                name="visit_on_site_has_room",
+            ),
             models.CheckConstraint(
                 condition=Q(expected_until__isnull=True) | Q(expected_until__gt=F("expected_at")),
                 name="visit_window_ends_after_start",

@@ -17,7 +17,7 @@ from reception.forms import LocalDateTimeField, TextField
 from reception.models import ReceptionRoom, Site, staff_label
 from reception.validators import EXPECTED_VISIT
 from visitors import invitations, kiosk
-from visitors.forms import VisitorDetailsForm
+from visitors.forms import ArrivalForm, VisitorDetailsForm
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -130,10 +130,13 @@ class CheckOutForm(forms.Form):
         return code
 
 
-class DeskCodeForm(forms.Form):
-    """The desk checks an invited visitor in by code or by scanning the QR."""
+class DeskCodeForm(ArrivalForm):
+    """The desk checks an invited visitor in by code or by scanning the QR,
+    with the room if the invitation left it open, and at night the night
+    facts (ArrivalForm)."""
 
     code = TextField(label=_("Invitation code"), max_length=64, widget=_off(autofocus=True))
+    field_order = ["code"]
 
     def clean_code(self):
         code = invitations.normalise_code(self.cleaned_data["code"])

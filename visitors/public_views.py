@@ -192,10 +192,9 @@ def kiosk_code(request):
     if data is not None and form.is_valid():
         key = kiosk.scoped_submission_key(device, form.cleaned_data["submission_key"], "code")
         try:
-            visit = invitations.check_in_by_code(
-                site=device.site,
-                code=form.cleaned_data["code"],
+            visit = kiosk.kiosk_check_in_by_code(
                 kiosk=device,
+                code=form.cleaned_data["code"],
                 accept_privacy=form.cleaned_data["accept_privacy"],
                 submission_key=key,
                 client_address=client_ip(request),
@@ -371,16 +370,30 @@ def desk_check_in(request):
     """The desk checks an invited visitor in by their code or QR code."""
     site = user_site(request)
     data = request.POST if request.method == "POST" else None
-    form = DeskCodeForm(data)
-    if data is not None and form.is_valid():
+    form = DeskCodeForm(data, site=site, user=request.user)
+    valid = data is not None and form.is_valid()
+    if data is not None and "code" in form.cleaned_data:
+        # An invitation that left the room open: ask for it (R1.3).
+        form.offer_rooms_for(invitations.invited_visit(site, form.cleaned_data["code"]))
+    if valid:
         try:
             visit = invitations.check_in_by_code(
-                site=site, code=form.cleaned_data["code"], by=request.user, client_address=client_ip(request)
+                site=site,
+                code=form.cleaned_data["code"],
+                by=request.user,
+                room=form.chosen_room,
+                override_reason=form.override_reason,
+                night_facts=form.night_facts,
+                client_address=client_ip(request),
             )
         except ReceptionError as error:
             error.add_to_form(form)
         else:
-            messages.success(request, _("%(name)s is checked in.") % {"name": visit.visitor.full_name})
+            messages.success(
+                request,
+                _("%(name)s is checked in; room: %(room)s.")
+                % {"name": visit.visitor.full_name, "room": visit.room.name},
+            )
             return redirect("visitors:visit", visit.pk)
     return render(request, "visitors/invitations/desk_check_in.html", {"form": form, "site": site})
 

@@ -7,6 +7,7 @@ ReceptionError with a stable code and a translated message naming the reason
 and the alternatives; nothing is saved half-way.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -17,7 +18,7 @@ from reception.errors import ReceptionError
 from reception.models import ReceptionRoom, Site, VisitorCategory
 from reception.night import check_night_duty
 from visitors import audit, privacy
-from visitors.models import ConsentWay, Visit, VisitEvent, Visitor, VisitStatus
+from visitors.models import ConsentWay, IdType, Visit, VisitEvent, Visitor, VisitStatus
 from visitors.selectors import room_occupancy, rooms_with_space
 from visitors.tasks import announce_arrival
 
@@ -55,6 +56,19 @@ def room_space_refusal(*, room: ReceptionRoom, visit: Visit, exclude: Visit | No
             "size": visit.party_size,
         }
     return None
+
+
+def check_room_chosen(*, room: ReceptionRoom | None, visit: Visit) -> None:
+    """R1.3: a visitor on site is in a designated room. Refuses an arrival with
+    no room, naming the rooms allowed for the category with space for the party."""
+    if room is not None:
+        return
+    raise ReceptionError(
+        "room_required",
+        _("Choose the room to receive %(category)s visitors in (R1.3). Rooms with space: %(rooms)s.")
+        % {"category": visit.category.name, "rooms": _names(rooms_with_space(visit.category, visit.party_size))},
+        field="room",
+    )
 
 
 def check_room_space(*, room: ReceptionRoom | None, visit: Visit) -> None:
@@ -107,12 +121,56 @@ def check_id_document(*, visitor: Visitor, site: Site) -> None:
         raise ReceptionError("id_not_collected", _("This site does not record ID numbers."), field="id_number")
 
 
-def _arrive(*, visit: Visit, by, at: datetime, override: str) -> None:
+def _night_changes(visit: Visit) -> dict:
+    """The night facts of a night arrival, for its audit event (R6.8)."""
+    if not visit.night_registration:
+        return {}
+    return {
+        "id_sighted": visit.id_sighted,
+        "id_sighted_type": visit.id_sighted_type,
+        "host_contacted": visit.host_contacted,
+    }
+
+
+@dataclass(frozen=True)
+class NightFacts:
+    """R6.8: what the night-duty officer records about every visitor arriving
+    at night: whether an ID was sighted (and which kind), and whether the host
+    or an escort was contacted. Only staff can answer them, never the visitor."""
+
+    id_sighted: bool
+    host_contacted: bool
+    id_sighted_type: str = ""
+
+
+def check_night_facts(*, site: Site, at: datetime, facts: NightFacts | None) -> None:
+    """Refuse a night arrival whose night facts are missing or incomplete (R6.8).
+    By day there is nothing to check: facts given then are not recorded."""
+    if not site.in_night_window(at):
+        return
+    if facts is None:
+        raise ReceptionError(
+            "night_facts_required",
+            _(
+                "At night the night-duty officer records whether the visitor's ID was sighted and whether "
+                "the host or an escort was contacted (R6.8)."
+            ),
+            field="id_sighted",
+        )
+    if facts.id_sighted and (facts.id_sighted_type == IdType.NONE or facts.id_sighted_type not in IdType.values):
+        raise ReceptionError("id_type_required", _("Say which ID was sighted."), field="id_sighted_type")
+
+
+def _arrive(*, visit: Visit, by, at: datetime, override: str, facts: NightFacts | None) -> None:
     """Check the visit in; `override` is what check_night_duty returned for `by`,
-    which the caller has already asked (one roster read per arrival)."""
+    which the caller has already asked (one roster read per arrival), and
+    `facts` what check_night_facts accepted."""
     if visit.site.in_night_window(at):
         visit.night_registration = True
         visit.night_override_reason = override
+        visit.id_sighted = facts.id_sighted
+        visit.id_sighted_type = facts.id_sighted_type if facts.id_sighted else ""
+        visit.host_contacted = facts.host_contacted
     visit.check_in(by=by, at=at)
 
 
@@ -124,6 +182,7 @@ def register_visit(
     by,
     arrive_now: bool,
     override_reason: str = "",
+    night_facts: NightFacts | None = None,
     client_address: str | None = None,
     at: datetime | None = None,
     audit_details: dict | None = None,
@@ -131,12 +190,13 @@ def register_visit(
 ) -> Visit:
     """Register a visit (R6.7) and, for a walk-in, check it in at once.
 
-    Guarantees: the room is allowed for the category (R1.3) and has space;
-    the visitor is not already on site; inside the night window only the
-    night-duty officer registers (R6.8). The visitor, visit, first timeline
-    steps and its one audit event (with `audit_details` added, e.g. which
-    kiosk) are saved together or not at all, with the visitor's acceptance of
-    the privacy notice when `consent` says how it was given (R4.1).
+    Guarantees: the room is allowed for the category (R1.3); a walk-in is
+    placed in a room (R1.3) that has space; the visitor is not already on
+    site; inside the night window only the night-duty officer registers a
+    walk-in, and records its `night_facts` (R6.8). The visitor, visit, first
+    timeline steps and its one audit event (with `audit_details` added, e.g.
+    which kiosk) are saved together or not at all, with the visitor's
+    acceptance of the privacy notice when `consent` says how it was given (R4.1).
     """
     at = at or timezone.now()
     visit.site = visit.category.site
@@ -145,6 +205,8 @@ def register_visit(
     if arrive_now:
         # Before anything is locked or saved; its answer is recorded by _arrive below.
         override = check_night_duty(site=visit.site, user=by, at=at, override_reason=override_reason)
+        check_night_facts(site=visit.site, at=at, facts=night_facts)
+        check_room_chosen(room=visit.room, visit=visit)
         visit.room = lock_room(visit.room)
         check_not_on_site(visitor=visitor, site=visit.site)
         check_room_space(room=visit.room, visit=visit)
@@ -153,7 +215,7 @@ def register_visit(
     visit.registered_by = by if getattr(by, "pk", None) else None
     visit.registered_at = at
     if arrive_now:
-        _arrive(visit=visit, by=visit.registered_by, at=at, override=override)
+        _arrive(visit=visit, by=visit.registered_by, at=at, override=override, facts=night_facts)
     visit.save()
     kinds = [VisitEvent.Kind.REGISTERED, VisitEvent.Kind.ARRIVED] if arrive_now else [VisitEvent.Kind.REGISTERED]
     VisitEvent.objects.bulk_create(VisitEvent(visit=visit, kind=kind, at=at, by=visit.registered_by) for kind in kinds)
@@ -173,6 +235,7 @@ def register_visit(
             "host": visit.host_id,
             "status": visit.status,
             "source": visit.source,
+            **_night_changes(visit),
             **(audit_details or {}),
         },
         client_address=client_address,
@@ -188,15 +251,23 @@ def check_in_visit(
     *,
     visit: Visit,
     by,
+    room: ReceptionRoom | None = None,
     override_reason: str = "",
+    night_facts: NightFacts | None = None,
     client_address: str | None = None,
     at: datetime | None = None,
     consent: ConsentWay | None = None,
 ) -> Visit:
-    """Check an expected visit in. Locks the visit row, so two desks (or the
-    desk and a kiosk) checking the same visitor in at once produce one arrival.
-    `consent` records how the visitor accepted the privacy notice, unless they
-    already had for this visit (R4.1)."""
+    """Check an expected visit in.
+
+    Guarantees: the visitor is placed in a room allowed for the category with
+    space (R1.3): the registered room, or `room` when the registration left it
+    open (an invitation's "decide on arrival"); inside the night window only
+    the night-duty officer checks in, and records the `night_facts` (R6.8).
+    Locks the visit row, so two desks (or the desk and a kiosk) checking the
+    same visitor in at once produce one arrival. `consent` records how the
+    visitor accepted the privacy notice, unless they already had for this
+    visit (R4.1)."""
     at = at or timezone.now()
     visit = Visit.objects.select_for_update().select_related("site", "category", "visitor").get(pk=visit.pk)
     if visit.status != VisitStatus.EXPECTED:
@@ -205,13 +276,24 @@ def check_in_visit(
             _("This visit is %(status)s; only expected visits can be checked in.")
             % {"status": visit.get_status_display().lower()},
         )
-    check_room_allowed(room=visit.room, category=visit.category)
-    room = lock_room(visit.room)
-    check_not_on_site(visitor=visit.visitor, site=visit.site, exclude=visit)
-    check_room_space(room=room, visit=visit)
     actor = by if getattr(by, "pk", None) else None
+    # Who may, and the night facts, before anything is locked: their answers are recorded by _arrive.
     override = check_night_duty(site=visit.site, user=actor, at=at, override_reason=override_reason)
-    _arrive(visit=visit, by=actor, at=at, override=override)
+    check_night_facts(site=visit.site, at=at, facts=night_facts)
+    placed = visit.room is None and room is not None
+    if visit.room is not None and room is not None and room.pk != visit.room_id:
+        raise ReceptionError(
+            "room_registered",
+            _("This visit is registered for %(room)s; amend the visit to receive it elsewhere.")
+            % {"room": visit.room.name},
+            field="room",
+        )
+    check_room_chosen(room=visit.room or room, visit=visit)
+    check_room_allowed(room=visit.room or room, category=visit.category)
+    visit.room = lock_room(visit.room or room)
+    check_not_on_site(visitor=visit.visitor, site=visit.site, exclude=visit)
+    check_room_space(room=visit.room, visit=visit)
+    _arrive(visit=visit, by=actor, at=at, override=override, facts=night_facts)
     visit.save()
     VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.ARRIVED, at=at, by=actor)
     if consent:
@@ -221,7 +303,11 @@ def check_in_visit(
         actor=actor,
         action="visit.check_in",
         obj=visit,
-        changes={"status": visit.status},
+        changes={
+            "status": visit.status,
+            **({"room": visit.room.name} if placed else {}),
+            **_night_changes(visit),
+        },
         client_address=client_address,
         at=at,
     )

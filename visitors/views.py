@@ -22,10 +22,9 @@ from reception.models import Site
 from reception.security import client_ip
 from visitors import audit, escalation, exports, hospitality, notes, services
 from visitors.dashboard import desk_context, log_rows, room_board
-from visitors.forms import LogFilterForm, StepForm, VisitorNotesForm, WalkInForm, staff_at
+from visitors.forms import ArrivalForm, LogFilterForm, StepForm, VisitorNotesForm, WalkInForm, room_choices, staff_at
 from visitors.invitations import privacy_notice
 from visitors.models import ConsentWay, Visit, VisitEvent, Visitor, VisitStatus
-from visitors.selectors import rooms_with_space
 
 LOG_PAGE_SIZE = 50
 
@@ -68,21 +67,6 @@ def dashboard_live(request):
 # --- register a walk-in -----------------------------------------------------------
 
 
-def _room_choices(category, party_size: int) -> list[tuple[int, str]]:
-    """R1.3: rooms allowed for the category with space for the party, labelled
-    with their free places (one query for the rooms and their occupancy)."""
-    if category is None:
-        return []
-    return [
-        (
-            room.pk,
-            _("%(room)s · %(free)s of %(capacity)s places free")
-            % {"room": room.name, "free": room.capacity - room.people, "capacity": room.capacity},
-        )
-        for room in rooms_with_space(category, party_size)
-    ]
-
-
 def _returning_initial(site: Site, visitor: Visitor) -> dict:
     """Prefill from a returning visitor; their previous host is suggested (R2.4)."""
     last = Visit.objects.for_site(site).filter(visitor=visitor).order_by("-registered_at", "-pk").first()
@@ -119,6 +103,7 @@ def register(request):
                 by=request.user,
                 arrive_now=True,
                 override_reason=form.override_reason,
+                night_facts=form.night_facts,
                 client_address=client_ip(request),
                 consent=ConsentWay.DESK,  # the clerk shows the notice (register.html)
             )
@@ -133,7 +118,7 @@ def register(request):
             return redirect("visitors:visit", pk=visit.pk)
     if initial.get("host"):
         previous_host = staff_at(site).filter(pk=initial["host"]).first()
-    form.offer_rooms(_room_choices(form.chosen("category"), form.chosen("party_size") or 1))
+    form.offer_rooms(room_choices(form.chosen("category"), form.chosen("party_size") or 1))
     notice = privacy_notice(site, translation.get_language())
     context = {"form": form, "site": site, "previous_host": previous_host, "notice": notice}
     return render(request, "visitors/register.html", context)
@@ -146,7 +131,7 @@ def room_options(request):
     """The room <option>s for the chosen category and party size (htmx)."""
     site = user_site(request)
     form = WalkInForm(request.GET, site=site, user=request.user)
-    choices = _room_choices(form.chosen("category"), form.chosen("party_size") or 1)
+    choices = room_choices(form.chosen("category"), form.chosen("party_size") or 1)
     return render(
         request,
         "visitors/_room_options.html",
@@ -243,28 +228,56 @@ def _night_reason(request) -> str:
     return reason
 
 
+# Refusals of a one-click check-in that the check-in page answers: the room the
+# registration left open (R1.3), the night facts and the director's reason (R6.8).
+ASKED_AT_ARRIVAL = {"room_required", "night_facts_required", "night_override_reason"}
+
+
 @login_required
 @permission_required("visitors.check_in_visit", raise_exception=True)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def check_in(request, pk: int):
+    """Check an expected visitor in. The dashboard's and the visit page's
+    button posts here and checks in at once; when the service asks for what
+    only the desk can answer (ASKED_AT_ARRIVAL), this page asks it, with the
+    service's reason on top, and its own form (marked `arrival`) posts back."""
     visit = get_visit(request, pk)
-    try:
-        services.check_in_visit(
-            visit=visit,
-            by=request.user,
-            override_reason=_night_reason(request),
-            client_address=client_ip(request),
-            consent=ConsentWay.DESK,
+    from_page = request.method == "POST" and "arrival" in request.POST
+    form = ArrivalForm(request.POST if from_page else None, site=visit.site, user=request.user)
+    form.offer_rooms_for(visit)
+    reason = ""
+    if request.method == "POST" and (form.is_valid() or not from_page):
+        answers = (
+            {"room": form.chosen_room, "override_reason": form.override_reason, "night_facts": form.night_facts}
+            if from_page
+            else {}
         )
-    except ReceptionError as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(
-            request,
-            _("%(name)s is checked in; room: %(room)s.")
-            % {"name": visit.visitor.full_name, "room": visit.room.name if visit.room else _("none")},
-        )
-    return _back(request, "visitors:dashboard")
+        try:
+            arrived = services.check_in_visit(
+                visit=visit, by=request.user, client_address=client_ip(request), consent=ConsentWay.DESK, **answers
+            )
+        except ReceptionError as refusal:
+            if from_page:
+                refusal.add_to_form(form)
+            elif refusal.code in ASKED_AT_ARRIVAL:
+                reason = refusal.message
+            else:
+                messages.error(request, refusal.message)
+                return _back(request, "visitors:dashboard")
+        else:
+            messages.success(
+                request,
+                _("%(name)s is checked in; room: %(room)s.")
+                % {"name": arrived.visitor.full_name, "room": arrived.room.name},
+            )
+            return _back(request, "visitors:dashboard")
+    context = {
+        "visit": visit,
+        "form": form,
+        "reason": reason,
+        "next": request.POST.get("next") or request.GET.get("next"),
+    }
+    return render(request, "visitors/check_in.html", context)
 
 
 @login_required

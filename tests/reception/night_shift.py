@@ -29,10 +29,14 @@ def roster_night(site: Site, user, evening: date) -> RosterEntry:
     )
 
 
+# What the night officer records at a night arrival (R6.8); not recorded by day.
+NIGHT_FACTS = services.NightFacts(id_sighted=True, id_sighted_type="national_id", host_contacted=True)
+
+
 def walk_in(*, category, room, by, at: datetime, name: str = "Walk-in Visitor", company: str = "", **extra) -> Visit:
     visit = Visit(category=category, room=room, purpose="Talks", **extra)
     visitor = Visitor(full_name=name, company=company)
-    return services.register_visit(visit=visit, visitor=visitor, by=by, arrive_now=True, at=at)
+    return services.register_visit(visit=visit, visitor=visitor, by=by, arrive_now=True, night_facts=NIGHT_FACTS, at=at)
 
 
 def leave(visit: Visit, *, by, at: datetime) -> Visit:

@@ -112,13 +112,24 @@ def test_registers_and_roster_lie_between_2000_and_2100(site, clerk, moment):
     assert violates(lambda: RosterEntry.objects.create(site=site, duty=duty, user=clerk, starts_at=now, ends_at=moment))
 
 
-def test_one_open_visit_per_visitor_per_site(site, other_site, ordinary, alice):
+def test_one_open_visit_per_visitor_per_site(site, other_site, ordinary, lounge, alice):
     now = timezone.now()
-    visit(site, ordinary, alice, status=VisitStatus.ON_SITE, checked_in_at=now)
-    assert violates(lambda: visit(site, ordinary, alice, status=VisitStatus.ON_SITE, checked_in_at=now))
+    visit(site, ordinary, alice, status=VisitStatus.ON_SITE, checked_in_at=now, room=lounge)
+    assert violates(lambda: visit(site, ordinary, alice, status=VisitStatus.ON_SITE, checked_in_at=now, room=lounge))
     visit(site, ordinary, alice, status=VisitStatus.EXPECTED)  # expected again later: fine
     other_category = VisitorCategory.objects.create(site=other_site, code="C", name="Ordinary")
-    visit(other_site, other_category, alice, status=VisitStatus.ON_SITE, checked_in_at=now)  # another site: fine
+    other_room = ReceptionRoom.objects.create(site=other_site, name="Lounge", capacity=5)
+    # another site: fine
+    visit(other_site, other_category, alice, status=VisitStatus.ON_SITE, checked_in_at=now, room=other_room)
+
+
+def test_a_visitor_on_site_is_in_a_room(site, ordinary, lounge, alice):
+    # R1.3: expected without a room ("decide on arrival") is fine; on site is not.
+    now = timezone.now()
+    expected = visit(site, ordinary, alice, status=VisitStatus.EXPECTED)
+    assert violates(lambda: visit(site, ordinary, alice, status=VisitStatus.ON_SITE, checked_in_at=now))
+    assert violates(lambda: Visit.objects.filter(pk=expected.pk).update(status=VisitStatus.ON_SITE, checked_in_at=now))
+    visit(site, ordinary, alice, status=VisitStatus.ON_SITE, checked_in_at=now, room=lounge)
 
 
 def test_badge_codes_are_unique(site, ordinary, alice):

@@ -8,7 +8,8 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from reception.models import KioskMode
-from visitors.models import Visit
+from visitors import invitations
+from visitors.models import Visit, VisitStatus
 
 PHONE = "+86 10 8888 0000"
 NIGHTS = [
@@ -101,3 +102,33 @@ def test_the_kiosk_follows_each_sites_own_window(kiosk_client, kiosk_site, time_
 
     time_machine.move_to(datetime(2026, 11, 26, 22, 0, tzinfo=site.tzinfo), tick=False)
     assert "Please ring the night-duty officer." in kiosk_client.get("/kiosk/").content.decode()
+
+
+@pytest.mark.parametrize("moment", INSIDE)
+def test_an_invitations_only_kiosk_at_night_sends_the_invited_visitor_to_the_night_officer(
+    kiosk_client, kiosk_site, time_machine, host, business, business_room, moment
+):
+    # R6.8: the night facts (ID sighted, host contacted) are the officer's to
+    # record, so even a kiosk that takes invitations at night checks nobody in.
+    site = kiosk_site("Asia/Shanghai", KioskMode.INVITATIONS_ONLY)
+    evening = date(2026, 11, 26)
+    time_machine.move_to(_moment(site, evening, (0, time(12))), tick=False)
+    invited = invitations.create_invitation(
+        site=site,
+        by=host,
+        email="late@example.com",
+        full_name="Invited Late",
+        category=business,
+        host=host,
+        room=business_room,
+        purpose="Late meeting",
+        expected_at=_moment(site, evening, (0, time(19))),
+    )
+    time_machine.move_to(_moment(site, evening, moment), tick=False)
+
+    response = kiosk_client.post("/kiosk/code/", {"code": invited.code, "accept_privacy": "on"})
+
+    assert response.status_code == 200
+    assert f"Please ring the night-duty officer: {PHONE}" in response.content.decode()
+    visit = Visit.objects.get(pk=invited.visit_id)
+    assert (visit.status, visit.night_registration) == (VisitStatus.EXPECTED, False)

@@ -9,7 +9,7 @@ import pytest
 
 from reception.models import DutyCode
 from tests.reception.night_shift import local, roster, roster_night, walk_in
-from visitors import services
+from visitors import invitations, services
 from visitors.models import Visit, Visitor, VisitStatus
 
 NIGHTS = [
@@ -199,8 +199,10 @@ def test_check_in_and_out_buttons_at_night(
     assert (expected.status, staying.status) == (VisitStatus.EXPECTED, VisitStatus.ON_SITE)
 
     client.force_login(night_officer)
-    client.post(f"/desk/visits/{expected.pk}/check-in/")
+    asked = client.post(f"/desk/visits/{expected.pk}/check-in/").content.decode()  # the button asks the facts
+    client.post(f"/desk/visits/{expected.pk}/check-in/", {"arrival": "1", **NIGHT_FACTS})
     client.post(f"/desk/visits/{staying.pk}/check-out/")
+    assert 'data-testid="night-facts"' in asked
     expected.refresh_from_db()
     staying.refresh_from_db()
     assert (expected.status, expected.checked_in_by, expected.night_registration) == (
@@ -209,3 +211,93 @@ def test_check_in_and_out_buttons_at_night(
         True,
     )
     assert (staying.status, staying.checked_out_by) == (VisitStatus.LEFT, night_officer)
+
+
+# --- the night facts at a desk check-in (issue #15 item 12) --------------------------
+
+
+@pytest.fixture
+def late_guest(site, clerk, business, business_room, time_machine):
+    """Expected tonight, registered by day with their room."""
+    time_machine.move_to(local(site, EVENING, 12), tick=False)
+    return services.register_visit(
+        visit=Visit(category=business, room=business_room, purpose="Late meeting"),
+        visitor=Visitor(full_name="Late Guest"),
+        by=clerk,
+        arrive_now=False,
+    )
+
+
+@pytest.mark.parametrize("moment", INSIDE)
+def test_checking_in_an_expected_visitor_at_night_asks_the_night_facts(
+    client, night_desk, night_officer, late_guest, moment
+):
+    night_desk("Asia/Shanghai", EVENING, moment)
+    client.force_login(night_officer)
+
+    asked = client.post(f"/desk/visits/{late_guest.pk}/check-in/")
+    refused = client.post(f"/desk/visits/{late_guest.pk}/check-in/", {"arrival": "1", "id_sighted": "yes"})
+
+    assert asked.status_code == 200 and 'data-testid="night-facts"' in asked.content.decode()
+    assert "whether the visitor&#x27;s ID was sighted" in asked.content.decode()
+    assert refused.status_code == 200
+    assert "This field is required." in refused.content.decode()  # host contacted?
+    assert "Say which ID was sighted." in refused.content.decode()
+    late_guest.refresh_from_db()
+    assert late_guest.status == VisitStatus.EXPECTED and not late_guest.events.filter(kind="arrived").exists()
+
+    response = client.post(f"/desk/visits/{late_guest.pk}/check-in/", {"arrival": "1", **NIGHT_FACTS})
+
+    assert response.status_code == 302
+    late_guest.refresh_from_db()
+    assert (late_guest.status, late_guest.checked_in_by, late_guest.night_registration) == (
+        VisitStatus.ON_SITE,
+        night_officer,
+        True,
+    )
+    assert (late_guest.id_sighted, late_guest.id_sighted_type, late_guest.host_contacted) == (True, "passport", True)
+
+
+def test_just_before_the_night_the_button_checks_in_at_once(client, night_desk, clerk, late_guest):
+    night_desk("Asia/Shanghai", EVENING, (0, time(19, 59, 59)))
+    client.force_login(clerk)
+
+    response = client.post(f"/desk/visits/{late_guest.pk}/check-in/")
+
+    assert response.status_code == 302
+    late_guest.refresh_from_db()
+    assert (late_guest.status, late_guest.night_registration) == (VisitStatus.ON_SITE, False)
+
+
+def test_checking_in_by_code_at_night_asks_the_night_facts(
+    client, night_desk, night_officer, site, host, business, business_room, time_machine
+):
+    time_machine.move_to(local(site, EVENING, 12), tick=False)
+    invited = invitations.create_invitation(
+        site=site,
+        by=host,
+        email="late@example.com",
+        full_name="Invited Late",
+        category=business,
+        host=host,
+        room=business_room,
+        purpose="Late meeting",
+        expected_at=local(site, EVENING, 21),
+    )
+    night_desk("Asia/Shanghai", EVENING, (0, time(21)))
+    client.force_login(night_officer)
+
+    form = client.get("/desk/invitations/check-in/").content.decode()
+    refused = client.post("/desk/invitations/check-in/", {"code": invited.code})
+    response = client.post("/desk/invitations/check-in/", {"code": invited.code, **NIGHT_FACTS})
+
+    assert 'data-testid="night-facts"' in form
+    assert refused.status_code == 200 and "This field is required." in refused.content.decode()
+    assert response.status_code == 302
+    visit = Visit.objects.get(pk=invited.visit_id)
+    assert (visit.status, visit.checked_in_by, visit.night_registration, visit.id_sighted) == (
+        VisitStatus.ON_SITE,
+        night_officer,
+        True,
+        True,
+    )

@@ -26,6 +26,8 @@ NIGHTS = [
 INSIDE = [pytest.param((0, time(20, 0, 0)), id="20:00:00"), pytest.param((1, time(7, 59, 59)), id="07:59:59")]
 OUTSIDE = [pytest.param((0, time(19, 59, 59)), id="19:59:59"), pytest.param((1, time(8, 0, 0)), id="08:00:00")]
 ACTIONS = ["register", "check_in", "check_out"]
+# What the officer records at a night arrival (R6.8); given by day too, where it is not recorded.
+FACTS = services.NightFacts(id_sighted=True, id_sighted_type="passport", host_contacted=True)
 
 
 def _roster(site, duty: str, user, starts: datetime, ends: datetime) -> RosterEntry:
@@ -93,6 +95,7 @@ def prepare(clerk, ordinary, lounge):
                     by=by,
                     arrive_now=True,
                     override_reason=reason,
+                    night_facts=FACTS,
                 )
 
             return do
@@ -101,7 +104,9 @@ def prepare(clerk, ordinary, lounge):
             visit=visit, visitor=Visitor(full_name="Day Guest"), by=clerk, arrive_now=action == "check_out"
         )
         if action == "check_in":
-            return lambda by, reason="": services.check_in_visit(visit=visit, by=by, override_reason=reason)
+            return lambda by, reason="": services.check_in_visit(
+                visit=visit, by=by, override_reason=reason, night_facts=FACTS
+            )
         return lambda by, reason="": services.check_out_visit(visit=visit, by=by, override_reason=reason)
 
     return make
@@ -260,3 +265,105 @@ def test_an_officer_rostered_for_another_night_is_refused(
 
     assert refusal.value.code == "night_duty"
     assert not Visit.objects.exists()
+
+
+# --- the night facts at every night arrival (issue #15 item 12) ----------------------
+
+
+@pytest.fixture
+def arrive(clerk, ordinary, lounge):
+    """Prepare now (by day) an arrival of either kind; return it to run later
+    with the night facts given (or not)."""
+
+    def make(action: str):
+        if action == "register":
+            return lambda by, facts: services.register_visit(
+                visit=Visit(category=ordinary, room=lounge, purpose="Late delivery"),
+                visitor=Visitor(full_name="Late Courier"),
+                by=by,
+                arrive_now=True,
+                night_facts=facts,
+            )
+        visit = Visit(category=ordinary, room=lounge, purpose="Talks")
+        services.register_visit(visit=visit, visitor=Visitor(full_name="Day Guest"), by=clerk, arrive_now=False)
+        return lambda by, facts: services.check_in_visit(visit=visit, by=by, night_facts=facts)
+
+    return make
+
+
+@pytest.mark.parametrize("action", ["register", "check_in"])
+@pytest.mark.parametrize("moment", INSIDE)
+@pytest.mark.parametrize(("tz", "evening"), NIGHTS)
+def test_a_night_arrival_without_the_night_facts_is_refused(
+    night_at, rostered_officer, arrive, night_officer, time_machine, tz, evening, moment, action
+):
+    at = night_at(tz, evening)
+    rostered_officer(evening)
+    do = arrive(action)
+    before = _snapshot()
+    time_machine.move_to(at(moment), tick=False)
+
+    with pytest.raises(ReceptionError) as refusal:
+        do(night_officer, None)
+
+    assert (refusal.value.code, refusal.value.field) == ("night_facts_required", "id_sighted")
+    assert "whether the visitor's ID was sighted" in refusal.value.message
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("action", ["register", "check_in"])
+def test_an_id_sighted_must_say_which(night_at, rostered_officer, arrive, night_officer, time_machine, action):
+    at = night_at("Asia/Shanghai", date(2026, 11, 26))
+    rostered_officer(date(2026, 11, 26))
+    do = arrive(action)
+    before = _snapshot()
+    time_machine.move_to(at((0, time(22))), tick=False)
+
+    with pytest.raises(ReceptionError) as refusal:
+        do(night_officer, services.NightFacts(id_sighted=True, host_contacted=False))
+
+    assert (refusal.value.code, refusal.value.field) == ("id_type_required", "id_sighted_type")
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("action", ["register", "check_in"])
+@pytest.mark.parametrize("moment", INSIDE)
+def test_a_night_arrival_records_the_night_facts(
+    night_at, rostered_officer, arrive, night_officer, time_machine, moment, action
+):
+    at = night_at("Asia/Shanghai", date(2026, 11, 26))
+    rostered_officer(date(2026, 11, 26))
+    do = arrive(action)
+    time_machine.move_to(at(moment), tick=False)
+
+    visit = do(night_officer, services.NightFacts(id_sighted=True, id_sighted_type="passport", host_contacted=False))
+
+    visit.refresh_from_db()
+    assert (visit.status, visit.night_registration) == (VisitStatus.ON_SITE, True)
+    assert (visit.id_sighted, visit.id_sighted_type, visit.host_contacted) == (True, "passport", False)
+    audit = AuditEvent.objects.filter(object_id=str(visit.pk)).latest("pk")
+    assert (audit.changes["id_sighted"], audit.changes["id_sighted_type"], audit.changes["host_contacted"]) == (
+        True,
+        "passport",
+        False,
+    )
+
+
+@pytest.mark.parametrize("action", ["register", "check_in"])
+@pytest.mark.parametrize("moment", OUTSIDE)
+def test_a_day_arrival_needs_no_night_facts_and_records_none(night_at, arrive, clerk, time_machine, moment, action):
+    at = night_at("Asia/Shanghai", date(2026, 11, 26))
+    do = arrive(action)
+    time_machine.move_to(at(moment), tick=False)
+
+    without = do(clerk, None)
+    given = arrive(action)(clerk, FACTS)  # facts given by day are not recorded
+
+    for visit in (without, given):
+        visit.refresh_from_db()
+        assert (visit.status, visit.night_registration, visit.id_sighted, visit.host_contacted) == (
+            VisitStatus.ON_SITE,
+            False,
+            False,
+            False,
+        )

@@ -135,7 +135,8 @@ def test_night_facts_are_written_once_at_arrival(time_machine, clerk, night_offi
     )
     time_machine.move_to(night, tick=False)
 
-    services.check_in_visit(visit=expected, by=night_officer)
+    facts = services.NightFacts(id_sighted=True, id_sighted_type="passport", host_contacted=False)
+    services.check_in_visit(visit=expected, by=night_officer, night_facts=facts)
 
     expected.refresh_from_db()
     assert expected.night_registration
@@ -191,3 +192,22 @@ def test_the_trigger_guards_every_registered_fact():
 
     assert all(f"'{column}'" in source for column in audit.REGISTERED_FACTS)
     assert not any(f"'{column}'" in source for column in audit.WORKFLOW_COLUMNS)
+
+
+@pytest.mark.postgres
+def test_a_room_left_open_is_written_once_at_arrival(clerk, secretary, business, business_room, gm_office):
+    # R1.3 with R6.4: an invitation's "decide on arrival" room is placed in the
+    # UPDATE that checks the visit in (migration 0010), and is fixed after it.
+    expected = services.register_visit(
+        visit=Visit(category=business, purpose="Review"),
+        visitor=Visitor(full_name="Open Guest"),
+        by=secretary,
+        arrive_now=False,
+    )
+    assert "room_id" in refused(room=business_room)  # not outside the arrival
+
+    services.check_in_visit(visit=expected, by=clerk, room=business_room)
+
+    expected.refresh_from_db()
+    assert (expected.status, expected.room) == (VisitStatus.ON_SITE, business_room)
+    assert "room_id" in refused(room=gm_office)

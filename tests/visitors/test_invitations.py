@@ -344,3 +344,33 @@ def test_the_service_refuses_a_visit_the_pages_could_not_show(
 
     assert refusal.value.code == "date_out_of_range"
     assert not Invitation.objects.exists() and not Visit.objects.exists()
+
+
+def test_the_desk_is_asked_for_the_room_of_an_invitation_that_left_it_open(
+    client, clerk, host, site, business, business_room, daytime
+):
+    open_invitation = invitations.create_invitation(
+        site=site,
+        by=host,
+        email="kenji@tanaka.example",
+        full_name="Kenji Tanaka",
+        category=business,
+        host=host,
+        purpose="Talks",
+        expected_at=timezone.now() + timedelta(minutes=30),
+    )
+    client.force_login(clerk)
+
+    asked = client.post("/desk/invitations/check-in/", {"code": open_invitation.code})
+
+    page = asked.content.decode()
+    assert asked.status_code == 200 and 'data-testid="room-choice"' in page
+    assert "Rooms with space: Business Room." in page  # R1.3
+    assert f'<option value="{business_room.pk}" selected>' in page  # the only one, pre-selected
+    assert Visit.objects.get().status == VisitStatus.EXPECTED
+
+    response = client.post("/desk/invitations/check-in/", {"code": open_invitation.code, "room": business_room.pk})
+
+    visit = Visit.objects.get()
+    assert response.status_code == 302
+    assert (visit.status, visit.room, visit.checked_in_by) == (VisitStatus.ON_SITE, business_room, clerk)

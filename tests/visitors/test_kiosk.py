@@ -9,8 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from reception.models import KioskDevice, KioskMode, RosterEntry, VisitorCategory
-from visitors import invitations, links
-from visitors.models import AuditEvent, Visit, VisitSource, VisitStatus
+from visitors import invitations, links, services
+from visitors.models import AuditEvent, Visit, Visitor, VisitSource, VisitStatus
 
 DAY = "2026-11-27 10:00:00+08:00"
 NIGHT = "2026-11-27 22:00:00+08:00"
@@ -429,6 +429,61 @@ def test_a_code_of_another_site_is_unknown_here(kiosk_client, daytime, other_sit
 
     assert "We could not find an invitation with that code" in response.content.decode()
     assert Visit.objects.get(pk=elsewhere.visit_id).status == VisitStatus.EXPECTED
+
+
+@pytest.fixture
+def open_invitation(daytime, site, host, business):
+    """Kenji Tanaka, invited with his room left to be decided on arrival."""
+    return invitations.create_invitation(
+        site=site,
+        by=host,
+        email="kenji@tanaka.example",
+        full_name="Kenji Tanaka",
+        category=business,
+        host=host,
+        purpose="Product demonstration",
+        party_size=2,
+        expected_at=timezone.now() + timedelta(minutes=30),
+    )
+
+
+def test_an_invitation_without_a_room_is_placed_in_a_room_for_its_category(
+    kiosk_client, open_invitation, business_room, gm_office
+):
+    response = kiosk_client.post("/kiosk/code/", {"code": open_invitation.code, "accept_privacy": "on"})
+
+    assert response.status_code == 302 and response["Location"] == "/kiosk/done/"
+    visit = Visit.objects.get(pk=open_invitation.visit_id)
+    # R1.3: allowed for business visitors, with space, and never the GM's office from the kiosk.
+    assert (visit.status, visit.room) == (VisitStatus.ON_SITE, business_room)
+    assert AuditEvent.objects.get(action="visit.check_in").changes["room"] == "Business Room"
+    assert "Business Room" in kiosk_client.get("/kiosk/done/").content.decode()
+
+
+def test_with_every_room_full_an_invitation_without_a_room_is_sent_to_the_front_desk(
+    kiosk_client, open_invitation, clerk, business, business_room, gm_office
+):
+    services.register_visit(
+        visit=Visit(category=business, room=business_room, purpose="Board", party_size=8),
+        visitor=Visitor(full_name="Full House"),
+        by=clerk,
+        arrive_now=True,
+    )
+    audit_before = AuditEvent.objects.count()
+
+    response = kiosk_client.post("/kiosk/code/", {"code": open_invitation.code, "accept_privacy": "on"})
+
+    assert response.status_code == 200
+    assert "All our visitor rooms are full right now. Please see the front desk." in response.content.decode()
+    visit = Visit.objects.get(pk=open_invitation.visit_id)
+    assert (visit.status, visit.room, visit.events.filter(kind="arrived").exists()) == (
+        VisitStatus.EXPECTED,
+        None,
+        False,
+    )
+    open_invitation.refresh_from_db()
+    assert open_invitation.privacy_accepted_at is None
+    assert AuditEvent.objects.count() == audit_before
 
 
 # --- self check-out --------------------------------------------------------------------

@@ -132,3 +132,78 @@ def test_an_expected_visit_is_checked_in_into_its_room(clerk, secretary, busines
     with pytest.raises(ReceptionError) as refusal:
         services.check_in_visit(visit=visit, by=clerk)
     assert refusal.value.code == "not_expected"
+
+
+# --- every visitor on site is in a room (issue #15 item 10) ---------------------------
+
+
+def _expected_without_room(*, category, by, party_size=1):
+    """An invitation's visit whose room is "decided on arrival"."""
+    visit = Visit(category=category, purpose="Review", party_size=party_size)
+    return services.register_visit(visit=visit, visitor=Visitor(full_name="Open Guest"), by=by, arrive_now=False)
+
+
+def test_a_walk_in_without_a_room_is_refused_naming_the_rooms_with_space(clerk, business, rooms):
+    with pytest.raises(ReceptionError) as refusal:
+        services.register_visit(
+            visit=Visit(category=business, purpose="Talks"),
+            visitor=Visitor(full_name="Roomless"),
+            by=clerk,
+            arrive_now=True,
+        )
+
+    assert (refusal.value.code, refusal.value.field) == ("room_required", "room")
+    assert "Rooms with space: Business Room, General Manager's Office." in refusal.value.message
+    assert not Visit.objects.exists() and not Visitor.objects.exists() and not AuditEvent.objects.exists()
+
+
+def test_checking_in_an_expected_visit_without_a_room_is_refused_and_changes_nothing(clerk, secretary, business, rooms):
+    visit = _expected_without_room(category=business, by=secretary)
+
+    with pytest.raises(ReceptionError) as refusal:
+        services.check_in_visit(visit=visit, by=clerk)
+
+    assert (refusal.value.code, refusal.value.field) == ("room_required", "room")
+    assert "Business Room" in refusal.value.message
+    visit.refresh_from_db()
+    assert (visit.status, visit.room) == (VisitStatus.EXPECTED, None)
+    assert list(AuditEvent.objects.values_list("action", flat=True)) == ["visit.register"]
+
+
+def test_checking_in_places_an_expected_visit_without_a_room_in_the_room_chosen(
+    clerk, secretary, business, business_room
+):
+    visit = _expected_without_room(category=business, by=secretary)
+
+    services.check_in_visit(visit=visit, by=clerk, room=business_room)
+
+    visit.refresh_from_db()
+    assert (visit.status, visit.room) == (VisitStatus.ON_SITE, business_room)
+    arrival = AuditEvent.objects.get(action="visit.check_in")
+    assert arrival.changes == {"status": "on_site", "room": "Business Room"}
+
+
+def test_the_room_chosen_at_arrival_keeps_the_room_rules(clerk, secretary, business, lounge, business_room):
+    visit = _expected_without_room(category=business, by=secretary, party_size=9)
+
+    with pytest.raises(ReceptionError) as not_allowed:
+        services.check_in_visit(visit=visit, by=clerk, room=lounge)
+    with pytest.raises(ReceptionError) as full:
+        services.check_in_visit(visit=visit, by=clerk, room=business_room)  # 8 places
+
+    assert (not_allowed.value.code, full.value.code) == ("room_not_allowed", "room_full")
+    visit.refresh_from_db()
+    assert (visit.status, visit.room) == (VisitStatus.EXPECTED, None)
+
+
+def test_a_registered_room_is_not_swapped_at_arrival(clerk, secretary, business, business_room, gm_office):
+    visit = Visit(category=business, room=business_room, purpose="Review")
+    services.register_visit(visit=visit, visitor=Visitor(full_name="Expected Guest"), by=secretary, arrive_now=False)
+
+    with pytest.raises(ReceptionError) as refusal:
+        services.check_in_visit(visit=visit, by=clerk, room=gm_office)
+
+    assert refusal.value.code == "room_registered"
+    assert "amend the visit" in refusal.value.message
+    visit.refresh_from_db()
+    assert (visit.status, visit.room) == (VisitStatus.EXPECTED, business_room)

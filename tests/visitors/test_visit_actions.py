@@ -100,11 +100,14 @@ def test_an_expected_visit_is_cancelled_or_marked_as_a_no_show(client, clerk, ta
 def test_changes_are_post_only(client, clerk, tanaka):
     client.force_login(clerk)
 
-    for action in ["check-in", "check-out", "cancel", "no-show", "steps"]:
+    for action in ["check-out", "cancel", "no-show", "steps"]:
         assert client.get(f"/desk/visits/{tanaka.pk}/{action}/").status_code == 405, action
     assert client.get("/desk/closing/check-out/").status_code == 405
+    # The check-in page only asks what the arrival needs (R1.3, R6.8); posting checks in.
+    assert 'data-testid="check-in-form"' in client.get(f"/desk/visits/{tanaka.pk}/check-in/").content.decode()
     tanaka.refresh_from_db()
     assert tanaka.status == VisitStatus.EXPECTED
+    assert not tanaka.events.filter(kind="arrived").exists()
 
 
 def test_closing_asks_for_confirmation_then_checks_out_everyone(
@@ -183,8 +186,58 @@ def test_the_night_override_reason_reaches_the_service(client, director, busines
     assert visit.status == VisitStatus.EXPECTED
     assert "give a reason" in refused.content.decode()
 
-    client.post(f"/desk/visits/{visit.pk}/check-in/", {"night_override_reason": "Night officer ill"})
+    facts = {"id_sighted": "no", "host_contacted": "yes"}  # R6.8: asked at every night arrival
+    client.post(
+        f"/desk/visits/{visit.pk}/check-in/", {"arrival": "1", "night_override_reason": "Night officer ill", **facts}
+    )
 
     visit.refresh_from_db()
     assert visit.status == VisitStatus.ON_SITE
     assert visit.night_override_reason == "Night officer ill"
+
+
+# --- an expected visit without a room (R1.3, issue #15 item 10) ------------------------
+
+
+@pytest.fixture
+def open_visit(secretary, business, host):
+    """Expected with the room left to be decided on arrival."""
+    return expect(category=business, room=None, by=secretary, expected_at="2026-11-27 11:00:00+08:00", host=host)
+
+
+def test_checking_in_a_visit_without_a_room_asks_for_it_with_the_only_room_pre_selected(
+    client, clerk, open_visit, business_room
+):
+    client.force_login(clerk)
+
+    response = client.post(f"/desk/visits/{open_visit.pk}/check-in/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="room-choice"' in page
+    assert "Rooms with space: Business Room." in page
+    assert f'<option value="{business_room.pk}" selected>Business Room · 8 of 8 places free</option>' in page
+    open_visit.refresh_from_db()
+    assert (open_visit.status, open_visit.room) == (VisitStatus.EXPECTED, None)
+
+
+def test_the_check_in_page_refuses_without_a_room_and_checks_in_with_one(
+    client, clerk, open_visit, business_room, gm_office
+):
+    client.force_login(clerk)
+    asked = client.get(f"/desk/visits/{open_visit.pk}/check-in/").content.decode()
+
+    refused = client.post(f"/desk/visits/{open_visit.pk}/check-in/", {"arrival": "1", "room": ""})
+    open_visit.refresh_from_db()
+    assert refused.status_code == 200
+    assert "Choose the room to receive Business visitors in (R1.3)." in refused.content.decode()
+    assert (open_visit.status, open_visit.room) == (VisitStatus.EXPECTED, None)
+
+    response = client.post(f"/desk/visits/{open_visit.pk}/check-in/", {"arrival": "1", "room": business_room.pk})
+
+    # Two rooms with space: the desk chooses, nothing is pre-selected.
+    assert "General Manager&#x27;s Office · 4 of 4 places free" in asked
+    assert '<option value="" selected>Choose a room</option>' in asked
+    assert response.status_code == 302
+    open_visit.refresh_from_db()
+    assert (open_visit.status, open_visit.room, open_visit.checked_in_by) == (VisitStatus.ON_SITE, business_room, clerk)

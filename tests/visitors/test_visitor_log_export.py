@@ -99,13 +99,14 @@ def test_every_column_of_every_kind_of_visit(
     services.check_out_visit(visit=late, by=night_officer, at=at("2026-11-27 00:40:00+08:00"))
     # Arrived at 00:30 on the 27th: still the 26th in UTC (16:30), the 27th here.
     time_machine.move_to("2026-11-27 00:30:00+08:00", tick=False)
-    walk_in(category=ordinary, room=None, by=night_officer, name="李娜", host=wang_fang, badge_code="NOROOM01")
+    walk_in(category=ordinary, room=lounge, by=night_officer, name="李娜", host=wang_fang, badge_code="NIGHT001")
     # In the day: a host without a staff profile, then one without a name.
     time_machine.move_to(DAYTIME, tick=False)
     walk_in(category=ordinary, room=lounge, by=clerk, name="Maria Rossi", host=contractor, badge_code="DAYTIME1")
     walk_in(category=ordinary, room=lounge, by=clerk, name="-Hans-", host=auditor, badge_code="DAYTIME2")
-    # Expected at 07:00 on the 28th (23:00 UTC on the 27th), not yet arrived.
-    expect(category=business, room=business_room, by=clerk, expected_at="2026-11-28 07:00:00+08:00", name="Kenji")
+    # Expected at 07:00 on the 28th (23:00 UTC on the 27th), not yet arrived, its
+    # room to be decided on arrival (only an expected visit has none, R1.3).
+    expect(category=business, room=None, by=clerk, expected_at="2026-11-28 07:00:00+08:00", name="Kenji")
     # Registered at the kiosk: nobody at the desk registered it.
     walk_in(category=ordinary, room=lounge, by=None, name="Walk-in", source=VisitSource.KIOSK, badge_code="KIOSK001")
     client.force_login(clerk)
@@ -114,14 +115,14 @@ def test_every_column_of_every_kind_of_visit(
 
     code_of_kenji = body.splitlines()[1].split(",")[0]
     assert body == HEADER + (
-        f"{code_of_kenji},2026-11-28,,,Expected,Kenji,,,Business,Business Room,,1,Meeting,no,no,no,,,"
+        f"{code_of_kenji},2026-11-28,,,Expected,Kenji,,,Business,,,1,Meeting,no,no,no,,,"
         "Front Desk-Zhang Wei,no\r\n"
         "KIOSK001,2026-11-27,10:00,,On site,Walk-in,,,Ordinary,Lounge,,1,Talks,no,no,no,,,,no\r\n"
         "DAYTIME2,2026-11-27,10:00,,On site,'-Hans-,,,Ordinary,Lounge,auditor,1,Talks,no,no,no,,,"
         "Front Desk-Zhang Wei,no\r\n"
         "DAYTIME1,2026-11-27,10:00,,On site,Maria Rossi,,,Ordinary,Lounge,Ada Lovelace,1,Talks,no,no,no,,,"
         "Front Desk-Zhang Wei,no\r\n"
-        "NOROOM01,2026-11-27,00:30,,On site,李娜,,,Ordinary,,王芳,1,Talks,no,no,no,,,Front Desk-Liu Yang,yes\r\n"
+        "NIGHT001,2026-11-27,00:30,,On site,李娜,,,Ordinary,Lounge,王芳,1,Talks,no,no,no,,,Front Desk-Liu Yang,yes\r\n"
         "LATE0001,2026-11-26,23:30,00:40,Left,周杰,'=cmd|' /C calc'!A0,'+86 138 0013 8000,Business,"
         'Business Room,Sales-Sun Li,3,合同谈判,yes,yes,yes,"素食, no pork","Guest Wi-Fi card, ""NDA""",'
         "Front Desk-Liu Yang,yes\r\n"

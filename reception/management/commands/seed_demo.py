@@ -74,6 +74,9 @@ USERS = [
     ("host", "Sun Li", "Sales", DUTY_GROUPS[DutyCode.HOST], False),
 ]
 
+# What the night officer records when a demo visitor arrives at night (R6.8).
+NIGHT_FACTS = services.NightFacts(id_sighted=True, id_sighted_type="national_id", host_contacted=True)
+
 # full name, company, phone, category, room, party, purpose, state, minutes from now
 VISITS = [
     (
@@ -269,7 +272,9 @@ class Command(BaseCommand):
                     at=now - timedelta(days=1, hours=-10),
                 )
                 continue
-            services.register_visit(visit=visit, visitor=visitor, by=desk_user(at), arrive_now=True, at=at)
+            services.register_visit(
+                visit=visit, visitor=visitor, by=desk_user(at), arrive_now=True, night_facts=NIGHT_FACTS, at=at
+            )
             if state == "left":
                 leave = at + timedelta(minutes=75)
                 services.check_out_visit(visit=visit, by=desk_user(leave), at=leave)
