@@ -201,6 +201,10 @@ def visit_detail(request, pk: int):
     escort_due = visit.category.escort_required and all(e.kind != VisitEvent.Kind.ESCORTED for e in events)
     steps = [kind for kind in services.MANUAL_STEPS if kind != VisitEvent.Kind.ESCORTED or escort_due]
     steps.remove(VisitEvent.Kind.MATERIALS)  # its own form: the note names them
+    if escalation.awaiting_acknowledgement(visit):
+        # Until the arrival is acknowledged, "the host met them" is the button
+        # that also stops the escalation (R3.2); a bare step would not.
+        steps.remove(VisitEvent.Kind.HOST_MET)
     return render(
         request,
         "visitors/visit_detail.html",

@@ -218,3 +218,15 @@ def test_the_desk_action_is_post_only_and_for_this_site(client, arrival, clerk, 
     client.force_login(other_clerk)
     assert client.post(host_met_url(arrival)).status_code == 404
     assert Visit.objects.get(pk=arrival.pk).acknowledged_at is None
+
+
+def test_while_the_arrival_waits_the_only_host_met_button_is_the_one_that_acknowledges(client, arrival, clerk, daytime):
+    client.force_login(clerk)
+    host_met_step = f'name="kind" value="{VisitEvent.Kind.HOST_MET}"'
+
+    waiting = client.get(reverse("visitors:visit", args=[arrival.pk])).content.decode()
+    client.post(host_met_url(arrival))
+    acknowledged = client.get(reverse("visitors:visit", args=[arrival.pk])).content.decode()
+
+    assert 'data-testid="host-met"' in waiting and host_met_step not in waiting  # R3.2
+    assert 'data-testid="host-met"' not in acknowledged and host_met_step in acknowledged  # R1.4 step again

@@ -150,8 +150,10 @@ def test_the_visit_page_shows_the_timeline_and_records_reception_steps(
     timeline = page.split('data-testid="timeline"')[1].split("</ol>")[0]
     assert timeline.index("Arrived") < timeline.index("Seated in room") < timeline.index("Hospitality served")
     assert "2026-11-27 10:05" in timeline and "Window seat" in timeline and "Front Desk-Zhang Wei" in timeline
-    for label in ["Seated in room", "Host met the visitor", "Talks", "Guided tour", "Hospitality served"]:
+    for label in ["Seated in room", "Talks", "Guided tour", "Hospitality served"]:
         assert f">{label}</button>" in page
+    # Not yet acknowledged: "the host met them" is the button that also acknowledges (R3.2).
+    assert 'data-testid="host-met"' in page and ">Host met the visitor</button>" not in page
     assert "{# PANEL" not in page
 
 
