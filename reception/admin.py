@@ -43,10 +43,14 @@ class SiteAdmin(AuditedAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [
-        (None, {"fields": ["name", "slug", "address", "desk_phone", "timezone"]}),
+        # Each name and text in English and Chinese on one row (issue #16 item 14).
+        (None, {"fields": [("name", "name_zh"), "slug", ("address", "address_zh"), "desk_phone", "timezone"]}),
         (_("Night duty (R6.8)"), {"fields": ["night_starts", "night_ends"]}),
         (_("Kiosk"), {"fields": ["kiosk_mode", "kiosk_night_mode"]}),
-        (_("Privacy"), {"fields": ["retention_days", "collect_id_numbers", "privacy_notice_en", "privacy_notice_zh"]}),
+        (
+            _("Privacy"),
+            {"fields": ["retention_days", "collect_id_numbers", ("privacy_notice_en", "privacy_notice_zh")]},
+        ),
     ]
 
     def has_add_permission(self, request):
@@ -66,6 +70,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     # installation administrator changes them (reception/roles.py).
     list_display = ["name"]
     search_fields = ["name"]
+    fields = [("name", "name_zh")]
 
 
 @admin.register(StaffProfile)
@@ -98,6 +103,22 @@ class VisitorCategoryAdmin(AuditedAdmin):
     list_filter = ["site"]
     list_select_related = ["site"]
     search_fields = ["code", "name"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "site",
+                    "code",
+                    ("name", "name_zh"),
+                    "description",
+                    "ack_deadline_minutes",
+                    "escort_required",
+                    "notify_director_on_arrival",
+                ]
+            },
+        ),
+    ]
 
     def audit_snapshot(self, category):
         # The escalation chain (R3.2) is edited inline; its steps are part of
@@ -118,6 +139,23 @@ class ReceptionRoomAdmin(AuditedAdmin):
     list_select_related = ["site"]
     search_fields = ["name"]
     filter_horizontal = ["categories"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "site",
+                    ("name", "name_zh"),
+                    "capacity",
+                    "exclusive",
+                    "categories",
+                    "any_category",
+                    "active",
+                    "sort_order",
+                ]
+            },
+        ),
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("categories")

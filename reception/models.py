@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from reception.i18n import BilingualName, localized
 from reception.validators import EARLIEST, LATEST, validate_webhook_url
 
 
@@ -29,12 +30,14 @@ class KioskMode(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-class Site(models.Model):
+class Site(BilingualName, models.Model):
     """One reception base (R1.1). Its rules are fields here, edited in the admin."""
 
-    name = models.CharField(_("name"), max_length=120, unique=True)
+    name = models.CharField(_("name (English)"), max_length=120, unique=True)
+    name_zh = models.CharField(_("name (Simplified Chinese)"), max_length=120, blank=True)
     slug = models.SlugField(_("short name"), max_length=50, unique=True)
-    address = models.CharField(_("address"), max_length=255, blank=True)
+    address = models.CharField(_("address (English)"), max_length=255, blank=True)
+    address_zh = models.CharField(_("address (Simplified Chinese)"), max_length=255, blank=True)
     desk_phone = models.CharField(_("front-desk phone"), max_length=40, blank=True)
     timezone = models.CharField(
         _("time zone"), max_length=64, default=settings.TIME_ZONE, validators=[validate_time_zone]
@@ -71,7 +74,11 @@ class Site(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_address(self) -> str:
+        return localized(self.address, self.address_zh)
 
     @property
     def tzinfo(self) -> ZoneInfo:
@@ -95,10 +102,11 @@ class Site(models.Model):
         return self.kiosk_night_mode if self.in_night_window(at) else self.kiosk_mode
 
 
-class Department(models.Model):
+class Department(BilingualName, models.Model):
     """A handling department (R1.5.4); staff appear as "Department-Name" (R3.1)."""
 
-    name = models.CharField(_("name"), max_length=80, unique=True)
+    name = models.CharField(_("name (English)"), max_length=80, unique=True)
+    name_zh = models.CharField(_("name (Simplified Chinese)"), max_length=80, blank=True)
 
     class Meta:
         verbose_name = _("department")
@@ -106,7 +114,7 @@ class Department(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
 
 
 class StaffProfile(models.Model):
@@ -131,7 +139,7 @@ class StaffProfile(models.Model):
     @property
     def label(self) -> str:
         """R3.1: "Department-Name", e.g. Sales-Zhang San."""
-        return department_label(self.real_name, self.department.name if self.department_id else None)
+        return department_label(self.real_name, self.department.display_name if self.department_id else None)
 
 
 def department_label(real_name: str, department: str | None) -> str:
@@ -144,7 +152,14 @@ def department_label(real_name: str, department: str | None) -> str:
 
 
 # What staff_label_of reads of a user, each behind a prefix such as "host__".
-STAFF_LABEL_VALUES = ("username", "first_name", "last_name", "profile__real_name", "profile__department__name")
+STAFF_LABEL_VALUES = (
+    "username",
+    "first_name",
+    "last_name",
+    "profile__real_name",
+    "profile__department__name",
+    "profile__department__name_zh",
+)
 
 
 def staff_label_of(row: dict, prefix: str) -> str:
@@ -153,7 +168,10 @@ def staff_label_of(row: dict, prefix: str) -> str:
     each row: the profile's label, else the full name or the username."""
     real_name = row[f"{prefix}profile__real_name"]  # never null, so None means no profile
     if real_name is not None:
-        return department_label(real_name, row[f"{prefix}profile__department__name"])
+        department = row[f"{prefix}profile__department__name"]
+        if department is not None:
+            department = localized(department, row[f"{prefix}profile__department__name_zh"])
+        return department_label(real_name, department)
     return f"{row[f'{prefix}first_name']} {row[f'{prefix}last_name']}".strip() or row[f"{prefix}username"]
 
 
@@ -177,12 +195,13 @@ def staff_label(user) -> str:
         return user.get_full_name() or user.get_username()
 
 
-class VisitorCategory(models.Model):
+class VisitorCategory(BilingualName, models.Model):
     """R1.2: A VIP, B business, C ordinary, edited by the office manager."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="categories", verbose_name=_("site"))
     code = models.CharField(_("code"), max_length=8)
-    name = models.CharField(_("name"), max_length=80)
+    name = models.CharField(_("name (English)"), max_length=80)
+    name_zh = models.CharField(_("name (Simplified Chinese)"), max_length=80, blank=True)
     description = models.TextField(_("who belongs here"), blank=True)
     ack_deadline_minutes = models.PositiveSmallIntegerField(
         _("host acknowledgement deadline (minutes)"),
@@ -202,7 +221,7 @@ class VisitorCategory(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} · {self.name}"
+        return f"{self.code} · {self.display_name}"
 
 
 class RoomQuerySet(models.QuerySet):
@@ -218,11 +237,12 @@ class RoomQuerySet(models.QuerySet):
         )
 
 
-class ReceptionRoom(models.Model):
+class ReceptionRoom(BilingualName, models.Model):
     """R1.3: a designated reception venue; only these rooms may receive visitors."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="rooms", verbose_name=_("site"))
-    name = models.CharField(_("name"), max_length=80)
+    name = models.CharField(_("name (English)"), max_length=80)
+    name_zh = models.CharField(_("name (Simplified Chinese)"), max_length=80, blank=True)
     capacity = models.PositiveSmallIntegerField(_("capacity (people)"))
     exclusive = models.BooleanField(_("exclusive use"), default=False, help_text=_("Receives one party at a time."))
     categories = models.ManyToManyField(
@@ -248,7 +268,7 @@ class ReceptionRoom(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
 
     def allows(self, category: VisitorCategory) -> bool:
         if not self.active or self.site_id != category.site_id:

@@ -43,6 +43,17 @@ PRIVACY_EN = (
 )
 PRIVACY_ZH = "总部基地登记您的姓名、公司和电话，用于保障现场安全并通知接待人。仅接待人员可见；来访180天后删除。"
 
+# The Chinese names and address beside the English ones (issue #16 item 14).
+SITE_ZH = {"name_zh": "总部基地", "address_zh": "大堂路1号"}
+CATEGORIES_ZH = {"A": "贵宾", "B": "商务", "C": "普通"}
+ROOMS_ZH = {
+    "Culture Pavilion": "文化馆",
+    "Business Room": "商务室",
+    "Lounge": "休闲厅",
+    "General Manager's Office": "总经理办公室",
+}
+DEPARTMENTS_ZH = {"Administration": "行政部", "Front Desk": "前台", "Security": "安保部", "Sales": "销售部"}
+
 CATEGORIES = [
     (
         "A",
@@ -160,6 +171,7 @@ class Command(BaseCommand):
             slug="hq",
             defaults={"name": "Headquarters Base", "desk_phone": "+86 10 8888 0000", "address": "1 Lobby Road"},
         )
+        _fill_blank(site, **SITE_ZH)
         categories = {}
         for code, name, description, escort, notify in CATEGORIES:
             categories[code], _ = VisitorCategory.objects.get_or_create(
@@ -172,6 +184,7 @@ class Command(BaseCommand):
                     "notify_director_on_arrival": notify,
                 },
             )
+            _fill_blank(categories[code], name_zh=CATEGORIES_ZH[code])
         for order, (name, capacity, exclusive, codes, any_category) in enumerate(ROOMS):
             room, created = ReceptionRoom.objects.get_or_create(
                 site=site,
@@ -185,11 +198,14 @@ class Command(BaseCommand):
             )
             if created:
                 room.categories.set([categories[c] for c in codes])
+            _fill_blank(room, name_zh=ROOMS_ZH[name])
         return site
 
     def seed_users(self, site: Site) -> dict:
         User = get_user_model()
         users = {}
+        for name, name_zh in DEPARTMENTS_ZH.items():
+            _fill_blank(Department.objects.get_or_create(name=name)[0], name_zh=name_zh)
         for username, real_name, department, group, is_staff in USERS:
             user, created = User.objects.get_or_create(username=username, defaults={"is_staff": is_staff})
             if created:
@@ -312,3 +328,13 @@ class Command(BaseCommand):
             keys_and_items="Server room key; visitor badge box.",
             at=night.end - timedelta(minutes=5),
         )
+
+
+def _fill_blank(obj, **values) -> None:
+    """Set the fields that are still empty, so a database seeded before they
+    existed gets them too, and one the office manager edited keeps its values."""
+    blank = {field: value for field, value in values.items() if not getattr(obj, field)}
+    if blank:
+        for field, value in blank.items():
+            setattr(obj, field, value)
+        obj.save(update_fields=list(blank))
