@@ -161,7 +161,7 @@ def render_report(notification: Notification) -> tuple[str, str, str]:
     with translation.override(settings.LANGUAGE_CODE), timezone.override(site.tzinfo):
         context = {"report": report, "site_url": settings.SITE_URL}
         subject = _("Morning report: %(site)s, night to %(day)s") % {
-            "site": site.name,
+            "site": site.display_name,
             "day": formats.date_format(report.day, "Y-m-d"),
         }
         text = render_to_string("reception/email/morning_report.txt", context)

@@ -68,7 +68,9 @@ def on_site_snapshot(site: Site) -> list[dict]:
             "visitor": v.visitor.full_name,
             "company": v.visitor.company,
             "party_size": v.party_size,
+            # Both names, so the snapshot reads in each reader's language (issue #16).
             "room": v.room.name if v.room else "",
+            "room_zh": v.room.name_zh if v.room else "",
             "host": staff_label(v.host),
             "checked_in_at": v.checked_in_at.isoformat(),
         }

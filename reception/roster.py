@@ -14,7 +14,6 @@ from reception.models import (
     Handover,
     RosterEntry,
     Site,
-    department_label,
     staff_label,
     staff_label_of,
 )
@@ -201,11 +200,7 @@ def duty_panel_context(site: Site | None, *, now: datetime | None = None) -> dic
             "checked_out_at": row["checked_out_at"],
             # R3.1 "Department-Name"; blank for an account without a staff profile.
             "signed_by": (
-                ""
-                if row["checked_in_by__profile__real_name"] is None
-                else department_label(
-                    row["checked_in_by__profile__real_name"], row["checked_in_by__profile__department__name"]
-                )
+                "" if row["checked_in_by__profile__real_name"] is None else staff_label_of(row, "checked_in_by__")
             ),
             "night_override_reason": row["night_override_reason"],
         }
@@ -217,6 +212,7 @@ def duty_panel_context(site: Site | None, *, now: datetime | None = None) -> dic
             "checked_out_at",
             "checked_in_by__profile__real_name",
             "checked_in_by__profile__department__name",
+            "checked_in_by__profile__department__name_zh",
             "night_override_reason",
         )[: NIGHT_LOG_MAX + 1]
     ]

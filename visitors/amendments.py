@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
@@ -125,9 +125,13 @@ def _amendment_text(value: Any, site: Site) -> str:
         return site.local(value).isoformat(timespec="minutes")
     if isinstance(value, Visitor):
         return f"#{value.pk}"  # never the name: amendments outlive anonymisation
-    if isinstance(value, get_user_model()):
-        return staff_label(value)
-    return str(value)
+    # Rooms, categories and departments by their primary (English) name, as
+    # the audit trail names them: a record does not change with the reader's
+    # language, nor with the clerk's (issue #16 item 14).
+    with translation.override("en"):
+        if isinstance(value, get_user_model()):
+            return staff_label(value)
+        return str(value)
 
 
 def _check_space_after_amendment(*, visit: Visit, room: ReceptionRoom) -> None:

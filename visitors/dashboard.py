@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
+from reception.i18n import localized
 from reception.models import STAFF_LABEL_VALUES, ReceptionRoom, Site, staff_label_of, staff_labels
 from visitors.models import Visit, VisitStatus, ack_due_at, ack_overdue, minutes_between
 
@@ -36,6 +37,7 @@ PARTY = (
     "visitor__company",
     "room_id",
     "room__name",
+    "room__name_zh",
     "category__code",
     "host_id",
     *(f"host__{name}" for name in STAFF_LABEL_VALUES),
@@ -169,7 +171,7 @@ class _Rows:
             "company": row["visitor__company"],
             "category": row["category__code"],
             "room_id": row["room_id"],
-            "room": row["room__name"] or "—",
+            "room": localized(row["room__name"], row["room__name_zh"]) or "—",
             "host": self.host(row),
         }
 
@@ -232,7 +234,7 @@ class _Rows:
             "pk": row["pk"],
             "url": self.visit(row["pk"]),
             "name": row["visitor__full_name"],
-            "room": row["room__name"] or "—",
+            "room": localized(row["room__name"], row["room__name_zh"]) or "—",
             "left": self.left_at % {"time": self.hhmm(row["checked_out_at"])},
         }
 
@@ -287,11 +289,11 @@ def desk_context(site: Site, now: datetime | None = None) -> dict:
 
     open_today = list((visits.on_site() | Visit.objects.expected_on(site, now)).order_by().values(*OPEN_VISIT))
     rooms = list(ReceptionRoom.objects.filter(site=site).order_by(*BOARD_ORDER))
-    room_names = {room.pk: room.name for room in rooms}
+    room_names = {room.pk: (room.name, room.name_zh) for room in rooms}
     rows.label_hosts({row["host_id"] for row in open_today} - {None})
     arrived, awaited = [], []
     for row in open_today:
-        row["room__name"] = room_names.get(row["room_id"])
+        row["room__name"], row["room__name_zh"] = room_names.get(row["room_id"], (None, None))
         (arrived if row["status"] == VisitStatus.ON_SITE else awaited).append(row)
     on_site = [rows.on_site(row) for row in sorted(arrived, key=itemgetter("checked_in_at", "pk"))]
     expected = [rows.expected(row) for row in sorted(awaited, key=itemgetter("expected_at", "pk"))]
@@ -305,7 +307,7 @@ def desk_context(site: Site, now: datetime | None = None) -> dict:
         rows.left(row)
         for row in visits.filter(status=VisitStatus.LEFT, checked_out_at__gte=start_of_day)
         .order_by("-checked_out_at", "-pk")
-        .values("pk", "visitor__full_name", "room__name", "checked_out_at")[:RECENTLY_LEFT]
+        .values("pk", "visitor__full_name", "room__name", "room__name_zh", "checked_out_at")[:RECENTLY_LEFT]
     ]
 
     # The notifications panel's counts (R3.2): acknowledged, else overdue, else waiting.

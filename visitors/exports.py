@@ -13,8 +13,10 @@ from itertools import islice
 
 from django.db.models import DurationField, ExpressionWrapper, F, QuerySet, Value
 from django.db.models.functions import Coalesce
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from reception.i18n import in_chinese
 from reception.models import Site, staff_labels
 from visitors.models import VisitStatus
 
@@ -63,7 +65,9 @@ COLUMNS = (
     "visitor__company",
     "visitor__phone",
     "category__name",
+    "category__name_zh",
     "room__name",
+    "room__name_zh",
     "party_size",
     "purpose",
     "meals",
@@ -101,6 +105,9 @@ def visit_log_csv(visits: QuerySet, *, site: Site) -> Iterator[str]:
     at a time and staff labels once per user, so memory stays constant however
     long the log, and the queries are one per chunk, not one per visit."""
     yes, no = safe_cell(_("yes")), safe_cell(_("no"))
+    # Category and room in the reader's language too, as the labels (issue #16):
+    # the Chinese name, or the primary one where it has none.
+    chinese, language = in_chinese(), translation.get_language()
     statuses = {value: safe_cell(label) for value, label in VisitStatus.choices}
     header = [
         _("Badge code"),
@@ -140,7 +147,9 @@ def visit_log_csv(visits: QuerySet, *, site: Site) -> Iterator[str]:
             new_users = {row[-2] for row in batch} | {row[-1] for row in batch}
             new_users -= labels.keys()
             if new_users:
-                labels.update((pk, safe_cell(label)) for pk, label in staff_labels(new_users).items())
+                # Read while the response streams: in the request's language still.
+                with translation.override(language):
+                    labels.update((pk, safe_cell(label)) for pk, label in staff_labels(new_users).items())
             for (
                 badge_code,
                 arrived_since,
@@ -151,7 +160,9 @@ def visit_log_csv(visits: QuerySet, *, site: Site) -> Iterator[str]:
                 company,
                 phone,
                 category,
+                category_zh,
                 room,
+                room_zh,
                 party_size,
                 purpose,
                 meals,
@@ -175,6 +186,8 @@ def visit_log_csv(visits: QuerySet, *, site: Site) -> Iterator[str]:
                     left = ""
                 else:
                     left = (_EPOCH + left_since).astimezone(tz).time().isoformat("minutes")
+                if chinese:
+                    category, room = category_zh or category, room_zh or room
                 # safe_cell, written out for the text columns (which are never
                 # NULL but the room): a call per cell was a tenth of the export.
                 writer.writerow(

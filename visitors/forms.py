@@ -17,6 +17,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from reception.forms import FilterDayField, PhoneField, TextField
+from reception.i18n import localized
 from reception.models import ReceptionRoom, Site, VisitorCategory, department_label
 from reception.validators import normalise_id_number, validate_id_number
 from visitors.models import IdType, Visit, Visitor, VisitStatus, log_day, text_contains
@@ -56,9 +57,14 @@ class HostChoiceIterator(ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        rows = self.queryset.values_list("pk", "username", "profile__real_name", "profile__department__name")
-        for pk, username, real_name, department in rows:
-            yield (pk, username if real_name is None else department_label(real_name, department))
+        rows = self.queryset.values_list(
+            "pk", "username", "profile__real_name", "profile__department__name", "profile__department__name_zh"
+        )
+        for pk, username, real_name, department, department_zh in rows:
+            if real_name is None:
+                yield (pk, username)
+            else:
+                yield (pk, department_label(real_name, department and localized(department, department_zh)))
 
 
 class QuickSelect(forms.Select):
@@ -134,7 +140,7 @@ def room_choices(category, party_size: int) -> list[tuple[int, str]]:
         (
             room.pk,
             _("%(room)s · %(free)s of %(capacity)s places free")
-            % {"room": room.name, "free": room.capacity - room.people, "capacity": room.capacity},
+            % {"room": room.display_name, "free": room.capacity - room.people, "capacity": room.capacity},
         )
         for room in rooms_with_space(category, party_size)
     ]

@@ -57,7 +57,7 @@ def privacy_notice(site: Site, language: str) -> str:
     return ((zh or en) if chinese else (en or zh)) or _(
         "%(site)s records your name, company and phone number for the safety of everyone on site and to tell "
         "your host you have arrived. The record is kept for %(days)s days and is seen only by the reception staff."
-    ) % {"site": site.name, "days": site.retention_days}
+    ) % {"site": site.display_name, "days": site.retention_days}
 
 
 # --- invitations --------------------------------------------------------------

@@ -89,7 +89,7 @@ def _context(notification: Notification) -> dict:
         "site": visit.site,
         "visitor": visit.visitor,
         "host": staff_label(visit.host) if visit.host_id else "",
-        "room": visit.room.name if visit.room_id else "",
+        "room": visit.room.display_name if visit.room_id else "",
         "arrived": _when(visit, visit.checked_in_at),
         "deadline": _when(visit, visit.ack_deadline),
         "minutes": visit.minutes_waiting(),
@@ -135,7 +135,7 @@ def chat_text(notification: Notification) -> tuple[str, str]:
         context["md"] = {
             "name": markdown_text(visit.visitor.full_name),
             "company": markdown_text(visit.visitor.company),
-            "category": markdown_text(visit.category.name),
+            "category": markdown_text(visit.category.display_name),
             "room": markdown_text(context["room"]),
             "host": markdown_text(context["host"]),
         }

@@ -274,6 +274,10 @@ def notice_version(site: Site) -> str:
     both languages, and of what the generic notice shown without one names.
     It changes whenever the office manager edits the notice."""
     parts = (site.privacy_notice_en.strip(), site.privacy_notice_zh.strip(), site.name, str(site.retention_days))
+    if site.name_zh.strip():
+        # Named by the generic notice shown in Chinese; left out when empty, so
+        # the versions of notices accepted before names had two languages stand.
+        parts += (site.name_zh.strip(),)
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:12]
 
 

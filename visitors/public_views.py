@@ -392,7 +392,7 @@ def desk_check_in(request):
             messages.success(
                 request,
                 _("%(name)s is checked in; room: %(room)s.")
-                % {"name": visit.visitor.full_name, "room": visit.room.name},
+                % {"name": visit.visitor.full_name, "room": visit.room.display_name},
             )
             return redirect("visitors:visit", visit.pk)
     return render(request, "visitors/invitations/desk_check_in.html", {"form": form, "site": site})

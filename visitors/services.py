@@ -24,7 +24,7 @@ from visitors.tasks import announce_arrival
 
 
 def _names(rooms) -> str:
-    return ", ".join(room.name for room in rooms) or _("none")
+    return ", ".join(room.display_name for room in rooms) or _("none")
 
 
 def check_room_allowed(*, room: ReceptionRoom | None, category: VisitorCategory) -> None:
@@ -36,7 +36,7 @@ def check_room_allowed(*, room: ReceptionRoom | None, category: VisitorCategory)
         raise ReceptionError(
             "room_not_allowed",
             _("%(category)s visitors may not be received in %(room)s (R1.3). Allowed rooms: %(allowed)s.")
-            % {"category": category.name, "room": room.name, "allowed": _names(allowed)},
+            % {"category": category.display_name, "room": room.display_name, "allowed": _names(allowed)},
             field="room",
         )
 
@@ -47,10 +47,10 @@ def room_space_refusal(*, room: ReceptionRoom, visit: Visit, exclude: Visit | No
     `exclude`d are not counted: an amended visit may already sit in the room."""
     people, parties = room_occupancy(room, exclude=exclude)
     if room.exclusive and parties:
-        return _("%(room)s is in exclusive use by another party.") % {"room": room.name}
+        return _("%(room)s is in exclusive use by another party.") % {"room": room.display_name}
     if people + visit.party_size > room.capacity:
         return _("%(room)s has %(free)s of %(capacity)s places free; this party is %(size)s.") % {
-            "room": room.name,
+            "room": room.display_name,
             "free": max(0, room.capacity - people),
             "capacity": room.capacity,
             "size": visit.party_size,
@@ -66,7 +66,10 @@ def check_room_chosen(*, room: ReceptionRoom | None, visit: Visit) -> None:
     raise ReceptionError(
         "room_required",
         _("Choose the room to receive %(category)s visitors in (R1.3). Rooms with space: %(rooms)s.")
-        % {"category": visit.category.name, "rooms": _names(rooms_with_space(visit.category, visit.party_size))},
+        % {
+            "category": visit.category.display_name,
+            "rooms": _names(rooms_with_space(visit.category, visit.party_size)),
+        },
         field="room",
     )
 
@@ -285,7 +288,7 @@ def check_in_visit(
         raise ReceptionError(
             "room_registered",
             _("This visit is registered for %(room)s; amend the visit to receive it elsewhere.")
-            % {"room": visit.room.name},
+            % {"room": visit.room.display_name},
             field="room",
         )
     check_room_chosen(room=visit.room or room, visit=visit)
@@ -432,7 +435,7 @@ def record_step(
         raise ReceptionError(
             "escort_first",
             _("%(category)s visitors are escorted to the room before they are seated: record the escort first.")
-            % {"category": visit.category.name},
+            % {"category": visit.category.display_name},
         )
     event = VisitEvent.objects.create(visit=visit, kind=kind, at=at, by=by, note=note)
     audit.record(

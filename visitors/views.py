@@ -113,7 +113,7 @@ def register(request):
             messages.success(
                 request,
                 _("%(name)s is registered and checked in; please take them to %(room)s.")
-                % {"name": visit.visitor.full_name, "room": visit.room.name if visit.room else _("reception")},
+                % {"name": visit.visitor.full_name, "room": visit.room.display_name if visit.room else _("reception")},
             )
             return redirect("visitors:visit", pk=visit.pk)
     if initial.get("host"):
@@ -152,6 +152,7 @@ def host_options(request):
         matches = staff.filter(
             Q(profile__real_name__icontains=query)
             | Q(profile__department__name__icontains=query)
+            | Q(profile__department__name_zh__icontains=query)
             | Q(username__icontains=query)
         )
     matches = list(matches[:30])
@@ -272,7 +273,7 @@ def check_in(request, pk: int):
             messages.success(
                 request,
                 _("%(name)s is checked in; room: %(room)s.")
-                % {"name": arrived.visitor.full_name, "room": arrived.room.name},
+                % {"name": arrived.visitor.full_name, "room": arrived.room.display_name},
             )
             return _back(request, "visitors:dashboard")
     context = {
