@@ -77,3 +77,24 @@ def test_the_kiosk_speaks_chinese(live_server, kiosk, lounge):
 
     expect(kiosk.locator("html")).to_have_attribute("lang", "zh-hans")
     expect(kiosk).to_have_url(f"{live_server.url}/kiosk/")
+
+
+def test_a_walk_in_on_the_chinese_kiosk_is_sent_to_the_room_by_its_chinese_name(
+    live_server, kiosk, host, ordinary, lounge
+):
+    # issue #16 item 14: the office manager gave the Lounge its Chinese name.
+    lounge.name_zh = "休闲厅"
+    lounge.save(update_fields=["name_zh"])
+    kiosk.get_by_role("button", name="简体中文").click()
+    kiosk.get_by_role("link", name="我没有邀请").click()
+    kiosk.get_by_label("您的姓名").fill("王小明")
+    kiosk.get_by_label("电话").fill("13912345678")
+    kiosk.get_by_label("您要拜访谁？").press_sequentially("Sun")
+    kiosk.get_by_label("Sales-Sun Li").check()
+    kiosk.get_by_label("我已阅读并同意隐私声明。").check()
+    kiosk.get_by_role("button", name="登录").click()
+
+    done = kiosk.get_by_test_id("kiosk-done")
+    expect(done).to_contain_text("请到休闲厅就座。")
+    expect(done).not_to_contain_text("Lounge")
+    assert Visit.objects.get().room == lounge
