@@ -278,7 +278,7 @@ def invitation(request, token):
     site = visit.site
     initial = {"full_name": visit.visitor.full_name, "company": visit.visitor.company, "phone": visit.visitor.phone}
     data = request.POST if request.method == "POST" else None
-    form = ConfirmDetailsForm(data, initial=initial)
+    form = ConfirmDetailsForm(data, initial=initial, privacy_accepted=invite.privacy_accepted_at is not None)
     if data is not None and form.is_valid():
         try:
             invitations.confirm_invitation(
@@ -286,7 +286,7 @@ def invitation(request, token):
                 full_name=form.cleaned_data["full_name"],
                 company=form.cleaned_data["company"],
                 phone=form.cleaned_data["phone"],
-                accept_privacy=form.cleaned_data["accept_privacy"],
+                accept_privacy=form.accepts_privacy,
                 client_address=client_ip(request),
             )
         except ReceptionError as error:
