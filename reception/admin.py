@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from reception.admin_users import StaffUserAdmin
-from reception.backoffice import AuditedAdmin, SiteScopedAdmin, mask_secret, mask_url
+from reception.backoffice import AuditedAdmin, SiteScopedAdmin, StaffAutocompleteJsonView, mask_secret, mask_url
 from reception.forms import RosterEntryForm
 from reception.models import (
     Department,
@@ -34,6 +34,8 @@ from visitors import links
 
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), StaffUserAdmin)
+# The people pickers' matches read "Department-Name" (R3.1), not the account name.
+admin.site.autocomplete_view = StaffAutocompleteJsonView.as_view(admin_site=admin.site)
 
 
 @admin.register(Site)

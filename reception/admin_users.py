@@ -14,8 +14,8 @@ from django.contrib.auth.models import Group
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from reception.backoffice import ScopedChoicesMixin, SiteScopedAdmin, site_of_request
-from reception.models import StaffProfile
+from reception.backoffice import STAFF_LABEL_RELATED, ScopedChoicesMixin, SiteScopedAdmin, site_of_request
+from reception.models import StaffProfile, staff_label
 from reception.roles import DUTY_GROUPS
 
 
@@ -48,6 +48,22 @@ class StaffProfileInline(ScopedChoicesMixin, admin.StackedInline):
 class StaffUserAdmin(SiteScopedAdmin, UserAdmin):
     site_path = "profile__site"
     inlines = [StaffProfileInline]
+    # The people pickers (roster, profiles) search here: "Liu Yang" or "刘洋"
+    # finds the person by real name, first or last name, account name or
+    # department, and each match reads "Department-Name" (R3.1).
+    search_fields = ["username", "first_name", "last_name", "email", "profile__real_name", "profile__department__name"]
+    list_display = ["username", "label", "email", "is_staff"]
+    list_select_related = [STAFF_LABEL_RELATED]
+    autocomplete_label = staticmethod(staff_label)
+
+    @admin.display(description=_("staff member (R3.1)"), ordering="profile__real_name")
+    def label(self, user):
+        return staff_label(user)
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return queryset.select_related(STAFF_LABEL_RELATED), may_have_duplicates
+
     manager_fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),

@@ -7,6 +7,12 @@ another site's object is simply not there (the admin answers as for a missing
 one). A superuser is the installation administrator and sees every site. An
 account without a site sees nothing.
 
+People (R3.1): wherever the back office names a staff member — a list
+column, a read-only page, a choice in a form, the autocomplete's matches — it
+says "Department-Name" (reception.models.staff_label), not the account name,
+and the people pickers find them by real name, first or last name or account
+name, in Latin or Chinese letters.
+
 Audit (R6.4): an `AuditedAdmin` writes every add, change and delete of the
 rules a site runs by (sites, categories and their escalation chains, rooms,
 the roster, channels, kiosks) into the site's hash-chained audit trail, with
@@ -17,12 +23,14 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 
-from reception.models import Site
+from reception.models import Site, staff_label
 from reception.security import client_ip
 from visitors import audit
 
@@ -31,14 +39,59 @@ def site_of_request(request) -> Site | None:
     return getattr(request, "site", None)
 
 
+# --- people as "Department-Name" (R3.1) --------------------------------------
+
+# What staff_label reads of a user, joined to the user's row.
+STAFF_LABEL_RELATED = "profile__department"
+
+
+def names_a_person(db_field) -> bool:
+    """A relation to a user account: shown as the person, "Department-Name"."""
+    related = db_field.related_model if db_field.is_relation else None
+    return related is not None and related._meta.label == settings.AUTH_USER_MODEL
+
+
+def staff_column(path: str, description) -> Callable:
+    """A list column or read-only field showing the user at `path` (such as
+    "host" or "visit__host") as "Department-Name", or the admin's empty value. Join
+    f"{path}__{STAFF_LABEL_RELATED}" (list_select_related) to keep it one query."""
+
+    @admin.display(description=description, ordering=f"{path}__profile__real_name")
+    def column(obj):
+        for part in path.split("__"):
+            obj = getattr(obj, part) if obj is not None else None
+        return staff_label(obj) if obj is not None else None  # the admin's empty value
+
+    column.__name__ = f"{path}_label"
+    return column
+
+
+class StaffAutocompleteJsonView(AutocompleteJsonView):
+    """The admin's autocomplete, labelling each match as its model admin's
+    `autocomplete_label` says (the staff admin: "Department-Name"), else as
+    Django does (str)."""
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)
+        label = getattr(self.model_admin, "autocomplete_label", None)
+        if label is not None:
+            result["text"] = label(obj)
+        return result
+
+
 class ScopedChoicesMixin:
     """Form choices (foreign keys, many-to-many) limited to the user's site,
-    by the rule of the related model's own admin. Works for inlines too."""
+    by the rule of the related model's own admin, and staff named as
+    "Department-Name" (R3.1). Works for inlines too."""
 
     def _scoped_choices(self, formfield, db_field, request):
         related_admin = self.admin_site._registry.get(db_field.remote_field.model)
         if formfield is not None and isinstance(related_admin, SiteScopedAdmin):
             formfield.queryset = related_admin.limit_to_site(request, formfield.queryset)
+        if formfield is not None and names_a_person(db_field):
+            # A select lists every choice, an autocomplete its chosen one: by label.
+            formfield.queryset = formfield.queryset.select_related(STAFF_LABEL_RELATED)
+            formfield.label_from_instance = staff_label
         return formfield
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -69,6 +122,23 @@ class SiteScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
         # The change page, history, delete page, actions and autocomplete all
         # read through here, so another site's object is "not found" in each.
         return self.limit_to_site(request, super().get_queryset(request))
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fields
+        # A page only to read shows each person as "Department-Name" (R3.1),
+        # where Django would show the account name.
+        return [self._person(name) for name in fields]
+
+    def _person(self, name):
+        try:
+            field = self.model._meta.get_field(name) if isinstance(name, str) else None
+        except FieldDoesNotExist:
+            return name
+        if field is None or not names_a_person(field) or field.many_to_many:
+            return name
+        return staff_column(name, field.verbose_name)
 
     def get_list_filter(self, request):
         filters = super().get_list_filter(request)

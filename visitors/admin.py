@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from reception.backoffice import SiteScopedAdmin, site_of_request
+from reception.backoffice import STAFF_LABEL_RELATED, SiteScopedAdmin, site_of_request, staff_column
 from reception.security import client_ip
 from visitors import privacy
 from visitors.models import Amendment, AuditEvent, Invitation, Notification, Visit, VisitEvent, Visitor
@@ -28,8 +28,11 @@ class VisitEventInline(admin.TabularInline):
     model = VisitEvent
     extra = 0
     can_delete = False
-    fields = ["kind", "at", "by", "note"]
+    fields = ["kind", "at", staff_column("by", _("by")), "note"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(f"by__{STAFF_LABEL_RELATED}")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -40,7 +43,7 @@ class VisitEventInline(admin.TabularInline):
 
 class AmendmentInline(VisitEventInline):
     model = Amendment
-    fields = ["field", "old_value", "new_value", "reason", "by", "at"]
+    fields = ["field", "old_value", "new_value", "reason", staff_column("by", _("by")), "at"]
     readonly_fields = fields
 
 
@@ -51,14 +54,14 @@ class VisitAdmin(ReadOnlyAdmin):
         "site",
         "category",
         "room",
-        "host",
+        staff_column("host", _("host")),
         "status",
         "expected_at",
         "checked_in_at",
         "checked_out_at",
     ]
     list_filter = ["site", "status", "category", "room", "source", "night_registration", "legal_hold"]
-    list_select_related = ["visitor", "site", "category", "room", "host"]
+    list_select_related = ["visitor", "site", "category", "room", f"host__{STAFF_LABEL_RELATED}"]
     search_fields = ["visitor__full_name", "visitor__company", "visitor__phone", "badge_code"]
     date_hierarchy = "registered_at"
     inlines = [VisitEventInline, AmendmentInline]
@@ -130,8 +133,16 @@ class NotificationAdmin(ReadOnlyAdmin):
 @admin.register(Invitation)
 class InvitationAdmin(ReadOnlyAdmin):
     site_path = "visit__site"
-    list_display = ["code", "visit", "created_by", "created_at", "expires_at", "sent_at", "confirmed_at"]
+    list_display = [
+        "code",
+        "visit",
+        staff_column("created_by", _("invited by")),
+        "created_at",
+        "expires_at",
+        "sent_at",
+        "confirmed_at",
+    ]
     list_filter = ["visit__site"]
-    list_select_related = ["visit__visitor", "created_by"]
+    list_select_related = ["visit__visitor", f"created_by__{STAFF_LABEL_RELATED}"]
     search_fields = ["code", "email", "visit__visitor__full_name"]
     date_hierarchy = "created_at"

@@ -54,6 +54,7 @@ OPEN_VISIT = (
     "checked_in_at",
     "acknowledged_at",
     "category__ack_deadline_minutes",
+    "category__name",
 )
 
 
@@ -67,7 +68,7 @@ class ExpectedRow(TypedDict):
     name: str
     party_size: int
     company: str
-    category: str  # its code
+    category: str  # its code and name, "B · Business"
     room_id: int | None
     room: str  # its name, or a dash
     host: str  # "Department-Name" (R3.1), or a dash
@@ -175,10 +176,17 @@ class _Rows:
             "host": self.host(row),
         }
 
+    @staticmethod
+    def category(row: dict) -> str:
+        """The category as its code and name, "B · Business": the letters
+        alone say little to a new clerk (issue #16 item 8)."""
+        return f"{row['category__code']} · {row['category__name']}"
+
     def expected(self, row: dict) -> ExpectedRow:
         pk = row["pk"]
         return {
             **self.party(row),
+            "category": self.category(row),
             "time": self.hhmm(row["expected_at"]),
             "check_in_url": self.check_in(pk),
             "no_show_url": self.no_show(pk),
@@ -207,6 +215,7 @@ class _Rows:
             waiting = self.waited[minutes]
         return {
             **self.party(row),
+            "category": self.category(row),
             "arrived": self.hhmm(row["checked_in_at"]),
             "check_out_url": self.check_out(row["pk"]),
             "waiting": waiting,

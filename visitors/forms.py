@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef
+from django.db.models import BLANK_CHOICE_DASH, Exists, OuterRef
 from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.urls import reverse
@@ -160,8 +160,12 @@ class NightFactsMixin:
         if not night:
             return
         self.fields["id_sighted"] = forms.ChoiceField(label=_("ID sighted?"), choices=YES_NO, widget=forms.RadioSelect)
+        # No type until one is chosen: a preselected type read as an answer
+        # before "ID sighted?" was (issue #16 item 9). Required only with "yes" (clean).
         self.fields["id_sighted_type"] = forms.ChoiceField(
-            label=_("ID type sighted"), choices=[c for c in IdType.choices if c[0]], required=False
+            label=_("ID type sighted"),
+            choices=[*BLANK_CHOICE_DASH, *(c for c in IdType.choices if c[0])],
+            required=False,
         )
         self.fields["host_contacted"] = forms.ChoiceField(
             label=_("Host or escort contacted?"), choices=YES_NO, widget=forms.RadioSelect

@@ -46,12 +46,21 @@ class ConfirmDetailsForm(VisitorDetailsForm):
 
     accept_privacy = privacy_field()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, privacy_accepted: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        # Once accepted, the consent stands (visitors.privacy.record_consent):
+        # the page says when, and a correction of the details asks nothing again.
+        self.privacy_accepted = privacy_accepted
+        if privacy_accepted:
+            del self.fields["accept_privacy"]
         # Their own phone may fill in their own name; the phone number is typed.
         self.fields["full_name"].widget.attrs["autocomplete"] = "name"
         self.fields["company"].widget.attrs["autocomplete"] = "organization"
         self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
+
+    @property
+    def accepts_privacy(self) -> bool:
+        return self.privacy_accepted or self.cleaned_data["accept_privacy"]
 
 
 class WalkInForm(VisitorDetailsForm):

@@ -92,7 +92,11 @@ def _submission_key(request) -> str:
 
 
 def _show_done(request, visit: Visit, kind: str):
-    request.session["kiosk_done"] = {"visit": visit.pk, "kind": kind}
+    """Every answer to the current visitor's submission leads to the same
+    welcome or goodbye: a double tap's two answers both do (the second
+    submission answers with the first one's visit), so the page does not
+    consume it; the reset to the start page does (issue #16 item 11)."""
+    request.session["kiosk_done"] = {"visit": visit.pk, "kind": kind, "at": timezone.now().timestamp()}
     return redirect("public:kiosk_done")
 
 
@@ -233,9 +237,11 @@ def kiosk_check_out(request):
 @require_GET
 @kiosk_required
 def kiosk_done(request):
-    """Welcome or goodbye, once: a reload or the back button finds nothing."""
-    done = request.session.pop("kiosk_done", None)
-    if not done:
+    """Welcome or goodbye, until the screen resets for the next visitor (the
+    start page drops it) or it is older than an idle screen: after that a
+    reload or the back button finds nothing."""
+    done = request.session.get("kiosk_done")
+    if not done or timezone.now().timestamp() - done.get("at", 0) > KIOSK_IDLE_SECONDS:
         return redirect("public:kiosk_start")
     visit = (
         Visit.objects.select_related("room", "host__profile__department")
@@ -272,7 +278,7 @@ def invitation(request, token):
     site = visit.site
     initial = {"full_name": visit.visitor.full_name, "company": visit.visitor.company, "phone": visit.visitor.phone}
     data = request.POST if request.method == "POST" else None
-    form = ConfirmDetailsForm(data, initial=initial)
+    form = ConfirmDetailsForm(data, initial=initial, privacy_accepted=invite.privacy_accepted_at is not None)
     if data is not None and form.is_valid():
         try:
             invitations.confirm_invitation(
@@ -280,7 +286,7 @@ def invitation(request, token):
                 full_name=form.cleaned_data["full_name"],
                 company=form.cleaned_data["company"],
                 phone=form.cleaned_data["phone"],
-                accept_privacy=form.cleaned_data["accept_privacy"],
+                accept_privacy=form.accepts_privacy,
                 client_address=client_ip(request),
             )
         except ReceptionError as error:

@@ -44,6 +44,19 @@ def test_it_lists_who_is_expected_on_site_and_recently_left(
     assert Visit.objects.filter(status=VisitStatus.ON_SITE).count() == 1
 
 
+def test_the_category_column_names_the_category_with_its_letter(
+    client, clerk, host, business, business_room, ordinary, lounge
+):
+    walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=host)
+    expect(category=ordinary, room=lounge, by=clerk, expected_at="2026-11-27 14:30:00+08:00", name="Kenji Tanaka")
+    client.force_login(clerk)
+
+    page = client.get("/desk/live/", headers={"HX-Request": "true"}).content.decode()
+
+    # Issue #16 item 8: "B" alone says little to a new clerk (R1.2).
+    assert "<td>B · Business</td>" in page and "<td>C · Ordinary</td>" in page
+
+
 def test_it_highlights_a_visit_whose_host_has_not_acknowledged_past_the_deadline(
     client, clerk, host, business, business_room, time_machine
 ):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from reception.errors import ReceptionError
 from visitors import invitations, links, services
-from visitors.models import AuditEvent, Invitation, Notification, Visit, VisitSource, VisitStatus
+from visitors.models import AuditEvent, Invitation, Notification, PrivacyConsent, Visit, VisitSource, VisitStatus
 
 
 @pytest.fixture
@@ -203,6 +203,26 @@ def test_the_visitor_confirms_details_and_accepts_the_privacy_notice(client, inv
     page = client.get(f"/i/{token}/").content.decode()
     assert invitation.code in page and "<svg" in page  # the pass: code and QR code
     assert "Thank you, your details are confirmed." in page
+
+
+def test_after_confirming_the_page_says_when_the_privacy_notice_was_accepted(client, invitation, daytime):
+    token = links.invitation_token(invitation)
+    details = {"full_name": "Kenji Tanaka", "company": "Tanaka Industries", "phone": "+81 3 5550123"}
+    client.post(f"/i/{token}/", {**details, "accept_privacy": "on"})
+    daytime.shift(3600)
+
+    page = client.get(f"/i/{token}/").content.decode()
+    # A correction later asks nothing again: the consent stands (R4.1).
+    corrected = client.post(f"/i/{token}/", {**details, "phone": "+81 3 5550999"})
+
+    # Issue #16 item 10: no unticked box; what was accepted, and when, on the site's clock.
+    assert "You accepted the privacy notice on 2026-11-27 10:00." in page
+    assert 'name="accept_privacy"' not in page and 'data-testid="privacy-notice"' in page
+    assert corrected.status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.visit.visitor.phone == "+81 3 5550999"
+    assert invitation.privacy_accepted_at == timezone.now() - timedelta(hours=1)
+    assert PrivacyConsent.objects.get(visit=invitation.visit).accepted_at == invitation.privacy_accepted_at
 
 
 def test_confirming_without_the_privacy_notice_changes_nothing(client, invitation):

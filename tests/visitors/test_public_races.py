@@ -2,12 +2,14 @@
 thing at the same instant. Without the locks a naive check-in made duplicate
 visits in 19 of 20 rounds (docs/dependencies.md)."""
 
+import re
 import threading
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
 from reception.errors import ReceptionError
@@ -125,3 +127,39 @@ def test_the_rate_limit_admits_exactly_its_limit_across_connections(transactiona
         assert granted.count(True) == 5, granted
         assert granted.count(False) == THREADS - 5, granted
     cache.clear()
+
+
+def test_both_answers_to_a_double_tap_at_the_kiosk_show_the_same_badge_code(
+    transactional_db, daytime, site, host, lounge, ordinary, lobby_kiosk
+):
+    """Issue #16 item 11: two taps of one walk-in form, answered in either
+    order; whichever answer the tablet follows shows the visitor's badge code."""
+    lounge.capacity = 500
+    lounge.save()
+    tablet = Client()
+    tablet.post(f"/kiosk/enrol/{lobby_kiosk.token}/")
+    for round_number in range(ROUNDS // 2):
+        cache.clear()  # the kiosk's rate limit is not what is tested here
+        page = tablet.get("/kiosk/walk-in/").content.decode()
+        hosts = tablet.get("/kiosk/walk-in/hosts/", {"host_search": "Sun"}).content.decode()
+        form = {
+            "full_name": f"Maria Rossi {round_number}",
+            "phone": "+39 06 5551234",
+            "party_size": "1",
+            "host": re.search(r'name="host" value="([^"]+)"', hosts).group(1),
+            "accept_privacy": "on",
+            "submission_key": re.search(r'name="submission_key" value="([^"]*)"', page).group(1),
+        }
+        taps = [Client() for _ in range(2)]
+        for tap in taps:
+            for name, morsel in tablet.cookies.items():
+                tap.cookies[name] = morsel.value
+
+        answers = at_once(lambda i, taps=taps, form=form: taps[i].post("/kiosk/walk-in/", form)["Location"], 2)
+
+        assert answers == ["/kiosk/done/", "/kiosk/done/"], answers
+        visit = Visit.objects.get(visitor__full_name=f"Maria Rossi {round_number}")
+        for _answer in answers:
+            done = tablet.get("/kiosk/done/")
+            assert done.status_code == 200 and visit.badge_code in done.content.decode(), round_number
+        tablet.get("/kiosk/")  # the screen resets for the next visitor

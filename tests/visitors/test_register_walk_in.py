@@ -3,6 +3,8 @@ their previous host (R2.4), rooms limited by category and space (R1.3), hosts
 as "Department-Name" (R3.1), hospitality (R1.5.3), materials (R9.1); a refusal
 is a form error naming the reason and the alternatives, nothing saved."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -333,6 +335,27 @@ def test_at_night_the_form_asks_for_the_night_facts(
     errors = missing.context["form"].errors
     assert "id_sighted" in errors and "host_contacted" in errors
     assert not Visit.objects.exists()
+
+
+def test_at_night_no_id_type_is_chosen_until_the_officer_chooses_one(
+    client, night_officer, night_shift, business, business_room, time_machine
+):
+    time_machine.move_to("2026-11-27 22:00:00+08:00", tick=False)
+    client.force_login(night_officer)
+
+    page = client.get("/desk/register/").content.decode()
+    # What the browser sends for "no" with the type left alone.
+    response = client.post(
+        "/desk/register/",
+        form_data(business, business_room, party_size=1, id_sighted="no", id_sighted_type="", host_contacted="yes"),
+    )
+
+    # Issue #16 item 9: the empty choice is the first and the initial one.
+    select = re.search(r'<select name="id_sighted_type".*?</select>', page, re.S).group(0)
+    assert re.search(r'<option value="" selected>', select) and select.count("selected") == 1
+    assert response.status_code == 302
+    visit = Visit.objects.get()
+    assert (visit.id_sighted, visit.id_sighted_type) == (False, "")
 
 
 def test_a_night_registration_records_the_facts(
