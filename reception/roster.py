@@ -26,6 +26,7 @@ from reception.night import (
     night_ending_on,
     uncovered,
 )
+from visitors.models import actor_label
 
 
 @dataclass(frozen=True)
@@ -199,9 +200,12 @@ def duty_panel_context(site: Site | None, *, now: datetime | None = None) -> dic
             "visitor": row["visitor__full_name"],
             "checked_in_at": row["checked_in_at"],
             "checked_out_at": row["checked_out_at"],
-            # R3.1 "Department-Name"; blank for an account without a staff profile.
+            # R3.1 "Department-Name"; the kiosk for a visitor who checked
+            # themself in; blank for an account without a staff profile.
             "signed_by": (
-                ""
+                actor_label(None)
+                if row["checked_in_by"] is None
+                else ""
                 if row["checked_in_by__profile__real_name"] is None
                 else department_label(
                     row["checked_in_by__profile__real_name"], row["checked_in_by__profile__department__name"]
@@ -215,6 +219,7 @@ def duty_panel_context(site: Site | None, *, now: datetime | None = None) -> dic
             "visitor__full_name",
             "checked_in_at",
             "checked_out_at",
+            "checked_in_by",
             "checked_in_by__profile__real_name",
             "checked_in_by__profile__department__name",
             "night_override_reason",
