@@ -9,6 +9,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -42,6 +43,26 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}.")
+    return value
+
+
+def env_url(name: str, default: str = "") -> str:
+    """An absolute http(s) address without a trailing slash, such as
+    https://lobby.example.com; the default when unset or empty. Anything else
+    (no scheme, no host, a bad port, a query) stops start-up."""
+    raw = os.environ.get(name, "").strip() or default
+    value = raw.rstrip("/")
+    if not value:
+        return ""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number in range)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not an absolute http(s) address such as https://lobby.example.com."
+        )
     return value
 
 

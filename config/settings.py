@@ -15,7 +15,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_secret_file, env_str
+from config.env import env_bool, env_int, env_list, env_secret_file, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -233,8 +233,16 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "lobby@localhost")
-# Links in emails (invitations, acknowledgements) are absolute.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Links in emails (invitations, acknowledgements, the morning report) and the
+# kiosk's enrolment link are absolute, so they must name the address people
+# reach the desk at: production says so (issue #16); `make run` derives it from
+# PORT. An address without scheme or host is refused in any mode.
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
+if not SITE_URL:
+    raise ImproperlyConfigured(
+        "SITE_URL must be set in production: the address of this installation, such as "
+        "https://lobby.example.com, used in emailed and printed links. `make run` sets it for development."
+    )
 
 # Webhooks and chat robots go only to public https:// addresses: checked when a
 # channel is saved, and again on the resolved addresses when a message is sent

@@ -10,6 +10,7 @@ from typing import TypeVar
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
 from reception.models import Site
 
@@ -34,3 +35,31 @@ def get_at_user_site_or_404(request, queryset: type[M] | QuerySet[M], **lookups)
     so a guessed id tells nothing about other sites.
     """
     return get_object_or_404(queryset, site=user_site(request), **lookups)
+
+
+# Where a signed-in user starts (issue #16): the first of these pages that
+# their duty opens. Each needs the user's site; the desk comes first, then the
+# host's own visitors, then what is left of a duty.
+START_PAGES = (
+    ("visitors.view_visit", "visitors:dashboard"),
+    ("visitors.acknowledge_visit", "visitors:my_visitors"),
+    ("visitors.invite_visitor", "public:invite"),
+    ("reception.view_rosterentry", "reception:roster"),
+)
+
+
+def start_url(request) -> str | None:
+    """The first page the signed-in user may open: their duty's page at their
+    site, else the back office for staff without a site; None for an account
+    with neither (it has nothing to start from). The sign-in page for a
+    visitor who is not signed in."""
+    user = request.user
+    if not user.is_authenticated:
+        return reverse("login")
+    if getattr(request, "site", None) is not None:
+        for permission, name in START_PAGES:
+            if user.has_perm(permission):
+                return reverse(name)
+    if user.is_staff:
+        return reverse("admin:index")
+    return None

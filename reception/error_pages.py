@@ -10,11 +10,13 @@ import sys
 
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import HttpResponse, HttpResponseForbidden, HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views import defaults
+
+from reception.access import start_url
 
 # Errors that mean "the database is not answering" (stopped, unreachable, the
 # connection dropped), as opposed to a query that is wrong.
@@ -23,7 +25,12 @@ RETRY_AFTER_SECONDS = 30
 
 
 def permission_denied(request, exception):
-    return defaults.permission_denied(request, exception, template_name="403.html")
+    """403 in the app's look, with a way back to a page the user may open:
+    never a link to the page that refused, nor to one that would refuse too."""
+    start = start_url(request)
+    template = loader.get_template("403.html")
+    context = {"start_url": start if start != request.path else None}
+    return HttpResponseForbidden(template.render(context, request))
 
 
 def page_not_found(request, exception):

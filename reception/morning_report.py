@@ -62,7 +62,11 @@ def build_morning_report(*, site: Site, day: date) -> MorningReport:
     night's visits, who was still on site when it ended (or is, while the night
     lasts), incidents and lost items. Four queries whatever the size."""
     night = night_ending_on(site, day)
-    people = ("registered_by__profile__department", "checked_in_by__profile__department")
+    people = (
+        "registered_by__profile__department",
+        "checked_in_by__profile__department",
+        "checked_out_by__profile__department",
+    )
     visits = list(night_visits(site, night).with_people().select_related(*people).order_by("checked_in_at", "pk"))
     still_on_site = list(
         Visit.objects.for_site(site)

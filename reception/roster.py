@@ -25,6 +25,7 @@ from reception.night import (
     night_ending_on,
     uncovered,
 )
+from visitors.models import actor_label
 
 
 @dataclass(frozen=True)
@@ -198,9 +199,14 @@ def duty_panel_context(site: Site | None, *, now: datetime | None = None) -> dic
             "visitor": row["visitor__full_name"],
             "checked_in_at": row["checked_in_at"],
             "checked_out_at": row["checked_out_at"],
-            # R3.1 "Department-Name"; blank for an account without a staff profile.
+            # R3.1 "Department-Name"; the kiosk for a visitor who checked
+            # themself in; blank for an account without a staff profile.
             "signed_by": (
-                "" if row["checked_in_by__profile__real_name"] is None else staff_label_of(row, "checked_in_by__")
+                actor_label(None)
+                if row["checked_in_by"] is None
+                else ""
+                if row["checked_in_by__profile__real_name"] is None
+                else staff_label_of(row, "checked_in_by__")
             ),
             "night_override_reason": row["night_override_reason"],
         }
@@ -210,6 +216,7 @@ def duty_panel_context(site: Site | None, *, now: datetime | None = None) -> dic
             "visitor__full_name",
             "checked_in_at",
             "checked_out_at",
+            "checked_in_by",
             "checked_in_by__profile__real_name",
             "checked_in_by__profile__department__name",
             "checked_in_by__profile__department__name_zh",

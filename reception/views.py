@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
@@ -13,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reception import registers
-from reception.access import get_at_user_site_or_404, user_site
+from reception.access import get_at_user_site_or_404, start_url, user_site
 from reception.errors import ReceptionError
 from reception.forms import (
     CloseIncidentForm,
@@ -36,10 +37,14 @@ PAGE_SIZE = 50
 
 
 def home(request):
-    """Staff go to the desk; everyone else to the login page."""
-    if request.user.is_authenticated:
-        return redirect("visitors:dashboard")
-    return redirect("login")
+    """Everyone to the first page they may open (after signing in, too:
+    LOGIN_REDIRECT_URL): the desk for desk staff, their own visitors for a
+    host (issue #16), the sign-in page for someone not signed in. An account
+    whose duty opens no page is told so."""
+    target = start_url(request)
+    if target is None:
+        raise PermissionDenied("This account has no duty that opens a page.")
+    return redirect(target)
 
 
 @never_cache

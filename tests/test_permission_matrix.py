@@ -81,6 +81,8 @@ _TABLE = {
     # (visitors.acknowledge_visit: host, secretary, director; POST only)
     "visitors:host_met":                 (L,   L,    405,  405,  405,  403,  405,  403,  405),
     "visitors:acknowledge":              (L,   L,    403,  403,  405,  405,  403,  403,  405),
+    # where each acknowledger starts (issue #16): their own visitors, nobody else's
+    "visitors:my_visitors":              (L,   L,    403,  403,  200,  200,  403,  403,  200),
     # hospitality to serve (visitors.serve_hospitality: the desk and the secretary, R1.5.3)
     "visitors:hospitality":              (L,   L,    200,  403,  200,  403,  200,  403,  200),
     "visitors:serve_hospitality":        (L,   L,    405,  403,  405,  403,  405,  403,  405),

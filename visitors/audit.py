@@ -54,11 +54,21 @@ REGISTERED_FACTS = (
     "id_sighted_type",
     "host_contacted",
     "night_override_reason",
+    "ack_deadline_minutes",
 )
 # R6.8: an expected visit that arrives at night gets its night facts in the same
 # UPDATE that checks it in; after that they are as fixed as the rest. Likewise
 # room_id, when the registration left it empty (R1.3, migration 0010).
-ARRIVAL_FACTS = ("night_registration", "id_sighted", "id_sighted_type", "host_contacted", "night_override_reason")
+# R3.2: the acknowledgement deadline in force at arrival is written in that
+# UPDATE too, and fixed from then on (migration 0015, issue #16).
+ARRIVAL_FACTS = (
+    "night_registration",
+    "id_sighted",
+    "id_sighted_type",
+    "host_contacted",
+    "night_override_reason",
+    "ack_deadline_minutes",
+)
 # What the desk's workflow changes after registration.
 WORKFLOW_COLUMNS = (
     "id",

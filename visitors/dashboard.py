@@ -22,7 +22,7 @@ from django.utils.translation import gettext, ngettext
 
 from reception.i18n import localized
 from reception.models import STAFF_LABEL_VALUES, ReceptionRoom, Site, staff_label_of, staff_labels
-from visitors.models import Visit, VisitStatus, ack_due_at, ack_overdue, minutes_between
+from visitors.models import Visit, VisitStatus, ack_due_at, ack_minutes, ack_overdue, minutes_between
 
 RECENTLY_LEFT = 10
 # The room board names the parties of a room up to this many and counts them
@@ -53,6 +53,7 @@ OPEN_VISIT = (
     "expected_at",
     "checked_in_at",
     "acknowledged_at",
+    "ack_deadline_minutes",
     "category__ack_deadline_minutes",
     "category__name",
 )
@@ -196,7 +197,9 @@ class _Rows:
     def on_site(self, row: dict) -> OnSiteRow:
         """A visit on site with R3.2: how long the party has waited for the
         host, and whether the host's acknowledgement is in, due or overdue."""
-        due = ack_due_at(row["checked_in_at"], row["category__ack_deadline_minutes"])
+        due = ack_due_at(
+            row["checked_in_at"], ack_minutes(row["ack_deadline_minutes"], row["category__ack_deadline_minutes"])
+        )
         overdue = ack_overdue(due, row["acknowledged_at"], self.now)
         if row["host_id"] is None:
             ack, text = "no_host", self.no_host

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, IntegerField, Value
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -250,12 +250,13 @@ def escalate_visit(*, visit_id: int, at: datetime | None = None) -> Escalation:
 
 def overdue_visits(at: datetime | None = None) -> list[Visit]:
     """On-site visits not acknowledged whose deadline (Visit.ack_deadline: the
-    arrival plus the category's minutes) has passed, at any site. One query:
-    the deadline is computed by the database, not per row in Python."""
+    arrival plus the minutes in force when it arrived) has passed, at any site.
+    One query: the deadline is computed by the database, not per row in Python."""
     at = at or timezone.now()
-    # The minutes column is widened to a plain integer so that both SQLite and
-    # PostgreSQL accept multiplying it by an interval.
-    minutes = Cast("category__ack_deadline_minutes", IntegerField())
+    # The minutes stored at arrival (models.ack_minutes: the category's only
+    # for a row made outside the arrival service), widened to a plain integer
+    # so that both SQLite and PostgreSQL accept multiplying it by an interval.
+    minutes = Cast(Coalesce("ack_deadline_minutes", "category__ack_deadline_minutes"), IntegerField())
     wait = ExpressionWrapper(minutes * Value(timedelta(minutes=1)), output_field=DurationField())
     deadline = ExpressionWrapper(F("checked_in_at") + wait, output_field=DateTimeField())
     return list(

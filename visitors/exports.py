@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from reception.i18n import in_chinese
 from reception.models import Site, staff_labels
-from visitors.models import VisitStatus
+from visitors.models import VisitSource, VisitStatus
 
 # Visits read from the database at a time (a server-side cursor on PostgreSQL).
 CHUNK = 2000
@@ -76,6 +76,7 @@ COLUMNS = (
     "hospitality_notes",
     "materials",
     "night_registration",
+    "source",
     "host_id",
     "registered_by_id",
 )
@@ -109,6 +110,7 @@ def visit_log_csv(visits: QuerySet, *, site: Site) -> Iterator[str]:
     # the Chinese name, or the primary one where it has none.
     chinese, language = in_chinese(), translation.get_language()
     statuses = {value: safe_cell(label) for value, label in VisitStatus.choices}
+    sources = {value: safe_cell(label) for value, label in VisitSource.choices}
     header = [
         _("Badge code"),
         _("Date"),
@@ -171,6 +173,7 @@ def visit_log_csv(visits: QuerySet, *, site: Site) -> Iterator[str]:
                 hospitality_notes,
                 materials,
                 night_registration,
+                source,
                 host_id,
                 registered_by_id,
             ) in batch:
@@ -210,7 +213,8 @@ def visit_log_csv(visits: QuerySet, *, site: Site) -> Iterator[str]:
                         yes if refreshments else no,
                         "'" + hospitality_notes if hospitality_notes[:1] in defuse else hospitality_notes,
                         "'" + materials if materials[:1] in defuse else materials,
-                        labels[registered_by_id],
+                        # Nobody on staff registered a kiosk walk-in: say how it came.
+                        labels[registered_by_id] if registered_by_id is not None else sources.get(source, ""),
                         yes if night_registration else no,
                     )
                 )

@@ -90,3 +90,30 @@ def visit_notifications(visit: Visit) -> list[Notification]:
         .select_related("recipient__profile__department", "channel")
         .order_by("created_at", "pk")
     )
+
+
+# --- a host's own visitors (R3.2) ----------------------------------------------------
+
+# The invitations still to come that a host's page lists; the rest wait their turn.
+INVITATIONS_SHOWN = 50
+
+
+def host_visitors(site: Site, host, now: datetime | None = None) -> dict:
+    """What a host sees first (issue #16): their visitors on site (arrival
+    first, each with its R3.2 deadline), those expected today, and the
+    invitations still to come after today. Three queries."""
+    now = now or timezone.now()
+    theirs = Visit.objects.for_site(site).filter(host=host).select_related("visitor", "category", "room")
+    today = site.local(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "now": now,
+        "on_site": list(theirs.on_site().order_by("checked_in_at", "pk")),
+        "expected": list(theirs.expected_on(site, now).order_by("expected_at", "pk")),
+        "invitations": list(
+            theirs.filter(
+                status=VisitStatus.EXPECTED, expected_at__gte=today + timedelta(days=1), invitation__isnull=False
+            )
+            .select_related("invitation")
+            .order_by("expected_at", "pk")[:INVITATIONS_SHOWN]
+        ),
+    }

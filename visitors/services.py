@@ -174,6 +174,9 @@ def _arrive(*, visit: Visit, by, at: datetime, override: str, facts: NightFacts 
         visit.id_sighted = facts.id_sighted
         visit.id_sighted_type = facts.id_sighted_type if facts.id_sighted else ""
         visit.host_contacted = facts.host_contacted
+    # R3.2: the deadline in force now is the one this arrival is held to,
+    # whatever the category says later (issue #16).
+    visit.ack_deadline_minutes = visit.category.ack_deadline_minutes
     visit.check_in(by=by, at=at)
 
 

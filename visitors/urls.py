@@ -10,6 +10,7 @@ urlpatterns = [
     path("desk/visits/<int:pk>/id-number/", amend_views.reveal_id_number, name="reveal_id_number"),
     path("desk/visitors/<int:pk>/erase/", amend_views.erase, name="erase"),
     path("desk/live/", views.dashboard_live, name="dashboard_live"),
+    path("desk/my-visitors/", views.my_visitors, name="my_visitors"),
     path("desk/register/", views.register, name="register"),
     path("desk/register/rooms/", views.room_options, name="room_options"),
     path("desk/register/hosts/", views.host_options, name="host_options"),

@@ -20,7 +20,7 @@ from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import Site
 from reception.security import client_ip
-from visitors import audit, escalation, exports, hospitality, notes, services
+from visitors import audit, escalation, exports, hospitality, notes, selectors, services
 from visitors.dashboard import desk_context, log_rows, room_board
 from visitors.forms import ArrivalForm, LogFilterForm, StepForm, VisitorNotesForm, WalkInForm, room_choices, staff_at
 from visitors.invitations import privacy_notice
@@ -62,6 +62,22 @@ def dashboard_live(request):
     the polling never keeps an idle desk signed in (R4.1)."""
     site = user_site(request)
     return render(request, "visitors/_dashboard_live.html", desk_context(site))
+
+
+# --- a host's own visitors ----------------------------------------------------------
+
+
+@login_required
+@permission_required("visitors.acknowledge_visit", raise_exception=True)
+@require_GET
+def my_visitors(request):
+    """A host's start (issue #16): their visitors on site, each with its R3.2
+    deadline and the button that acknowledges the arrival (posting to
+    `acknowledge`, which comes back here), those expected today and the
+    invitations they have sent. Only the user's own visits: the host holds no
+    visitors.view_visit (R4.1)."""
+    site = user_site(request)
+    return render(request, "visitors/my_visitors.html", selectors.host_visitors(site, request.user))
 
 
 # --- register a walk-in -----------------------------------------------------------

@@ -23,6 +23,7 @@ def production_env(**overrides):
         "CSRF_TRUSTED_ORIGINS": "https://lobby.example.com",
         "DATABASE_URL": "postgres://lobby:secret@127.0.0.1:5432/lobby",
         "BEHIND_PROXY": "1",
+        "SITE_URL": "https://lobby.example.com",
         **overrides,
     }
 

@@ -69,6 +69,7 @@ def test_no_environment_means_production():
         "EMAIL_BACKEND",
         "STORAGES",
         SECRET_KEY="x" * 50,
+        SITE_URL="https://lobby.example.com",
     )
 
     assert values["DEBUG"] is False
@@ -102,9 +103,31 @@ def test_without_a_key_start_up_stops_even_in_development(env):
 
 
 def test_good_production_values_start():
-    result = start_django(DEBUG="0", SECRET_KEY="x" * 50, ALLOWED_HOSTS="lobby.example.com")
+    result = start_django(
+        DEBUG="0", SECRET_KEY="x" * 50, ALLOWED_HOSTS="lobby.example.com", SITE_URL="https://lobby.example.com"
+    )
 
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("env", [{}, {"DEBUG": "0"}, {"DEBUG": "0", "SITE_URL": " "}], ids=["unset", "0", "blank"])
+def test_production_without_a_site_url_stops_start_up(env):
+    """Issue #16: emailed and printed links would point at a development address."""
+    result = start_django(**{"SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "lobby.example.com", **env})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SITE_URL must be set in production" in result.stderr
+
+
+@pytest.mark.parametrize("debug", ["0", "1"], ids=["production", "development"])
+@pytest.mark.parametrize(
+    "value", ["lobby.example.com", "//lobby.example.com", "ftp://lobby.example.com", "https://", "http://host:port"]
+)
+def test_a_site_url_without_scheme_or_host_stops_start_up_in_any_mode(value, debug):
+    result = start_django(DEBUG=debug, SECRET_KEY="x" * 50, ALLOWED_HOSTS="lobby.example.com", SITE_URL=value)
+
+    assert result.returncode != 0
+    assert f"SITE_URL={value!r} is not an absolute http(s) address" in result.stderr
 
 
 @pytest.mark.postgres

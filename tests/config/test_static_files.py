@@ -17,6 +17,7 @@ def test_collectstatic_succeeds_with_production_settings(tmp_path):
         "DEBUG": "0",
         "SECRET_KEY": "s" * 50,
         "ALLOWED_HOSTS": "lobby.example.com",
+        "SITE_URL": "https://lobby.example.com",
         "STATIC_ROOT": str(tmp_path),
     }
 

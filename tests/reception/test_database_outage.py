@@ -52,6 +52,7 @@ def production_env(**values) -> dict:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": f"{HOST},testserver",
         "BEHIND_PROXY": "1",
+        "SITE_URL": f"https://{HOST}",
         **values,
     }
 

@@ -244,6 +244,7 @@ def test_production_cookies_are_secure_and_https_is_enforced(tmp_path):
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "lobby.example.com",
         "BEHIND_PROXY": "1",
+        "SITE_URL": "https://lobby.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'lobby.sqlite3'}",
     }
     migrate = subprocess.run(

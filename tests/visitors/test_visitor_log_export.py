@@ -107,7 +107,7 @@ def test_every_column_of_every_kind_of_visit(
     # Expected at 07:00 on the 28th (23:00 UTC on the 27th), not yet arrived, its
     # room to be decided on arrival (only an expected visit has none, R1.3).
     expect(category=business, room=None, by=clerk, expected_at="2026-11-28 07:00:00+08:00", name="Kenji")
-    # Registered at the kiosk: nobody at the desk registered it.
+    # Registered at the kiosk: nobody at the desk registered it, and the log says so (issue #16).
     walk_in(category=ordinary, room=lounge, by=None, name="Walk-in", source=VisitSource.KIOSK, badge_code="KIOSK001")
     client.force_login(clerk)
 
@@ -117,7 +117,7 @@ def test_every_column_of_every_kind_of_visit(
     assert body == HEADER + (
         f"{code_of_kenji},2026-11-28,,,Expected,Kenji,,,Business,,,1,Meeting,no,no,no,,,"
         "Front Desk-Zhang Wei,no\r\n"
-        "KIOSK001,2026-11-27,10:00,,On site,Walk-in,,,Ordinary,Lounge,,1,Talks,no,no,no,,,,no\r\n"
+        "KIOSK001,2026-11-27,10:00,,On site,Walk-in,,,Ordinary,Lounge,,1,Talks,no,no,no,,,Kiosk,no\r\n"
         "DAYTIME2,2026-11-27,10:00,,On site,'-Hans-,,,Ordinary,Lounge,auditor,1,Talks,no,no,no,,,"
         "Front Desk-Zhang Wei,no\r\n"
         "DAYTIME1,2026-11-27,10:00,,On site,Maria Rossi,,,Ordinary,Lounge,Ada Lovelace,1,Talks,no,no,no,,,"
