@@ -1,7 +1,7 @@
-"""The walk-in form reloads its room list when the category or the party size
-changes (R1.3): a room the clerk has chosen stays chosen while it is still
-allowed, even one chosen while the new list was on its way, and nothing typed
-is lost (issue #16 item 7)."""
+"""The walk-in and invitation forms reload their room lists when the category
+or the party size changes (R1.3): only allowed rooms are offered; a room
+already chosen stays chosen while it is still allowed, even one chosen while
+the new list was on its way, and nothing typed is lost (issue #16 items 6, 7)."""
 
 import pytest
 from playwright.sync_api import expect
@@ -59,3 +59,25 @@ def test_a_chosen_room_survives_a_change_of_party_size(live_server, page, sign_i
     expect(page.locator("#id_room option:not([value=''])")).to_have_count(1)
     expect(page.locator("#id_room")).to_have_value("")
     expect(page.locator("#id_full_name")).to_have_value("李娜")
+
+
+def test_the_invitation_offers_the_rooms_of_the_chosen_category(live_server, page, sign_in, host, vip, business, rooms):
+    culture_pavilion, business_room, lounge, gm_office = rooms
+    sign_in("host")
+    page.goto(f"{live_server.url}/desk/invitations/new/")
+    expect(page.get_by_label("Expected at")).to_have_value("2026-11-27T09:30")
+    page.get_by_label("Visitor's full name").fill("Kenji Tanaka")
+    expect(page.locator("#id_room option")).to_have_text(["Decide on arrival"])
+
+    page.get_by_label("Category").select_option(label="B · Business")
+    expect(page.locator("#id_room option")).to_have_text(
+        ["Decide on arrival", "Business Room", "General Manager's Office"]
+    )
+    page.get_by_label("Room").select_option(label="General Manager's Office")
+
+    page.get_by_label("Category").select_option(label="A · VIP")
+    expect(page.locator("#id_room option")).to_have_text(
+        ["Decide on arrival", "Culture Pavilion", "General Manager's Office"]
+    )
+    expect(page.get_by_label("Room")).to_have_value(str(gm_office.pk))
+    expect(page.get_by_label("Visitor's full name")).to_have_value("Kenji Tanaka")
