@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.utils import formats, timezone
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from reception import registers
 from reception.models import (
@@ -27,6 +28,49 @@ from reception.night import (
 )
 from visitors.models import actor_label
 
+# Short weekdays as a front desk writes them: Django's Chinese "D" is 星期六,
+# where a timetable says 周六.
+WEEKDAYS_SHORT = [
+    pgettext_lazy("weekday", "Mon"),
+    pgettext_lazy("weekday", "Tue"),
+    pgettext_lazy("weekday", "Wed"),
+    pgettext_lazy("weekday", "Thu"),
+    pgettext_lazy("weekday", "Fri"),
+    pgettext_lazy("weekday", "Sat"),
+    pgettext_lazy("weekday", "Sun"),
+]
+
+
+def day_label(moment: date) -> str:
+    """The day as a timetable names it: "Sat 5 Dec", "12月5日 周六"."""
+    day_and_month = formats.date_format(moment, pgettext("date format: day and month", "j M"))
+    return pgettext("weekday and date", "%(weekday)s %(date)s") % {
+        "weekday": WEEKDAYS_SHORT[moment.weekday()],
+        "date": day_and_month,
+    }
+
+
+def time_range(starts: datetime, ends: datetime, *, day: date) -> str:
+    """A span of local time as people write it in the active language, in the
+    column of `day`: "09:00–17:00"; past midnight, "20:00 – 08:00 next day"
+    ("20:00–次日08:00"); a start on another day, or an end two or more days
+    later, names that day ("Sun 22 Nov 20:00 – 08:00 next day"). An end at the
+    midnight after the start day is "24:00"."""
+    start = formats.time_format(starts, "H:i")
+    if starts.date() != day:
+        start = f"{day_label(starts)} {start}"
+    end = formats.time_format(ends, "H:i")
+    days_later = (ends.date() - starts.date()).days
+    if days_later == 1 and ends.time() == time.min:
+        days_later, end = 0, "24:00"
+    if days_later == 0 and starts.date() == day:
+        return f"{start}–{end}"
+    if days_later == 0:
+        return gettext("%(start)s – %(end)s") % {"start": start, "end": end}
+    if days_later == 1:
+        return gettext("%(start)s – %(end)s next day") % {"start": start, "end": end}
+    return gettext("%(start)s – %(end)s") % {"start": start, "end": f"{day_label(ends)} {end}"}
+
 
 @dataclass(frozen=True)
 class RosterShift:
@@ -34,20 +78,15 @@ class RosterShift:
 
     entry: RosterEntry
     label: str
-    starts: str
-    ends: str
+    when: str
     now: bool
 
 
 def _shift(site: Site, entry: RosterEntry, day: date, now: datetime) -> RosterShift:
-    starts, ends = site.local(entry.starts_at), site.local(entry.ends_at)
-    same_day = "H:i" if starts.date() == day else "D j H:i"
-    next_day = "H:i" if ends.date() == day else "D j H:i"
     return RosterShift(
         entry=entry,
         label=staff_label(entry.user),
-        starts=formats.date_format(starts, same_day),
-        ends=formats.date_format(ends, next_day),
+        when=time_range(site.local(entry.starts_at), site.local(entry.ends_at), day=day),
         now=entry.starts_at <= now < entry.ends_at,
     )
 
@@ -74,6 +113,10 @@ class RosterWeek:
 
     days: list[date]
     rows: list[tuple[str, str, list[RosterCell]]]
+
+    @property
+    def headings(self) -> list[str]:
+        return [day_label(day) for day in self.days]
 
     @property
     def previous(self) -> date:

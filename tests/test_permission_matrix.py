@@ -101,6 +101,7 @@ _TABLE = {
     "visitors:erase":                    (L,   L,    403,  403,  403,  403,  403,  200,  403),
     # invitations (visitors.invite_visitor: hosts too, not security or the manager)
     "public:invite":                     (L,   L,    200,  403,  200,  200,  200,  403,  200),
+    "public:invite_rooms":               (L,   L,    200,  403,  200,  200,  200,  403,  200),
     # the night side: roster for all staff, handover and registers for the desk
     # and security, read-only for the manager (R6.2, R6.3, R6.6)
     "reception:roster":                  (L,   L,    200,  200,  200,  200,  200,  200,  200),

@@ -239,3 +239,36 @@ def test_the_kiosk_walk_in_form_is_in_chinese(kiosk_client, daytime, lounge):
         assert words in page, words
     for english in ("Register your visit", "Your full name", "Who are you visiting?"):
         assert english not in page, english
+
+
+def _translation(msgid: str) -> str:
+    (entry,) = [e for e in messages() if e["id"] == msgid and e["ctxt"] is None]
+    return entry["str"][0]
+
+
+def test_the_incident_register_names_its_columns_rightly():
+    # These three were shifted by one (issue #16 item 13).
+    assert _translation("reported by") == "报告人"
+    assert _translation("reported at") == "报告时间"
+    assert _translation("follow-up") == "后续跟进"
+
+
+def test_the_desk_uses_one_word_for_each_thing():
+    """The host is 接待人 (承办部门 is their department), an escalation is 上报,
+    a visitor checks in (签到) and out (签离); 登录 is a staff account's."""
+    texts = ["".join(e["str"].values()) for e in messages()]
+
+    assert not [text for text in texts if "承办人" in text]
+    assert not [text for text in texts if "升级" in text]
+    assert _translation("Host") == "接待人" and _translation("Your host") == "您的接待人"
+    assert _translation("Check in") == "签到" and _translation("Check out") == "签离"
+    assert _translation("Sign in") == "登录"
+
+
+def test_a_visitor_checks_in_at_the_kiosk_rather_than_logging_in(kiosk_client, daytime, lounge):
+    kiosk_client.cookies["django_language"] = "zh-hans"
+
+    html = kiosk_client.get("/kiosk/walk-in/").content.decode()
+
+    assert re.search(r'<button type="submit"[^>]*>签到</button>', html)
+    assert "登录" not in visible_text(kiosk_client.get("/kiosk/walk-in/"))

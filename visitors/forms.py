@@ -131,6 +131,18 @@ class VisitorDetailsForm(forms.Form):
         self.fields["phone"].required = self.phone_required
 
 
+def chosen(form: forms.Form, name: str):
+    """The submitted (or initial) value of one field of `form` if it is valid
+    on its own, else None: rooms are offered for the category even while other
+    fields have errors."""
+    if not form.is_bound and name not in form.initial:
+        return None
+    try:
+        return form.fields[name].clean(form[name].value())
+    except ValidationError:
+        return None
+
+
 def room_choices(category, party_size: int) -> list[tuple[int, str]]:
     """R1.3: rooms allowed for the category with space for the party, labelled
     with their free places (one query for the rooms and their occupancy)."""
@@ -144,6 +156,15 @@ def room_choices(category, party_size: int) -> list[tuple[int, str]]:
         )
         for room in rooms_with_space(category, party_size)
     ]
+
+
+def invitation_room_choices(category, party_size: int) -> list[tuple[int, str]]:
+    """R1.3: rooms allowed for the category that can hold the party, for a
+    visit still to come (how full a room is now says nothing about then)."""
+    if category is None:
+        return []
+    rooms = ReceptionRoom.objects.allowed_for(category).filter(capacity__gte=party_size)
+    return list(rooms.values_list("pk", "name"))
 
 
 class NightFactsMixin:
@@ -293,15 +314,7 @@ class WalkInForm(NightFactsMixin, VisitorDetailsForm):
         cleaned["id_number"] = number
 
     def chosen(self, name: str):
-        """The submitted (or initial) value of one field if it is valid on its
-        own, else None: rooms are offered for the category even while other
-        fields have errors."""
-        if not self.is_bound and name not in self.initial:
-            return None
-        try:
-            return self.fields[name].clean(self[name].value())
-        except ValidationError:
-            return None
+        return chosen(self, name)
 
     def offer_rooms(self, choices: list[tuple[int, str]]) -> None:
         """List only these rooms; any room of the site still validates, so a

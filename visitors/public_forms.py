@@ -8,16 +8,20 @@ where SQLite would silently store them (docs/dependencies.md). The
 visitor's own details come from visitors.forms.VisitorDetailsForm.
 """
 
+from datetime import datetime, timedelta
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reception.forms import LocalDateTimeField, TextField
 from reception.models import ReceptionRoom, Site, staff_label
 from reception.validators import EXPECTED_VISIT
 from visitors import invitations, kiosk
-from visitors.forms import ArrivalForm, VisitorDetailsForm
+from visitors.forms import ArrivalForm, VisitorDetailsForm, chosen, invitation_room_choices
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -154,6 +158,13 @@ class DeskCodeForm(ArrivalForm):
         return code
 
 
+def next_half_hour(site: Site, now: datetime | None = None) -> datetime:
+    """The next full or half hour after `now` on the site's wall clock: the
+    time an invitation made now most likely names."""
+    local = timezone.localtime(now or timezone.now(), site.tzinfo).replace(second=0, microsecond=0)
+    return local.replace(minute=local.minute // 30 * 30) + timedelta(minutes=30)
+
+
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user) -> str:
         return staff_label(user)
@@ -193,3 +204,17 @@ class InvitationForm(forms.Form):
         self.fields["host"].initial = user.pk
         if not choose_host:
             del self.fields["host"]  # a host invites their own visitors
+        self.fields["expected_at"].initial = next_half_hour(site)
+        # The rooms offered follow the category and the party size (htmx, as on
+        # the walk-in form); any active room still validates, so a refused one
+        # reaches the service and comes back with its reason (R1.3).
+        rooms = {
+            "hx-get": reverse("public:invite_rooms"),
+            "hx-trigger": "change",
+            "hx-target": "#id_room",
+            "hx-include": "[name=category],[name=party_size],[name=room]",
+        }
+        self.fields["category"].widget.attrs.update(rooms)
+        self.fields["party_size"].widget.attrs.update(rooms)
+        self.rooms_offered = invitation_room_choices(chosen(self, "category"), chosen(self, "party_size") or 1)
+        self.fields["room"].widget.choices = [("", _("Decide on arrival")), *self.rooms_offered]

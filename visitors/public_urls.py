@@ -18,6 +18,7 @@ urlpatterns = [
     path("i/ack/<str:token>/", views.acknowledge, name="acknowledge"),
     path("i/<str:token>/", views.invitation, name="invitation"),
     path("desk/invitations/new/", views.invite, name="invite"),
+    path("desk/invitations/new/rooms/", views.invite_rooms, name="invite_rooms"),
     path("desk/invitations/check-in/", views.desk_check_in, name="desk_check_in"),
     path("desk/notifications/", views.desk_notifications, name="desk_notifications"),
 ]

@@ -370,6 +370,23 @@ def invite(request):
 
 
 @login_required
+@permission_required("visitors.invite_visitor", raise_exception=True)
+@require_GET
+def invite_rooms(request):
+    """The invitation form's room <option>s for the chosen category and party
+    size (htmx): the rooms allowed for the category (R1.3) that can hold the
+    party, and "decide on arrival"."""
+    site = user_site(request)
+    form = InvitationForm(request.GET, site=site, user=request.user, choose_host=False)
+    context = {
+        "choices": form.rooms_offered,
+        "current": request.GET.get("room", ""),
+        "empty_label": _("Decide on arrival"),
+    }
+    return render(request, "visitors/_room_options.html", context)
+
+
+@login_required
 @permission_required("visitors.check_in_visit", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def desk_check_in(request):

@@ -28,6 +28,28 @@
     }
   });
 
+  // Register and invite: the room list is reloaded when the category or the
+  // party size changes. The request carries the room chosen when it was sent;
+  // one chosen while it was on its way is kept too, if the new list still
+  // offers it (a room no longer allowed is dropped with the list).
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.tagName === "SELECT") target.dataset.keep = target.value;
+  });
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.tagName !== "SELECT" || target.dataset.keep === undefined) return;
+    var keep = target.dataset.keep;
+    delete target.dataset.keep;
+    if (keep === "") return;
+    for (var i = 0; i < target.options.length; i += 1) {
+      if (target.options[i].value === keep) {
+        target.value = keep;
+        return;
+      }
+    }
+  });
+
   // Register: choosing a returning visitor fills in their details and suggests
   // the host who received them last time (R2.4).
   function setValue(name, value) {

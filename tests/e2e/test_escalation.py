@@ -47,7 +47,7 @@ def test_no_acknowledgement_for_31_minutes_escalates_to_the_secretary(
     kiosk.get_by_label("Who are you visiting?").fill("Sun Li")
     kiosk.get_by_label("Sales-Sun Li").check()
     kiosk.get_by_label("I have read the privacy notice and agree to it.").check()
-    kiosk.get_by_role("button", name="Sign in").click()
+    kiosk.get_by_role("button", name="Check in").click()
     expect(kiosk.get_by_test_id("kiosk-done")).to_contain_text("You are checked in")
     tablet.close()
     visit = Visit.objects.get()

@@ -35,7 +35,7 @@ def test_a_walk_in_registers_at_the_kiosk_and_the_screen_resets(live_server, kio
     kiosk.get_by_label("Who are you visiting?").press_sequentially("n")
     kiosk.get_by_label("Sales-Sun Li").check()
     kiosk.get_by_label("I have read the privacy notice and agree to it.").check()
-    kiosk.get_by_role("button", name="Sign in").click()
+    kiosk.get_by_role("button", name="Check in").click()
 
     done = kiosk.get_by_test_id("kiosk-done")
     expect(done).to_contain_text("You are checked in")

@@ -38,6 +38,7 @@ def _registers(page, item: str):
 
 
 def _sign_out(page):
+    page.get_by_test_id("signed-in-as").click()  # the account menu holds "Sign out"
     page.locator("form[action='/accounts/logout/'] button").click()
 
 

@@ -3,14 +3,16 @@ shows who holds each duty now, tonight's night duty, and from 16:00 warns when
 part of tonight has no night-duty officer."""
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
+from django.utils import translation
 
 from reception import registers
 from reception.models import DutyCode
+from reception.roster import time_range
 from tests.reception.night_shift import leave, local, roster, roster_night, walk_in
 
 THURSDAY = date(2026, 11, 26)
@@ -53,8 +55,9 @@ def test_staff_read_the_week_in_the_sites_time_zone(client, clerk, week, time_ma
     assert "23 Nov 2026 – 29 Nov 2026" in page
     assert "08:00–20:00 Front Desk-Zhang Wei" in page
     assert "(Gate)" in page
-    assert "20:00–Fri 27 08:00 Front Desk-Liu Yang" in page  # the night runs into the next day
-    assert '<div class="fw-bold" data-testid="shift">20:00–Fri 27 08:00' in page  # on duty now
+    assert "20:00 – 08:00 next day Front Desk-Liu Yang" in page  # the night runs into the next day
+    assert '<div class="fw-bold" data-testid="shift">20:00 – 08:00 next day' in page  # on duty now
+    assert '<th scope="col">Thu 26 Nov</th>' in page
     assert "Nobody 20:00–08:00" in page  # Saturday night is not covered
     assert page.count('data-testid="night-gap"') == 1
 
@@ -92,7 +95,7 @@ def test_the_week_the_clocks_go_forward(client, site, clerk, night_officer):
 
     page = client.get("/desk/roster/?week=2026-03-25").content.decode()
 
-    assert "20:00–Sun 29 08:00 Front Desk-Liu Yang" in page
+    assert "20:00 – 08:00 next day Front Desk-Liu Yang" in page
     assert "Europe/Berlin" in page
 
 
@@ -102,7 +105,51 @@ def test_a_night_from_the_week_before_shows_on_monday(client, site, clerk, night
 
     page = client.get("/desk/roster/?week=2026-11-23").content.decode()
 
-    assert "Sun 22 20:00–08:00 Front Desk-Liu Yang" in page
+    assert "Sun 22 Nov 20:00 – 08:00 next day Front Desk-Liu Yang" in page
+
+
+def test_the_week_reads_as_a_chinese_timetable(client, clerk, week):
+    client.cookies["django_language"] = "zh-hans"
+    client.force_login(clerk)
+
+    page = client.get("/desk/roster/?week=2026-11-26").content.decode()
+
+    assert "2026年11月23日 – 2026年11月29日" in page
+    assert '<th scope="col">11月26日 周四</th>' in page
+    assert "08:00–20:00 Front Desk-Zhang Wei" in page
+    assert "20:00–次日08:00" in page
+    assert "星期" not in _part(page, "roster", "table")
+
+
+def test_a_night_from_the_week_before_names_its_day_in_chinese(client, site, clerk, night_officer):
+    roster_night(site, night_officer, date(2026, 11, 22))
+    client.cookies["django_language"] = "zh-hans"
+    client.force_login(clerk)
+
+    page = client.get("/desk/roster/?week=2026-11-23").content.decode()
+
+    assert "11月22日 周日 20:00–次日08:00" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "starts", "ends", "expected"),
+    [
+        ("en", (5, 9), (5, 17), "09:00–17:00"),
+        ("en", (5, 16), (6, 0), "16:00–24:00"),
+        ("en", (5, 20), (6, 8), "20:00 – 08:00 next day"),
+        ("en", (4, 20), (5, 8), "Fri 4 Dec 20:00 – 08:00 next day"),
+        ("en", (5, 20), (7, 8), "20:00 – Mon 7 Dec 08:00"),
+        ("zh-hans", (5, 20), (6, 8), "20:00–次日08:00"),
+        ("zh-hans", (4, 20), (5, 8), "12月4日 周五 20:00–次日08:00"),
+        ("zh-hans", (5, 20), (7, 8), "20:00–12月7日 周一 08:00"),
+    ],
+)
+def test_a_time_range_reads_as_people_write_it(language, starts, ends, expected):
+    def at(day_hour):
+        return datetime(2026, 12, day_hour[0], day_hour[1])
+
+    with translation.override(language):
+        assert time_range(at(starts), at(ends), day=date(2026, 12, 5)) == expected
 
 
 # --- the duty panel on the desk ----------------------------------------------------------

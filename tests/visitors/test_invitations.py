@@ -125,6 +125,66 @@ def test_an_invitation_into_a_room_not_allowed_is_refused_with_the_rule(client, 
     assert not Invitation.objects.exists() and not Visit.objects.exists()
 
 
+def test_expected_at_starts_at_the_next_half_hour_on_the_sites_clock(client, host, business, time_machine):
+    time_machine.move_to("2026-11-27 10:07:00+08:00", tick=False)  # Shanghai; 02:07 UTC
+    client.force_login(host)
+
+    page = client.get("/desk/invitations/new/").content.decode()
+
+    assert re.search(r'name="expected_at" value="2026-11-27T10:30"', page), page
+
+
+def test_expected_at_on_the_half_hour_moves_to_the_next_one(site, time_machine):
+    from visitors.public_forms import next_half_hour
+
+    time_machine.move_to("2026-11-27 23:30:00+08:00", tick=False)
+
+    assert next_half_hour(site).isoformat() == "2026-11-28T00:00:00+08:00"
+
+
+def test_the_form_offers_only_the_rooms_allowed_for_the_category_and_deciding_on_arrival(
+    client, host, vip, business, rooms, daytime
+):
+    client.force_login(host)
+
+    blank = client.get("/desk/invitations/new/").content.decode()
+    chosen = client.post("/desk/invitations/new/", invite_form(vip, purpose="")).content.decode()
+
+    room_list = re.search(r'<select name="room".*?</select>', blank, re.S).group(0)
+    assert "Decide on arrival" in room_list and "Lounge" not in room_list and "Business Room" not in room_list
+    room_list = re.search(r'<select name="room".*?</select>', chosen, re.S).group(0)
+    assert "Culture Pavilion" in room_list and "General Manager" in room_list and "Decide on arrival" in room_list
+    assert "Lounge" not in room_list and "Business Room" not in room_list
+    assert 'hx-get="/desk/invitations/new/rooms/"' in chosen
+
+
+def test_the_rooms_follow_the_category_and_the_party_size_and_keep_the_choice(
+    client, host, vip, business, rooms, business_room, gm_office, daytime
+):
+    client.force_login(host)
+
+    business_rooms = client.get(
+        "/desk/invitations/new/rooms/", {"category": business.pk, "party_size": 2, "room": business_room.pk}
+    ).content.decode()
+    big_party = client.get(
+        "/desk/invitations/new/rooms/", {"category": vip.pk, "party_size": 6, "room": gm_office.pk}
+    ).content.decode()
+
+    assert business_rooms.startswith('<option value="">Decide on arrival</option>')
+    assert f'<option value="{business_room.pk}" selected>Business Room</option>' in business_rooms
+    assert "General Manager" in business_rooms and "Lounge" not in business_rooms
+    assert "Culture Pavilion" in big_party and "General Manager" not in big_party  # four places only
+    assert " selected" not in big_party
+
+
+def test_the_room_list_without_a_category_offers_only_deciding_on_arrival(client, host, rooms, daytime):
+    client.force_login(host)
+
+    options = client.get("/desk/invitations/new/rooms/", {"category": "x", "party_size": "-3"}).content.decode()
+
+    assert options.strip() == '<option value="">Decide on arrival</option>'
+
+
 def test_a_visit_that_ends_before_it_starts_is_refused(client, host, business, daytime):
     client.force_login(host)
 

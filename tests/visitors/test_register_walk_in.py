@@ -93,6 +93,28 @@ def test_a_full_room_is_not_offered(client, clerk, business, business_room, gm_o
     assert "Business Room · 1 of 8 places free" in one
 
 
+def test_a_room_still_allowed_stays_chosen_when_the_rooms_are_offered_again(client, clerk, vip, rooms, gm_office):
+    client.force_login(clerk)
+
+    options = client.get(
+        "/desk/register/rooms/", {"category": vip.pk, "party_size": 3, "room": gm_office.pk}
+    ).content.decode()
+
+    assert f'<option value="{gm_office.pk}" selected>General Manager' in options
+    assert options.count(" selected") == 1
+
+
+def test_a_room_no_longer_allowed_is_dropped_with_the_list(client, clerk, business, rooms, culture_pavilion):
+    client.force_login(clerk)
+
+    options = client.get(
+        "/desk/register/rooms/", {"category": business.pk, "party_size": 3, "room": culture_pavilion.pk}
+    ).content.decode()
+
+    assert "Culture Pavilion" not in options and " selected" not in options
+    assert "Business Room · 8 of 8 places free" in options
+
+
 def test_rooms_without_a_category_ask_for_one_first(client, clerk, rooms):
     client.force_login(clerk)
 
