@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 PYTEST_ARGS ?= -n auto
 
-.PHONY: run test lint format bench install migrate messages clean
+.PHONY: run test lint format bench prod-check install migrate messages clean
 
 # The settings default to production (issue #15). The demo and the commands a
 # developer runs here switch development mode on, with a random key made once
@@ -54,6 +54,13 @@ bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		apt-get install -y -qq wrk; } || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench.run
+
+# The deployment kit (deploy/) run as written on loopback: nginx with TLS in
+# front of gunicorn and the worker on a fresh PostgreSQL database, smoke-checked
+# over HTTPS, then stopped. SCALE=2: two app servers behind one nginx, sharing
+# Redis. Installs Debian's nginx when run as root; see docs/deployment.md.
+prod-check: install
+	$(BIN)/python -m deploy.prod_check --instances $(or $(SCALE),1)
 
 lint: install
 	$(BIN)/ruff check .

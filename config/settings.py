@@ -32,6 +32,10 @@ if not SECRET_KEY:
         "SECRET_KEY must be set, or SECRET_KEY_FILE name a file holding it. "
         "For development, `make run` sets DEBUG=1 SECRET_KEY_FILE=var/secret_key."
     )
+# Rotating the key (docs/deployment.md): the new key signs from now on, and the
+# old ones, comma-separated here, still verify what they signed (sessions,
+# invitation, acknowledgement and kiosk links) until they are dropped.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -545,6 +545,10 @@ def visitor_log_export(request):
     response = StreamingHttpResponse(exports.visit_log_csv(visits, site=site), content_type="text/csv; charset=utf-8")
     filename = f"visitor-log-{site.slug}-{site.local(timezone.now()):%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # nginx passes this stream straight on instead of spooling it to its own
+    # temporary files: the log holds visitors' names and phone numbers (R4.1),
+    # and a year of it is large (deploy/nginx/lobby.conf).
+    response["X-Accel-Buffering"] = "no"
     return response
 
 

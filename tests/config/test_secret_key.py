@@ -101,3 +101,18 @@ def test_an_invitation_link_signed_with_the_old_key_is_refused(client, invitatio
 
     assert client.get(f"/i/{forged}/").status_code == 404
     assert client.get(f"/i/{invitation_token(invitation)}/").status_code == 200
+
+
+def test_a_rotated_key_still_verifies_links_while_it_is_a_fallback():
+    """Rotating the key (docs/deployment.md): links and sessions signed with the
+    old key keep working while it is listed in SECRET_KEY_FALLBACKS."""
+    old, new = "o" * 50, "n" * 50
+    link = signing.dumps(42, key=old, salt=INVITATION_SALT)
+    code = f"from django.core import signing; print(signing.loads({link!r}, salt={INVITATION_SALT!r}))"
+
+    kept = start_django(code, DEBUG="1", SECRET_KEY=new, SECRET_KEY_FALLBACKS=f"{'x' * 50}, {old}")
+    dropped = start_django(code, DEBUG="1", SECRET_KEY=new)
+
+    assert kept.returncode == 0, kept.stderr
+    assert kept.stdout.split()[-1] == "42"
+    assert "BadSignature" in dropped.stderr

@@ -239,6 +239,17 @@ def test_the_export_streams_in_chunks_not_a_line_at_a_time(client, clerk, three_
     assert len(b"".join(rows).decode().splitlines()) == 300
 
 
+def test_the_proxy_is_asked_not_to_spool_the_export_to_disk(client, clerk):
+    # nginx would otherwise write a large log, personal data and all, into its
+    # temporary files on the way to the browser (deploy/nginx/lobby.conf).
+    client.force_login(clerk)
+
+    response = client.get("/desk/log/export.csv")
+
+    assert response.status_code == 200
+    assert response["X-Accel-Buffering"] == "no"
+
+
 def test_the_export_reads_a_chunk_of_visits_and_each_user_once(
     client, clerk, three_hundred_visits, monkeypatch, django_assert_max_num_queries
 ):
