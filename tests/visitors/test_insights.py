@@ -406,8 +406,11 @@ def test_each_table_downloads_as_csv_with_its_numbers(client, november, director
     ]
 
 
-def test_a_csv_cell_that_looks_like_a_formula_is_defused(client, november, director):
-    Visit.objects.filter(pk=november[4].pk).update(night_override_reason="=HYPERLINK(1)")
+def test_a_csv_cell_that_looks_like_a_formula_is_defused(client, november, director, fast_ordinary, rooms, host):
+    _visit(
+        november[1].site, category=fast_ordinary, room=rooms[2], host=host, arrived=at(11, 27, 22),
+        left=at(11, 27, 23), night_registration=True, registered_by=director, night_override_reason="=HYPERLINK(1)",
+    )  # fmt: skip
     client.force_login(director)
 
     response = client.get(reverse("visitors:insights_csv", kwargs={"table": "stand_ins"}), {"preset": "last_month"})
