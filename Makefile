@@ -34,9 +34,11 @@ migrate: install
 run: migrate
 	$(BIN)/python manage.py seed_demo
 	@# Queue the recurring background work once (each is idempotent): the daily
-	@# retention purge (R4.1) and the morning report when the night ends (R6.8).
+	@# retention purge (R4.1), the morning report when the night ends (R6.8)
+	@# and the monthly insights report on the 1st (issue #20).
 	$(BIN)/python manage.py purge_expired
 	$(BIN)/python manage.py send_morning_report --schedule
+	$(BIN)/python manage.py send_monthly_report --schedule
 	@echo "Starting the task worker and the server on http://127.0.0.1:$(PORT) (Ctrl-C stops both)"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/python manage.py db_worker & \

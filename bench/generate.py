@@ -568,7 +568,11 @@ def generate_today(on_site: int, expected: int, kiosks: int = 0, seed: int = 11)
                 starts_at=now - timedelta(hours=6),
                 ends_at=now + timedelta(hours=6),
             )
-        result["sites"][slug] = {"id": site.pk, "clerk": staff["clerk"].username}
+        result["sites"][slug] = {
+            "id": site.pk,
+            "clerk": staff["clerk"].username,
+            "director": staff["director"].username,
+        }
         if slug != main:
             continue
         result["sites"][slug]["kiosks"] = kiosk_cookies(site, kiosks)

@@ -18,6 +18,9 @@ TARGETS = [
     ("search_company", "p95_ms", "<", 100, "search by company p95 < 100 ms"),
     ("csv_export", "rows_per_s", ">=", 50_000, "CSV export ≥ 50,000 rows/s"),
     ("csv_export", "memory_growth_mib", "<", 50, "CSV export worker memory growth < 50 MB"),
+    # Issue #20: the insights page, in trivial pages of server CPU.
+    ("insights_month", "cpu_in_ceiling_pages", "<", 20, "insights, a month's range < 20 trivial pages of server CPU"),
+    ("insights_year", "cpu_in_ceiling_pages", "<", 60, "insights, a year's range < 60 trivial pages of server CPU"),
 ]
 
 
@@ -179,6 +182,10 @@ COMPARED = [
     ("CSV export: rows/s", "csv_export", "rows_per_s", "{:,.0f}"),
     ("CSV export: rows per server CPU second", "csv_export", "rows_per_server_cpu_s", "{:,.0f}"),
     ("CSV export: worker memory growth MiB", "csv_export", "memory_growth_mib", "{:,.1f}"),
+    ("insights, last month: p50 / p95 ms", "insights_month", ("p50_ms", "p95_ms"), "{:,.0f}"),
+    ("insights, last month: server CPU in trivial pages", "insights_month", "cpu_in_ceiling_pages", "{:,.0f}"),
+    ("insights, last 365 days: p50 / p95 ms", "insights_year", ("p50_ms", "p95_ms"), "{:,.0f}"),
+    ("insights, last 365 days: server CPU in trivial pages", "insights_year", "cpu_in_ceiling_pages", "{:,.0f}"),
 ]
 
 

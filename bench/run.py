@@ -327,6 +327,21 @@ class Bench:
                 terms=terms[kind],
             )
 
+    # (6) insights (issue #20): the office director's page, a month and a year
+    def insights(self, director: Browser | None) -> None:
+        steps = {
+            "insights_month": ("insights, last month (GET)", {"preset": "last_month"}),
+            "insights_year": ("insights, last 365 days (GET)", insights_year_range(date.today())),
+        }
+        if director is None or not self.available(director, "/desk/insights/"):
+            for key, (label, _query) in steps.items():
+                self.unavailable(key, label)
+            return
+        for key, (label, query) in steps.items():
+            url = "/desk/insights/?" + urllib.parse.urlencode(query)
+            self.warm_up(director, [url])
+            self.load(key, label, [("path", url), *_headers(director)], 1, {200}, notes="one office director")
+
     # (5) CSV export
     def export(self, clerk: Browser | None, pids: list[int], expected_rows) -> None:
         label = "visitor log CSV, one year"
@@ -377,6 +392,12 @@ class Bench:
 
 
 # --- local stack -------------------------------------------------------------------
+
+
+def insights_year_range(today: date) -> dict:
+    """The insights page's query for the 365 days up to yesterday."""
+    last = today - timedelta(days=1)
+    return {"preset": "custom", "start": str(last - timedelta(days=364)), "end": str(last)}
 
 
 def app_environment(cfg: Config) -> dict:
@@ -454,8 +475,10 @@ def run_local(cfg: Config, results: dict) -> None:
         bench.notes = meta["notes"]
         clerk = bench.browser()
         clerk.login(today["sites"][main_site]["clerk"], today["password"])
+        director = bench.browser()
+        director.login(today["sites"][main_site]["director"], today["password"])
         kiosk = today["sites"][main_site]
-        measure(bench, clerk, terms, kiosk, gunicorn.worker_pids(), expected)
+        measure(bench, clerk, terms, kiosk, gunicorn.worker_pids(), expected, director)
         stack.settle(env["DATABASE_URL"])
         results["invariants"] = stack.bench_module(
             "bench.invariants", "check", json.dumps(snapshot), json.dumps(bench.performed), env=env
@@ -470,13 +493,14 @@ def run_local(cfg: Config, results: dict) -> None:
         meta["notes"].append(f"{meta['server_errors_logged']} server errors (500) logged; see {gunicorn.log_path}.")
 
 
-def measure(bench: Bench, clerk: Browser | None, terms, kiosk, pids, expected_rows) -> None:
+def measure(bench: Bench, clerk: Browser | None, terms, kiosk, pids, expected_rows, director=None) -> None:
     # Reads first, on the history as generated (300 on site); the kiosk's
     # walk-ins, which add visitors on site, come last.
     bench.ceiling()
     bench.dashboard(clerk)
     bench.search(clerk, terms)
     bench.export(clerk, pids, expected_rows)
+    bench.insights(director)
     bench.kiosk(kiosk)
 
 

@@ -90,6 +90,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_DESK,
         "visitors.acknowledge_visit",
         "visitors.override_night_duty",
+        "visitors.view_insights",
         "reception.view_receptionroom",
     ],
     # Issue #15: the office manager runs their own site. New sites, department
@@ -126,6 +127,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "visitors.view_auditevent",
         "visitors.view_notification",
         "visitors.view_invitation",
+        "visitors.view_insights",
         "reception.add_kioskdevice",
         "reception.change_kioskdevice",
         "reception.view_kioskdevice",

@@ -95,6 +95,9 @@ _TABLE = {
     # the visitor log (R4.1: who reads and who takes it out of the building)
     "visitors:log":                      (L,   L,    200,  403,  200,  403,  200,  200,  200),
     "visitors:log_export":               (L,   L,    200,  403,  403,  403,  200,  200,  200),
+    # insights (issue #20: visitors.view_insights, the office director and manager)
+    "visitors:insights":                 (L,   L,    403,  403,  403,  403,  403,  200,  200),
+    "visitors:insights_csv":             (L,   L,    403,  403,  403,  403,  403,  200,  200),
     # amendments (R6.4), ID numbers (security), erasure (the office manager)
     "visitors:amend":                    (L,   L,    200,  403,  403,  403,  200,  403,  200),
     "visitors:reveal_id_number":         (L,   L,    403,  405,  403,  403,  403,  403,  403),
@@ -239,6 +242,7 @@ def url_of(name: str, world) -> str:
         "public:kiosk_enrol": {"token": world["kiosk"].token},
         "public:invitation": {"token": world["visit_token"]},
         "public:acknowledge": {"token": world["ack_token"]},
+        "visitors:insights_csv": {"table": "summary"},
     }.get(name, {})
     return reverse(name, kwargs=kwargs)
 

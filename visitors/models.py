@@ -310,6 +310,7 @@ class Visit(models.Model):
             ("override_night_duty", _("Can register in place of the night-duty officer")),
             ("erase_visitor", _("Can erase a visitor's identity on request")),
             ("serve_hospitality", _("Can record hospitality served")),
+            ("view_insights", _("Can see the insights of their site")),
         ]
         indexes = [
             models.Index(fields=["site", "status", "expected_at"]),
@@ -660,6 +661,7 @@ class Notification(models.Model):
         ESCALATION = "escalation", _("Escalation")
         INVITATION = "invitation", _("Invitation")
         REPORT = "report", _("Report")
+        MONTHLY_REPORT = "monthly_report", _("Monthly report")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -692,6 +694,7 @@ class Notification(models.Model):
     address = models.CharField(_("sent to"), max_length=500, blank=True)
     # A morning report (kind REPORT) is about a night, not a visit: the local
     # date the night ended, from which the report is rendered when it is sent.
+    # A monthly report (MONTHLY_REPORT): the first day of its month.
     report_day = models.DateField(_("Morning report"), null=True, blank=True)
     dedupe_key = models.CharField(max_length=200, unique=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)

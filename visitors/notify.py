@@ -47,6 +47,7 @@ from reception.morning_report import render_report
 from reception.validators import forbidden_address, private_webhooks_allowed
 from visitors import links
 from visitors.models import Invitation, Notification, Visit
+from visitors.monthly_report import render_monthly_report
 
 logger = logging.getLogger(__name__)
 
@@ -354,6 +355,16 @@ def _report_email(notification: Notification) -> None:
     message.send()
 
 
+def _monthly_report_email(notification: Notification) -> None:
+    subject, text, html, pdf = render_monthly_report(notification)
+    message = EmailMultiAlternatives(subject, text, to=[notification.address])
+    message.attach_alternative(html, "text/html")
+    if pdf is not None:
+        filename = f"lobby-{notification.site.slug}-{notification.report_day:%Y-%m}.pdf"
+        message.attach(filename, pdf, "application/pdf")
+    message.send()
+
+
 def invitation_notification(invitation: Invitation) -> Notification:
     """The one email that carries an invitation (dedupe_key per invitation)."""
     visit = invitation.visit
@@ -411,6 +422,8 @@ def deliver(notification_id: int) -> Notification:
             _invitation_email(notification)
         elif notification.kind == Notification.Kind.REPORT:
             _report_email(notification)
+        elif notification.kind == Notification.Kind.MONTHLY_REPORT:
+            _monthly_report_email(notification)
         else:
             _email(notification)
     except Exception as exc:  # whatever the mail server or webhook did, record it and retry later

@@ -15,14 +15,16 @@ insert (issue #7: the kiosk's morning rush). Both are idempotent (Notification.d
 the visit lock in escalation.escalate_visit).
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from visitors import escalation, notify
+from reception.models import Site
+from reception.scheduling import schedule_once
+from visitors import escalation, monthly_report, notify
 from visitors.models import Invitation, Notification, Visit
 
 
@@ -98,3 +100,44 @@ def announce_arrival(visit: Visit) -> None:
 
 def announce_invitation(invitation: Invitation) -> None:
     transaction.on_commit(partial(_enqueue, send_invitation, invitation.pk), robust=True)
+
+
+# --- the monthly report (issue #20) -------------------------------------------------
+
+
+def send_monthly_report(*, site: Site, first: date, at: datetime | None = None) -> int:
+    """Email the insights of the month starting on `first` to the site's
+    office directors. Returns how many messages went out this time.
+
+    Idempotent per site, month and recipient (monthly_report.report_notifications);
+    delivery is notify.deliver's, with its claim rule and retries. Refuses,
+    with ReceptionError("month_not_over"), a month whose report is not due."""
+    pending = monthly_report.report_notifications(site=site, first=first, at=at)
+    statuses = [deliver_notification.call(pk) for pk in pending]
+    return statuses.count(Notification.Status.SENT)
+
+
+def send_due_monthly_reports(at: datetime | None = None) -> int:
+    """Send every site's report for its last month that is due; safe to run often."""
+    at = at or timezone.now()
+    return sum(
+        send_monthly_report(site=site, first=monthly_report.last_due_month(site, at), at=at)
+        for site in Site.objects.all()
+    )
+
+
+@task()
+def send_monthly_reports() -> int:
+    sent = send_due_monthly_reports()
+    schedule_monthly_reports()
+    return sent
+
+
+def schedule_monthly_reports() -> datetime | None:
+    """Queue the monthly report task for the next 1st, unless it is queued
+    already. Returns when it will run, or None if nothing was queued."""
+    when = monthly_report.next_send_time()
+    if when is None:
+        return None
+    queued = schedule_once(send_monthly_reports, run_after=when)
+    return queued.run_after if queued is not None and queued.new else None

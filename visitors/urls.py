@@ -1,6 +1,6 @@
 from django.urls import path
 
-from visitors import amend_views, views
+from visitors import amend_views, insights_views, views
 
 app_name = "visitors"
 
@@ -32,4 +32,6 @@ urlpatterns = [
     path("desk/on-site/", views.on_site_list, name="on_site_list"),
     path("desk/log/", views.visitor_log, name="log"),
     path("desk/log/export.csv", views.visitor_log_export, name="log_export"),
+    path("desk/insights/", insights_views.insights, name="insights"),
+    path("desk/insights/<slug:table>.csv", insights_views.insights_csv, name="insights_csv"),
 ]

@@ -6,8 +6,10 @@ is there to catch, and that the ceiling page exists only when asked for.
 """
 
 import json
+from datetime import date
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
@@ -187,6 +189,10 @@ def test_the_generator_makes_consistent_history_and_today(make_staff):
     main = today["sites"]["bench-hq"]
     assert len(main["kiosks"]) == 2 and all(c.startswith("lobby_kiosk=") for c in main["kiosks"])
     assert ReceptionRoom.objects.filter(site__slug="bench-hq", name="Visitor Centre").exists()
+    # the insights steps sign in as the site's office director (issue #20)
+    director = Client()
+    director.force_login(get_user_model().objects.get(username=main["director"]))
+    assert director.get("/desk/insights/", {"preset": "last_month"}).status_code == 200
 
 
 INDEX_SHAPE = """
@@ -326,3 +332,25 @@ def test_an_audited_export_counts_once_per_export(checker, site, walk_in, clerk,
 
     assert checker.check(snapshot, {"walk_ins": 1, "exports": 1})["ok"]
     assert not checker.check(snapshot, {"walk_ins": 1, "exports": 2})["ok"]
+
+
+def test_the_insights_steps_have_targets_in_trivial_pages():
+    """Issue #20: a month's insights under 20 trivial pages, a year's under 60."""
+    steps = {
+        "insights_month": {"status": "ok", "cpu_in_ceiling_pages": 12.0},
+        "insights_year": {"status": "ok", "cpu_in_ceiling_pages": 75.0},
+    }
+    verdicts = {v["step"]: v["met"] for v in report.evaluate(steps)}
+
+    assert (verdicts["insights_month"], verdicts["insights_year"]) == (True, False)
+
+
+def test_the_insights_year_step_asks_for_a_range_the_page_accepts():
+    from bench.run import insights_year_range
+    from visitors.insights_forms import InsightsForm
+
+    form = InsightsForm(insights_year_range(date(2026, 12, 5)))
+
+    assert form.is_valid(), form.errors
+    period = form.period(date(2026, 12, 5))
+    assert (period.start, period.end, period.days) == (date(2025, 12, 5), date(2026, 12, 5), 365)

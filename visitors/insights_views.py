@@ -1,0 +1,96 @@
+"""The insights page for the office director and the office manager (issue
+#20): one site at a time, its figures drawn as SVG charts with their numbers
+in tables, and each table as CSV."""
+
+import csv
+import io
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from reception.access import user_site
+from reception.models import Site
+from visitors.charts import draw
+from visitors.exports import safe_cell
+from visitors.insights import build_insights
+from visitors.insights_forms import InsightsForm
+
+
+def insights_site(request) -> Site:
+    """The site whose figures are asked for (?site=<short name>). Staff see
+    their own site only: another site's name answers 404, as for any object of
+    another site. A superuser, the installation's administrator, may choose
+    any site, and sees their own (or the first) without choosing."""
+    slug = request.GET.get("site", "")
+    if request.user.is_superuser:
+        if slug:
+            return get_object_or_404(Site, slug=slug)
+        site = getattr(request, "site", None) or Site.objects.order_by("name").first()
+        if site is None:
+            raise Http404("No site exists yet.")
+        return site
+    site = user_site(request)
+    if slug and slug != site.slug:
+        raise Http404("Not this user's site.")
+    return site
+
+
+def _insights(request):
+    site = insights_site(request)
+    form = InsightsForm(request.GET or None)
+    period = form.period(site.local(timezone.now()).date())
+    return site, form, build_insights(site=site, period=period)
+
+
+@login_required
+@permission_required("visitors.view_insights", raise_exception=True)
+@require_GET
+def insights(request):
+    site, form, figures = _insights(request)
+    sites = Site.objects.order_by("name") if request.user.is_superuser else None
+    charts = [(table, draw(table)) for table in figures.tables]
+    query = request.GET.copy()
+    with timezone.override(site.tzinfo):
+        return render(
+            request,
+            "visitors/insights/page.html",
+            {
+                "site": site,
+                "sites": sites,
+                "form": form,
+                "insights": figures,
+                "charts": charts,
+                "query": query.urlencode(),
+            },
+        )
+
+
+def _cell(value):
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return safe_cell(value)
+
+
+@login_required
+@permission_required("visitors.view_insights", raise_exception=True)
+@require_GET
+def insights_csv(request, table: str):
+    """One table's numbers as CSV (UTF-8 with a byte-order mark for Excel),
+    every cell defused as the visitor log's export does (exports.safe_cell)."""
+    site, _form, figures = _insights(request)
+    found = next((one for one in figures.tables if one.slug == table), None)
+    if found is None:
+        raise Http404("No such table.")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([safe_cell(column) for column in found.columns])
+    # Numbers are written as numbers (a negative change is no formula); text is defused.
+    writer.writerows([_cell(cell) for cell in row] for row in found.rows)
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    period = figures.period
+    filename = f"insights-{found.slug}-{site.slug}-{period.start:%Y-%m-%d}-{period.last_day:%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
