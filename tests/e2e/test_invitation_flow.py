@@ -34,7 +34,7 @@ def test_an_invitation_from_the_hosts_desk_to_the_acknowledged_arrival(
 ):
     # The host invites Kenji Tanaka for 10:30.
     sign_in("host")
-    page.get_by_role("link", name="Invite a visitor").click()
+    page.locator("#nav").get_by_role("link", name="Invite a visitor").click()
     page.get_by_label("Visitor's full name").fill("Kenji Tanaka")
     page.get_by_label("Visitor's email").fill("kenji@tanaka.example")
     page.get_by_label("Company").fill("Tanaka Industries")

@@ -92,7 +92,7 @@ def test_a_walk_in_on_the_chinese_kiosk_is_sent_to_the_room_by_its_chinese_name(
     kiosk.get_by_label("您要拜访谁？").press_sequentially("Sun")
     kiosk.get_by_label("Sales-Sun Li").check()
     kiosk.get_by_label("我已阅读并同意隐私声明。").check()
-    kiosk.get_by_role("button", name="登录").click()
+    kiosk.get_by_role("button", name="签到").click()
 
     done = kiosk.get_by_test_id("kiosk-done")
     expect(done).to_contain_text("请到休闲厅就座。")

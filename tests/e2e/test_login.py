@@ -12,6 +12,7 @@ def test_a_clerk_signs_in_switches_to_chinese_and_signs_out(live_server, page, s
     page.reload()
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")  # the choice is remembered
 
+    page.wait_for_load_state("load")  # Bootstrap's dropdowns work once its script has run
     page.get_by_test_id("signed-in-as").click()  # the account menu holds "Sign out"
     page.locator("form[action='/accounts/logout/'] button").click()
     expect(page).to_have_url(f"{live_server.url}/accounts/login/")

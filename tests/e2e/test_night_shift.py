@@ -33,11 +33,13 @@ def night(site, clerk, night_officer, ordinary, lounge):
 def _registers(page, item: str):
     """Open the navbar's Registers menu and follow one of its links."""
     navbar = page.locator("nav.navbar")
+    page.wait_for_load_state("load")  # Bootstrap's dropdowns work once its script has run
     navbar.get_by_role("button", name="Registers").click()
     navbar.get_by_role("link", name=item, exact=True).click()
 
 
 def _sign_out(page):
+    page.wait_for_load_state("load")  # Bootstrap's dropdowns work once its script has run
     page.get_by_test_id("signed-in-as").click()  # the account menu holds "Sign out"
     page.locator("form[action='/accounts/logout/'] button").click()
 
