@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "csp",
     "reception",
     "visitors",
+    "customers",
 ]
 
 MIDDLEWARE = [
