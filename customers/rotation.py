@@ -180,6 +180,10 @@ def _save(
         assigned_by=by,
     )
     Skip.objects.bulk_create(Skip(assignment=assignment, user_id=pk, reason=why) for pk, why in skips)
+    if customer is not None and customer.owner_id is None and kind in (AssignmentKind.TURN, AssignmentKind.OVERRIDE):
+        # R2.4: the salesperson who serves a customer first has the first claim next time.
+        Customer.objects.filter(pk=customer.pk, owner__isnull=True).update(owner=salesperson)
+        customer.owner = salesperson
     audit.record(
         site=queue.site,
         actor=by,

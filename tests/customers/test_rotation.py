@@ -327,3 +327,14 @@ def test_no_sequence_of_events_ever_gives_a_customer_to_someone_busy_or_absent(
     for visit in hosted.values():
         visit_services.check_out_visit(visit=visit, by=clerk)
     rotation.AwayMark.objects.all().delete()
+
+
+def test_a_customer_without_a_salesperson_becomes_the_one_served_in_turn(sales_floor, site, clerk, salesperson):
+    newcomer = services.create_customer(site=site, by=clerk, name="Ana Lima")
+
+    first = press(site, clerk, channel=Channel.CALL, customer=newcomer)
+    again = press(site, clerk, channel=Channel.CALL, customer=newcomer)
+
+    newcomer.refresh_from_db()
+    assert newcomer.owner == salesperson
+    assert (first.kind, again.kind, again.salesperson) == (AssignmentKind.TURN, AssignmentKind.OWNER, salesperson)
