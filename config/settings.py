@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "csp",
     "reception",
     "visitors",
+    "customers",
 ]
 
 MIDDLEWARE = [

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("reception.urls")),
     path("", include("visitors.urls")),
     path("", include("visitors.public_urls")),
+    path("", include("customers.urls")),
 ]
 
 handler403 = "reception.error_pages.permission_denied"

@@ -286,6 +286,10 @@ class DutyCode(models.TextChoices):
     SECRETARY = "secretary", _("Secretary")
     DIRECTOR = "director", _("Office director")
     NIGHT_OFFICER = "night_officer", _("Night-duty officer")
+    # R2: the sales floor. Salespeople on the roster take walk-in customers in
+    # turn; the floor manager keeps the order fair (customers/rotation.py).
+    SALESPERSON = "salesperson", _("Salesperson")
+    FLOOR_MANAGER = "floor_manager", _("Sales floor manager")
 
 
 class Duty(models.Model):

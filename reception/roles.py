@@ -20,7 +20,26 @@ DUTY_GROUPS = {
     DutyCode.SECRETARY: "Secretary",
     DutyCode.DIRECTOR: "Office director",
     DutyCode.NIGHT_OFFICER: "Night-duty officer",
+    DutyCode.SALESPERSON: "Salesperson",
+    DutyCode.FLOOR_MANAGER: "Sales floor manager",
 }
+
+# R2, R9.2: the desk presses "Next salesperson", greets for the salesperson,
+# logs calls and links visits to customers; it sees every customer of the
+# site, since it matches callers and walk-ins against them (customers/).
+_SALES_DESK = [
+    "customers.view_customer",
+    "customers.view_all_customers",
+    "customers.add_customer",
+    "customers.link_visitor",
+    "customers.view_assignment",
+    "customers.assign_turn",
+    "customers.greet_customer",
+    "customers.view_call",
+    "customers.view_all_calls",
+    "customers.add_call",
+    "customers.export_calls",
+]
 
 _DESK = [
     "visitors.view_visit",
@@ -42,6 +61,7 @@ _DESK = [
     "reception.add_incident",
     "reception.change_incident",
     "reception.view_incident",
+    *_SALES_DESK,
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -93,6 +113,28 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "visitors.view_insights",
         "reception.view_receptionroom",
     ],
+    # R2.4, R2.5: a salesperson sees their own customers and calls, greets
+    # the customers given to them and marks themself away; never takes a
+    # customer out of turn (no assign_turn, no override_turn: R2.3).
+    DUTY_GROUPS[DutyCode.SALESPERSON]: [
+        "customers.view_customer",
+        "customers.view_call",
+        "customers.view_assignment",
+        "customers.greet_customer",
+        "customers.add_awaymark",
+        "reception.view_rosterentry",
+    ],
+    # R2.2: the floor manager sees the whole floor, keeps the order fair,
+    # overrides it with a reason, and sets customers' tiers and owners.
+    DUTY_GROUPS[DutyCode.FLOOR_MANAGER]: [
+        *_SALES_DESK,
+        "customers.change_customer",
+        "customers.override_turn",
+        "customers.view_fairness",
+        "customers.add_awaymark",
+        "customers.mark_others_away",
+        "reception.view_rosterentry",
+    ],
     # Issue #15: the office manager runs their own site. New sites, department
     # names and duty descriptions are shared by every site, and groups'
     # permissions are this table's: the installation administrator's.
@@ -142,6 +184,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reception.view_handover",
         "reception.view_lostitem",
         "reception.view_incident",
+        # R2, R10.1: the rotation queues, tiers and greeting limits are edited
+        # in the back office (customers/admin.py), audited.
+        "customers.view_customer",
+        "customers.view_all_customers",
+        "customers.change_customer",
+        "customers.view_rotationqueue",
+        "customers.add_rotationqueue",
+        "customers.change_rotationqueue",
+        "customers.view_assignment",
+        "customers.view_fairness",
+        "customers.view_call",
+        "customers.view_all_calls",
     ],
 }
 

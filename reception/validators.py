@@ -70,6 +70,19 @@ def validate_phone(value: str) -> None:
         )
 
 
+def normalise_phone(value: str) -> str:
+    """A phone number as it is compared: its digits only, so "+86 138-0013 8000"
+    and "8613800138000" are one number (the kiosk's returning visitor, R2.4,
+    and the sales floor's customer match, R10.1)."""
+    return "".join(char for char in value or "" if char.isdigit())
+
+
+def comparable_text(value: str) -> str:
+    """A name or company as it is compared: one person's name typed twice is
+    the same whatever its Unicode form, spacing or case."""
+    return " ".join(unicodedata.normalize("NFKC", value or "").split()).casefold()
+
+
 # Names that mean this machine or a network that is not the internet (RFC 6761,
 # RFC 6762, RFC 8375, ICANN's .internal), refused without asking a resolver.
 LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain"})

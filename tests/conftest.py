@@ -307,3 +307,48 @@ def walk_in(daytime, kiosk_client, host, lounge):
         return kiosk_client.post("/kiosk/walk-in/", {**form, **fields})
 
     return post
+
+
+# --- the sales floor (R2, issue #17) -----------------------------------------------
+
+
+@pytest.fixture
+def salesperson(make_staff, site):
+    return make_staff(
+        "salesperson", DUTY_GROUPS[DutyCode.SALESPERSON], site=site, department="Sales", real_name="Zhou Min"
+    )
+
+
+@pytest.fixture
+def sales2(make_staff, site):
+    return make_staff("sales2", DUTY_GROUPS[DutyCode.SALESPERSON], site=site, department="Sales", real_name="Wu Hao")
+
+
+@pytest.fixture
+def sales3(make_staff, site):
+    return make_staff("sales3", DUTY_GROUPS[DutyCode.SALESPERSON], site=site, department="Sales", real_name="Xu Jing")
+
+
+@pytest.fixture
+def floor_manager(make_staff, site):
+    return make_staff(
+        "floor", DUTY_GROUPS[DutyCode.FLOOR_MANAGER], site=site, department="Sales", real_name="Huang Lei"
+    )
+
+
+@pytest.fixture
+def sales_floor(daytime, site, salesperson, sales2, sales3):
+    """The rotation queue of Zhou Min, Wu Hao and Xu Jing, in that order, all
+    three on the roster as salespeople from 08:00 to 20:00 today."""
+    from customers.models import RotationMember, RotationQueue
+    from reception.models import Duty, RosterEntry
+
+    queue = RotationQueue.objects.create(site=site)
+    duty = Duty.objects.get(code=DutyCode.SALESPERSON)
+    start = timezone.localtime(timezone.now(), site.tzinfo).replace(hour=8, minute=0, second=0, microsecond=0)
+    for position, user in enumerate([salesperson, sales2, sales3], start=1):
+        RotationMember.objects.create(queue=queue, position=position, user=user)
+        RosterEntry.objects.create(
+            site=site, duty=duty, user=user, starts_at=start, ends_at=start + timedelta(hours=12)
+        )
+    return queue

@@ -7,13 +7,29 @@ from datetime import date, datetime
 
 from django import forms
 
+from customers.models import Assignment, AwayMark, Call, Customer, CustomerVisitor, RotationQueue
 from reception.models import Handover, Incident, LostItem
 from visitors.models import Amendment, AuditEvent, Invitation, Visit, VisitEvent, Visitor
 
 # --- what a refused request must leave alone ------------------------------------
 
-COUNTED = [Visit, VisitEvent, AuditEvent, Amendment, Handover, LostItem, Incident, Invitation, Visitor]
-SNAPSHOT = [Visit, Visitor, Handover, LostItem, Incident]
+COUNTED = [
+    Visit,
+    VisitEvent,
+    AuditEvent,
+    Amendment,
+    Handover,
+    LostItem,
+    Incident,
+    Invitation,
+    Visitor,
+    Customer,
+    CustomerVisitor,
+    Assignment,
+    AwayMark,
+    Call,
+]
+SNAPSHOT = [Visit, Visitor, Handover, LostItem, Incident, Customer, Assignment, AwayMark, RotationQueue]
 
 
 def fingerprint() -> dict:

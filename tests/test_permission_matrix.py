@@ -19,6 +19,8 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from customers import calls, rotation
+from customers import services as customer_services
 from reception import registers
 from tests.corpus import fingerprint, form_data
 from tests.visitors.desk import walk_in
@@ -27,7 +29,19 @@ from visitors.amend_forms import AmendVisitForm
 from visitors.models import Visit
 from visitors.ratelimit import Limit
 
-ROLES = ("anonymous", "kiosk", "clerk", "security", "secretary", "host", "night", "manager", "director")
+ROLES = (
+    "anonymous",
+    "kiosk",
+    "clerk",
+    "security",
+    "secretary",
+    "host",
+    "night",
+    "manager",
+    "director",
+    "sales",
+    "floor",
+)
 FIXTURES = {
     "clerk": "clerk",
     "security": "security_guard",
@@ -36,6 +50,8 @@ FIXTURES = {
     "night": "night_officer",
     "manager": "manager",
     "director": "director",
+    "sales": "salesperson",
+    "floor": "floor_manager",
 }
 L, A = "login", "admin"
 
@@ -51,95 +67,114 @@ ADMIN_SAMPLES = {
 
 # fmt: off
 _TABLE = {
-    #                                    anon  kiosk clerk secur secre host  night mgr   dir
+    #                                    anon  kiosk clerk secur secre host  night mgr   dir   sales floor
     # sign-in and the odd ones out
-    "home":                              (L,   L,    302,  302,  302,  302,  302,  302,  302),
-    "login":                             (200, 200,  302,  302,  302,  302,  302,  302,  302),
-    "logout":                            (405, 405,  405,  405,  405,  405,  405,  405,  405),
-    "set_language":                      (302, 302,  302,  302,  302,  302,  302,  302,  302),
-    "reception:healthz":                 (200, 200,  200,  200,  200,  200,  200,  200,  200),
+    "home":                              (L,   L,    302,  302,  302,  302,  302,  302,  302,  302,  302),
+    "login":                             (200, 200,  302,  302,  302,  302,  302,  302,  302,  302,  302),
+    "logout":                            (405, 405,  405,  405,  405,  405,  405,  405,  405,  405,  405),
+    "set_language":                      (302, 302,  302,  302,  302,  302,  302,  302,  302,  302,  302),
+    "reception:healthz":                 (200, 200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
     # the desk (visitors.view_visit: everyone but the host)
-    "visitors:dashboard":                (L,   L,    200,  200,  200,  403,  200,  200,  200),
-    "visitors:dashboard_live":           (L,   L,    200,  200,  200,  403,  200,  200,  200),
-    "visitors:visit":                    (L,   L,    200,  200,  200,  403,  200,  200,  200),
-    "visitors:on_site_list":             (L,   L,    200,  200,  200,  403,  200,  200,  200),
-    "reception:duty_panel":              (L,   L,    200,  200,  200,  403,  200,  200,  200),
-    "public:desk_notifications":         (L,   L,    200,  200,  200,  403,  200,  200,  200),
+    "visitors:dashboard":                (L,   L,    200,  200,  200,  403,  200,  200,  200,  403,  403),
+    "visitors:dashboard_live":           (L,   L,    200,  200,  200,  403,  200,  200,  200,  403,  403),
+    "visitors:visit":                    (L,   L,    200,  200,  200,  403,  200,  200,  200,  403,  403),
+    "visitors:on_site_list":             (L,   L,    200,  200,  200,  403,  200,  200,  200,  403,  403),
+    "reception:duty_panel":              (L,   L,    200,  200,  200,  403,  200,  200,  200,  403,  403),
+    "public:desk_notifications":         (L,   L,    200,  200,  200,  403,  200,  200,  200,  403,  403),
     # registration (visitors.register_visit)
-    "visitors:register":                 (L,   L,    200,  403,  200,  403,  200,  403,  200),
-    "visitors:room_options":             (L,   L,    200,  403,  200,  403,  200,  403,  200),
-    "visitors:host_options":             (L,   L,    200,  403,  200,  403,  200,  403,  200),
-    "visitors:returning_visitors":       (L,   L,    200,  403,  200,  403,  200,  403,  200),
-    "visitors:badge":                    (L,   L,    200,  403,  200,  403,  200,  403,  200),
-    "visitors:cancel":                   (L,   L,    405,  403,  405,  403,  405,  403,  405),
-    "visitors:no_show":                  (L,   L,    405,  403,  405,  403,  405,  403,  405),
+    "visitors:register":                 (L,   L,    200,  403,  200,  403,  200,  403,  200,  403,  403),
+    "visitors:room_options":             (L,   L,    200,  403,  200,  403,  200,  403,  200,  403,  403),
+    "visitors:host_options":             (L,   L,    200,  403,  200,  403,  200,  403,  200,  403,  403),
+    "visitors:returning_visitors":       (L,   L,    200,  403,  200,  403,  200,  403,  200,  403,  403),
+    "visitors:badge":                    (L,   L,    200,  403,  200,  403,  200,  403,  200,  403,  403),
+    "visitors:cancel":                   (L,   L,    405,  403,  405,  403,  405,  403,  405,  403,  403),
+    "visitors:no_show":                  (L,   L,    405,  403,  405,  403,  405,  403,  405,  403,  403),
     # check-in (visitors.check_in_visit) and check-out (visitors.check_out_visit)
-    "visitors:check_in":                 (L,   L,    200,  200,  200,  403,  200,  403,  200),
-    "visitors:record_step":              (L,   L,    405,  405,  405,  403,  405,  403,  405),
+    "visitors:check_in":                 (L,   L,    200,  200,  200,  403,  200,  403,  200,  403,  403),
+    "visitors:record_step":              (L,   L,    405,  405,  405,  403,  405,  403,  405,  403,  403),
     # R3.2 without the email: the desk records that the host met the visitor
     # (check_in_visit); the host, or someone told of the visit, acknowledges
     # (visitors.acknowledge_visit: host, secretary, director; POST only)
-    "visitors:host_met":                 (L,   L,    405,  405,  405,  403,  405,  403,  405),
-    "visitors:acknowledge":              (L,   L,    403,  403,  405,  405,  403,  403,  405),
+    "visitors:host_met":                 (L,   L,    405,  405,  405,  403,  405,  403,  405,  403,  403),
+    "visitors:acknowledge":              (L,   L,    403,  403,  405,  405,  403,  403,  405,  403,  403),
     # where each acknowledger starts (issue #16): their own visitors, nobody else's
-    "visitors:my_visitors":              (L,   L,    403,  403,  200,  200,  403,  403,  200),
+    "visitors:my_visitors":              (L,   L,    403,  403,  200,  200,  403,  403,  200,  403,  403),
     # hospitality to serve (visitors.serve_hospitality: the desk and the secretary, R1.5.3)
-    "visitors:hospitality":              (L,   L,    200,  403,  200,  403,  200,  403,  200),
-    "visitors:serve_hospitality":        (L,   L,    405,  403,  405,  403,  405,  403,  405),
+    "visitors:hospitality":              (L,   L,    200,  403,  200,  403,  200,  403,  200,  403,  403),
+    "visitors:serve_hospitality":        (L,   L,    405,  403,  405,  403,  405,  403,  405,  403,  403),
     # the desk's notes about a visitor (visitors.register_visit)
-    "visitors:visitor_notes":            (L,   L,    405,  403,  405,  403,  405,  403,  405),
-    "public:desk_check_in":              (L,   L,    200,  200,  200,  403,  200,  403,  200),
-    "visitors:check_out":                (L,   L,    405,  405,  403,  403,  405,  403,  405),
-    "visitors:closing":                  (L,   L,    200,  200,  403,  403,  200,  403,  200),
-    "visitors:check_out_everyone":       (L,   L,    405,  405,  403,  403,  405,  403,  405),
+    "visitors:visitor_notes":            (L,   L,    405,  403,  405,  403,  405,  403,  405,  403,  403),
+    "public:desk_check_in":              (L,   L,    200,  200,  200,  403,  200,  403,  200,  403,  403),
+    "visitors:check_out":                (L,   L,    405,  405,  403,  403,  405,  403,  405,  403,  403),
+    "visitors:closing":                  (L,   L,    200,  200,  403,  403,  200,  403,  200,  403,  403),
+    "visitors:check_out_everyone":       (L,   L,    405,  405,  403,  403,  405,  403,  405,  403,  403),
     # the visitor log (R4.1: who reads and who takes it out of the building)
-    "visitors:log":                      (L,   L,    200,  403,  200,  403,  200,  200,  200),
-    "visitors:log_export":               (L,   L,    200,  403,  403,  403,  200,  200,  200),
+    "visitors:log":                      (L,   L,    200,  403,  200,  403,  200,  200,  200,  403,  403),
+    "visitors:log_export":               (L,   L,    200,  403,  403,  403,  200,  200,  200,  403,  403),
     # insights (issue #20: visitors.view_insights, the office director and manager)
-    "visitors:insights":                 (L,   L,    403,  403,  403,  403,  403,  200,  200),
-    "visitors:insights_csv":             (L,   L,    403,  403,  403,  403,  403,  200,  200),
+    "visitors:insights":                 (L,   L,    403,  403,  403,  403,  403,  200,  200,  403,  403),
+    "visitors:insights_csv":             (L,   L,    403,  403,  403,  403,  403,  200,  200,  403,  403),
     # amendments (R6.4), ID numbers (security), erasure (the office manager)
-    "visitors:amend":                    (L,   L,    200,  403,  403,  403,  200,  403,  200),
-    "visitors:reveal_id_number":         (L,   L,    403,  405,  403,  403,  403,  403,  403),
-    "visitors:erase":                    (L,   L,    403,  403,  403,  403,  403,  200,  403),
+    "visitors:amend":                    (L,   L,    200,  403,  403,  403,  200,  403,  200,  403,  403),
+    "visitors:reveal_id_number":         (L,   L,    403,  405,  403,  403,  403,  403,  403,  403,  403),
+    "visitors:erase":                    (L,   L,    403,  403,  403,  403,  403,  200,  403,  403,  403),
     # invitations (visitors.invite_visitor: hosts too, not security or the manager)
-    "public:invite":                     (L,   L,    200,  403,  200,  200,  200,  403,  200),
-    "public:invite_rooms":               (L,   L,    200,  403,  200,  200,  200,  403,  200),
+    "public:invite":                     (L,   L,    200,  403,  200,  200,  200,  403,  200,  403,  403),
+    "public:invite_rooms":               (L,   L,    200,  403,  200,  200,  200,  403,  200,  403,  403),
     # the night side: roster for all staff, handover and registers for the desk
     # and security, read-only for the manager (R6.2, R6.3, R6.6)
-    "reception:roster":                  (L,   L,    200,  200,  200,  200,  200,  200,  200),
-    "reception:handover_list":           (L,   L,    200,  200,  403,  403,  200,  200,  200),
-    "reception:handover_detail":         (L,   L,    200,  200,  403,  403,  200,  200,  200),
-    "reception:handover_new":            (L,   L,    200,  200,  403,  403,  200,  403,  200),
-    "reception:handover_acknowledge":    (L,   L,    405,  405,  403,  403,  405,  403,  405),
-    "reception:lost_item_list":          (L,   L,    200,  200,  403,  403,  200,  200,  200),
-    "reception:lost_item_detail":        (L,   L,    200,  200,  403,  403,  200,  200,  200),
-    "reception:lost_item_new":           (L,   L,    200,  200,  403,  403,  200,  403,  200),
-    "reception:lost_item_return":        (L,   L,    405,  405,  403,  403,  405,  403,  405),
-    "reception:incident_list":           (L,   L,    200,  200,  403,  403,  200,  200,  200),
-    "reception:incident_detail":         (L,   L,    200,  200,  403,  403,  200,  200,  200),
-    "reception:incident_new":            (L,   L,    200,  200,  403,  403,  200,  403,  200),
-    "reception:incident_follow_up":      (L,   L,    405,  405,  403,  403,  405,  403,  405),
-    "reception:incident_close":          (L,   L,    405,  405,  403,  403,  405,  403,  405),
+    "reception:roster":                  (L,   L,    200,  200,  200,  200,  200,  200,  200,  200,  200),
+    "reception:handover_list":           (L,   L,    200,  200,  403,  403,  200,  200,  200,  403,  403),
+    "reception:handover_detail":         (L,   L,    200,  200,  403,  403,  200,  200,  200,  403,  403),
+    "reception:handover_new":            (L,   L,    200,  200,  403,  403,  200,  403,  200,  403,  403),
+    "reception:handover_acknowledge":    (L,   L,    405,  405,  403,  403,  405,  403,  405,  403,  403),
+    "reception:lost_item_list":          (L,   L,    200,  200,  403,  403,  200,  200,  200,  403,  403),
+    "reception:lost_item_detail":        (L,   L,    200,  200,  403,  403,  200,  200,  200,  403,  403),
+    "reception:lost_item_new":           (L,   L,    200,  200,  403,  403,  200,  403,  200,  403,  403),
+    "reception:lost_item_return":        (L,   L,    405,  405,  403,  403,  405,  403,  405,  403,  403),
+    "reception:incident_list":           (L,   L,    200,  200,  403,  403,  200,  200,  200,  403,  403),
+    "reception:incident_detail":         (L,   L,    200,  200,  403,  403,  200,  200,  200,  403,  403),
+    "reception:incident_new":            (L,   L,    200,  200,  403,  403,  200,  403,  200,  403,  403),
+    "reception:incident_follow_up":      (L,   L,    405,  405,  403,  403,  405,  403,  405,  403,  403),
+    "reception:incident_close":          (L,   L,    405,  405,  403,  403,  405,  403,  405,  403,  403),
     # needs both visitors.view_visit and reception.view_handover
-    "reception:morning_report":          (L,   L,    200,  200,  403,  403,  200,  200,  200),
+    "reception:morning_report":          (L,   L,    200,  200,  403,  403,  200,  200,  200,  403,  403),
     # the kiosk: only an enrolled kiosk; the enrolment link is the secret itself
-    "public:kiosk_start":                (403, 200,  403,  403,  403,  403,  403,  403,  403),
-    "public:kiosk_enrol":                (200, 200,  200,  200,  200,  200,  200,  200,  200),
-    "public:kiosk_walk_in":              (403, 200,  403,  403,  403,  403,  403,  403,  403),
-    "public:kiosk_hosts":                (403, 200,  403,  403,  403,  403,  403,  403,  403),
-    "public:kiosk_code":                 (403, 200,  403,  403,  403,  403,  403,  403,  403),
-    "public:kiosk_check_out":            (403, 200,  403,  403,  403,  403,  403,  403,  403),
-    "public:kiosk_done":                 (403, 302,  403,  403,  403,  403,  403,  403,  403),
+    "public:kiosk_start":                (403, 200,  403,  403,  403,  403,  403,  403,  403,  403,  403),
+    "public:kiosk_enrol":                (200, 200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    "public:kiosk_walk_in":              (403, 200,  403,  403,  403,  403,  403,  403,  403,  403,  403),
+    "public:kiosk_hosts":                (403, 200,  403,  403,  403,  403,  403,  403,  403,  403,  403),
+    "public:kiosk_code":                 (403, 200,  403,  403,  403,  403,  403,  403,  403,  403,  403),
+    "public:kiosk_check_out":            (403, 200,  403,  403,  403,  403,  403,  403,  403,  403,  403),
+    "public:kiosk_done":                 (403, 302,  403,  403,  403,  403,  403,  403,  403,  403,  403),
     # links in emails: the token is the key, whoever opens it
-    "public:invitation":                 (200, 200,  200,  200,  200,  200,  200,  200,  200),
-    "public:acknowledge":                (200, 200,  200,  200,  200,  200,  200,  200,  200),
+    "public:invitation":                 (200, 200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    "public:acknowledge":                (200, 200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
     # the back office: staff status (the office manager) and model permissions
-    "admin:index":                       (A,   A,    A,    A,    A,    A,    A,    200,  A),
-    "admin:visitors_visit_changelist":   (A,   A,    A,    A,    A,    A,    A,    200,  A),
-    "admin:reception_handover_changelist": (A, A,    A,    A,    A,    A,    A,    200,  A),
-    "admin:reception_rosterentry_changelist": (A, A, A,    A,    A,    A,    A,    200,  A),
-    "admin:auth_user_changelist":        (A,   A,    A,    A,    A,    A,    A,    200,  A),
+    "admin:index":                       (A,   A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
+    "admin:visitors_visit_changelist":   (A,   A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
+    "admin:reception_handover_changelist": (A, A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
+    "admin:reception_rosterentry_changelist": (A, A, A,    A,    A,    A,    A,    200,  A,  A,  A),
+    "admin:auth_user_changelist":        (A,   A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
+    # the sales floor (R2, R9.2, R10.1; issue #17): the desk registers, links
+    # and logs; a salesperson sees their own customers and calls and greets;
+    # the floor manager sees the floor, overrides and reads the fairness;
+    # security, the secretary and hosts see none of it.
+    "customers:customer_list":           (L,   L,    200,  403,  403,  403,  200,  200,  200,  200,  200),
+    "customers:customer_detail":         (L,   L,    200,  403,  403,  403,  200,  200,  200,  200,  200),
+    "customers:customer_new":            (L,   L,    200,  403,  403,  403,  200,  403,  200,  403,  200),
+    "customers:customer_edit":           (L,   L,    403,  403,  403,  403,  403,  200,  403,  403,  200),
+    "customers:link_visit":              (L,   L,    200,  403,  403,  403,  200,  403,  200,  403,  200),
+    "customers:rotation":                (L,   L,    200,  403,  403,  403,  200,  200,  200,  200,  200),
+    "customers:next":                    (L,   L,    405,  403,  403,  403,  405,  403,  405,  403,  405),
+    "customers:override":                (L,   L,    403,  403,  403,  403,  403,  403,  403,  403,  405),
+    "customers:greet":                   (L,   L,    405,  403,  403,  403,  405,  403,  405,  405,  405),
+    "customers:away":                    (L,   L,    403,  403,  403,  403,  403,  403,  403,  200,  200),
+    "customers:back":                    (L,   L,    403,  403,  403,  403,  403,  403,  403,  405,  405),
+    "customers:fairness":                (L,   L,    403,  403,  403,  403,  403,  200,  403,  403,  200),
+    "customers:call_list":               (L,   L,    200,  403,  403,  403,  200,  200,  200,  200,  200),
+    "customers:call_new":                (L,   L,    200,  403,  403,  403,  200,  403,  200,  403,  200),
+    "customers:call_export":             (L,   L,    200,  403,  403,  403,  200,  403,  200,  403,  200),
 }
 # fmt: on
 EXPECTED: dict[str, dict[str, object]] = {name: dict(zip(ROLES, row, strict=True)) for name, row in _TABLE.items()}
@@ -181,12 +216,26 @@ def quick(settings, daytime):
 
 
 @pytest.fixture
-def people(request, clerk, security_guard, secretary, host, night_officer, manager, director):
+def people(
+    request, clerk, security_guard, secretary, host, night_officer, manager, director, salesperson, floor_manager
+):
     return {role: request.getfixturevalue(fixture) for role, fixture in FIXTURES.items()}
 
 
 @pytest.fixture
-def world(people, site, rooms, business, business_room, invitation, lobby_kiosk, found_umbrella, broken_cup):
+def world(
+    people,
+    site,
+    rooms,
+    business,
+    business_room,
+    invitation,
+    lobby_kiosk,
+    found_umbrella,
+    broken_cup,
+    sales_floor,
+    sales3,
+):
     """One of each thing an address can name, all at the user's site."""
     clerk = people["clerk"]
     on_site = walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=people["host"], meals=True)
@@ -194,7 +243,18 @@ def world(people, site, rooms, business, business_room, invitation, lobby_kiosk,
     on_site.visitor.save(update_fields=["id_number"])
     expected = Visit.objects.get(pk=invitation.visit_id)
     handover = registers.write_handover(site=site, by=clerk, open_items="Call Mr Li", incidents="", keys_and_items="")
+    # The sales floor: the salesperson's own customer, a call given to them
+    # (not yet greeted), and Xu Jing away at lunch.
+    customer = customer_services.create_customer(
+        site=site, by=clerk, name="Gao Feng", company="Gao Trading", owner=people["sales"]
+    )
+    call = calls.log_call(site=site, by=clerk, caller="Gao Feng", phone="", topic="enquiry", customer=customer)
+    away = rotation.mark_away(site=site, user=sales3, by=sales3, reason="Lunch")
     return {
+        "customer": customer,
+        "assignment": call.assignment,
+        "away": away,
+        "sales2": sales_floor.members.get(position=2).user,
         "on_site": on_site,
         "expected": expected,
         "invitation": invitation,
@@ -243,6 +303,11 @@ def url_of(name: str, world) -> str:
         "public:invitation": {"token": world["visit_token"]},
         "public:acknowledge": {"token": world["ack_token"]},
         "visitors:insights_csv": {"table": "summary"},
+        "customers:customer_detail": {"pk": world["customer"].pk},
+        "customers:customer_edit": {"pk": world["customer"].pk},
+        "customers:link_visit": {"visit_id": world["on_site"].pk},
+        "customers:greet": {"pk": world["assignment"].pk},
+        "customers:back": {"pk": world["away"].pk},
     }.get(name, {})
     return reverse(name, kwargs=kwargs)
 
@@ -279,7 +344,7 @@ def test_the_table_names_every_role():
     assert all(set(row) == set(ROLES) for row in EXPECTED.values())
 
 
-AUDITED_READS = {"visitors:log_export"}
+AUDITED_READS = {"visitors:log_export", "customers:call_export"}
 AUDIT = "visitors.AuditEvent"
 
 
@@ -368,6 +433,20 @@ def _payload(name: str, world, role_client) -> dict:
         return {"code": world["invitation"].code, "accept_privacy": "on", "submission_key": "k" * 20}
     if name == "public:kiosk_check_out":
         return {"badge_code": on_site.badge_code}
+    if name == "customers:customer_new":
+        return {"name": "Qian Li", "company": "Qian Ltd", "phone": "139 0000 1111", "tier": "general"}
+    if name == "customers:customer_edit":
+        return {"name": "Gao Feng", "company": "Gao Trading", "tier": "gold", "owner": str(world["sales2"].pk)}
+    if name == "customers:link_visit":
+        return {"customer": str(world["customer"].pk)}
+    if name == "customers:next":
+        return {"visit": str(on_site.pk)}
+    if name == "customers:override":
+        return {"visit": str(on_site.pk), "salesperson": str(world["sales2"].pk), "reason": "Speaks German"}
+    if name == "customers:away":
+        return {"user": str(world["customer"].owner_id), "reason": "Site visit"}
+    if name == "customers:call_new":
+        return {"caller": "Mr Sun", "phone": "139 3333 5555", "topic": "enquiry"}
     if name == "public:kiosk_walk_in":
         page = role_client.get(reverse("public:kiosk_walk_in")).content.decode()
         key = re.search(r'name="submission_key" value="([^"]*)"', page)
@@ -415,6 +494,15 @@ def changing_urls() -> list[str]:
             "public:kiosk_walk_in",
             "public:kiosk_code",
             "public:kiosk_check_out",
+            "customers:customer_new",
+            "customers:customer_edit",
+            "customers:link_visit",
+            "customers:next",
+            "customers:override",
+            "customers:greet",
+            "customers:away",
+            "customers:back",
+            "customers:call_new",
         }
         and any(expected in REFUSED for expected in row.values())
     )
@@ -431,6 +519,10 @@ ALLOWED_SAMPLE = {
     "public:kiosk_walk_in": "kiosk",
     "public:kiosk_code": "kiosk",
     "public:kiosk_check_out": "kiosk",
+    "customers:customer_edit": "floor",
+    "customers:override": "floor",
+    "customers:away": "sales",
+    "customers:back": "floor",
 }
 
 

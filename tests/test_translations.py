@@ -162,7 +162,7 @@ def test_the_catalogue_holds_every_string_marked_in_the_code(tmp_path, monkeypat
     if shutil.which("xgettext") is None or shutil.which("msgmerge") is None:
         pytest.skip("GNU gettext is not installed: cannot extract the strings to compare (apt-get install gettext)")
     ignore = shutil.ignore_patterns(".*", "__pycache__", "*.pyc", "node_modules")
-    for name in ("config", "reception", "visitors", "templates", "static"):
+    for name in ("config", "reception", "visitors", "customers", "templates", "static"):
         if (ROOT / name).exists():
             shutil.copytree(ROOT / name, tmp_path / name, ignore=ignore)
     (tmp_path / "locale").mkdir()

@@ -12,7 +12,6 @@ invitations.check_in_by_code, which the desk uses too.
 import hashlib
 import re
 import secrets
-import unicodedata
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
 from reception.models import KioskDevice, Site, StaffProfile, VisitorCategory
+from reception.validators import comparable_text, normalise_phone
 from visitors import audit, invitations, links, services
 from visitors.invitations import normalise_code, refuse_self_service_at_night
 from visitors.models import ConsentWay, Visit, Visitor, VisitSource, VisitStatus
@@ -137,15 +137,6 @@ def _walk_in_rooms(category: VisitorCategory, party_size: int) -> list:
     return [room for room in services.rooms_with_space(category, party_size) if not room.any_category]
 
 
-def _comparable(text: str) -> str:
-    # One person's name typed twice: Unicode forms, spacing and case aside.
-    return " ".join(unicodedata.normalize("NFKC", text or "").split()).casefold()
-
-
-def _digits(phone: str) -> str:
-    return "".join(char for char in phone or "" if char.isdigit())
-
-
 def returning_visitor(site: Site, *, full_name: str, company: str, phone: str) -> Visitor | None:
     """R2.4 at the kiosk: the visitor record of someone who registers themself
     again, so that their history and previous host follow them; None means a
@@ -160,7 +151,7 @@ def returning_visitor(site: Site, *, full_name: str, company: str, phone: str) -
     the person at the kiosk about them. Nothing of the record is shown back:
     the kiosk's pages do not name the visitor.
     """
-    digits = _digits(phone)
+    digits = normalise_phone(phone)
     if not digits or not full_name.strip():
         return None
     on_site = Visit.objects.filter(site=site, visitor=OuterRef("pk"), status=VisitStatus.ON_SITE)
@@ -171,9 +162,10 @@ def returning_visitor(site: Site, *, full_name: str, company: str, phone: str) -
         .exclude(Exists(on_site))
         .order_by("-pk")[:20]
     )
-    wanted = (_comparable(full_name), _comparable(company), digits)
+    wanted = (comparable_text(full_name), comparable_text(company), digits)
     for visitor in candidates:
-        if (_comparable(visitor.full_name), _comparable(visitor.company), _digits(visitor.phone)) == wanted:
+        found = (comparable_text(visitor.full_name), comparable_text(visitor.company), normalise_phone(visitor.phone))
+        if found == wanted:
             return visitor
     return None
 

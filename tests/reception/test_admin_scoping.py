@@ -18,6 +18,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from customers import calls, services
+from customers.models import RotationMember, RotationQueue
 from reception import registers
 from reception.backoffice import SiteScopedAdmin
 from reception.models import (
@@ -61,7 +63,18 @@ def river(daytime, other_site, other_clerk, make_staff):
     expected = expect(
         category=category, room=room, by=other_clerk, expected_at=timezone.now() + timedelta(hours=2), host=river_host
     )
+    river_sales = make_staff("river-sales", DUTY_GROUPS[DutyCode.SALESPERSON], site=other_site, department="Sales")
+    river_queue = RotationQueue.objects.create(site=other_site)
+    RotationMember.objects.create(queue=river_queue, position=1, user=river_sales)
+    river_customer = services.create_customer(site=other_site, by=other_clerk, name="River Customer")
+    river_call = calls.log_call(
+        site=other_site, by=other_clerk, caller="River Caller", phone="", topic="enquiry", asked_for=river_sales
+    )
     return {
+        "customer": river_customer,
+        "rotationqueue": river_queue,
+        "assignment": river_call.assignment,
+        "call": river_call,
         "site": other_site,
         "user": other_clerk,
         "profile": other_clerk.profile,
@@ -126,6 +139,10 @@ RIVER_OBJECT = {
     "visitors.auditevent": "auditevent",
     "visitors.notification": "notification",
     "visitors.invitation": "invitation",
+    "customers.customer": "customer",
+    "customers.rotationqueue": "rotationqueue",
+    "customers.assignment": "assignment",
+    "customers.call": "call",
 }
 
 

@@ -6,9 +6,11 @@ Idempotent: a second run finds everything in place and changes nothing.
 import secrets
 from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -138,6 +140,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo site: {site.name}. Accounts (password {PASSWORD}):"))
         for username, real_name, department, group, _ in USERS:
             self.stdout.write(f"  {username:<10} {department}-{real_name} ({group})")
+        if apps.is_installed("customers"):
+            # The sales floor (R2) is an app above this one: called by name only.
+            call_command("seed_sales_demo", allow_production=allow_production, stdout=self.stdout)
         enrol = links.kiosk_enrolment_url(kiosk)
         self.stdout.write(f"Lobby kiosk: open {enrol} on the tablet (or this browser) to enrol it.")
 
