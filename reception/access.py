@@ -39,10 +39,13 @@ def get_at_user_site_or_404(request, queryset: type[M] | QuerySet[M], **lookups)
 
 # Where a signed-in user starts (issue #16): the first of these pages that
 # their duty opens. Each needs the user's site; the desk comes first, then the
-# host's own visitors, then what is left of a duty.
+# host's own visitors, the sales floor (named, never imported: customers
+# builds on reception), then what is left of a duty.
 START_PAGES = (
     ("visitors.view_visit", "visitors:dashboard"),
     ("visitors.acknowledge_visit", "visitors:my_visitors"),
+    ("customers.view_assignment", "customers:rotation"),
+    ("customers.view_customer", "customers:customer_list"),
     ("visitors.invite_visitor", "public:invite"),
     ("reception.view_rosterentry", "reception:roster"),
 )

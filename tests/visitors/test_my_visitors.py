@@ -28,13 +28,17 @@ def sign_in(client, username: str):
     return client.post("/accounts/login/", {"username": username, "password": PASSWORD}, follow=True)
 
 
-def test_each_duty_lands_on_a_page_it_may_use(client, host, clerk, security_guard, secretary, manager):
+def test_each_duty_lands_on_a_page_it_may_use(
+    client, host, clerk, security_guard, secretary, manager, salesperson, floor_manager
+):
     starts = {
         host: "/desk/my-visitors/",
         clerk: "/desk/",
         security_guard: "/desk/",
         secretary: "/desk/",
         manager: "/desk/",
+        salesperson: "/desk/rotation/",  # R2.1: whose turn it is, and greeting their customer
+        floor_manager: "/desk/rotation/",
     }
     for user, start in starts.items():
         client.logout()
