@@ -30,7 +30,9 @@ import pytest
 from django.urls import reverse
 
 from reception.models import NotificationChannel
+from visitors import audit
 from visitors.insights import Period, build_insights, preset_period
+from visitors.insights_views import LIVE_FIGURES_SECONDS
 from visitors.models import Invitation, Notification, Visit, Visitor, VisitSource, VisitStatus
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -431,3 +433,67 @@ def test_the_page_is_in_chinese_too(client, november, director):
     page = client.get(reverse("visitors:insights"), {"preset": "last_month"}).content.decode()
 
     assert "洞察" in page
+
+
+# --- drawn once per change ------------------------------------------------------
+
+
+def _summary_arrivals(response) -> int:
+    return response.context["insights"].table("summary").rows[0][1]
+
+
+def test_a_reload_with_nothing_changed_reads_the_drawn_figures(
+    client, november, director, django_assert_max_num_queries
+):
+    client.force_login(director)
+    url = reverse("visitors:insights")
+    first = client.get(url, {"preset": "last_month"})
+
+    # 1 session, 2 user, 3 its profile and site, 4–5 permissions (groups and the
+    # user's own), 6 the audit chain's head, 7 the drawn figures from the cache
+    # table; none of the 17 aggregate reads (test above).
+    with django_assert_max_num_queries(8):
+        again = client.get(url, {"preset": "last_month"})
+
+    figures = 'data-testid="insights-range"'  # after it: every chart and table
+    assert again.content.decode().split(figures)[1] == first.content.decode().split(figures)[1]
+
+
+def test_any_change_in_the_sites_audit_chain_draws_the_figures_again(client, november, director, business, rooms, host):
+    client.force_login(director)
+    url = reverse("visitors:insights")
+    before = _summary_arrivals(client.get(url, {"preset": "last_month"}))
+    late = _visit(
+        november[1].site, category=business, room=rooms[1], host=host, arrived=at(11, 20, 9), left=at(11, 20, 10)
+    )
+
+    unchanged = _summary_arrivals(client.get(url, {"preset": "last_month"}))  # written outside the rules: not seen
+    audit.record(site=late.site, actor=None, action="visit.register", obj=late, changes={})
+    after = _summary_arrivals(client.get(url, {"preset": "last_month"}))
+
+    assert (unchanged, after) == (before, before + 1)
+
+
+def test_a_period_reaching_today_is_drawn_again_after_a_few_minutes(
+    client, november, director, business, rooms, host, time_machine
+):
+    client.force_login(director)
+    url = reverse("visitors:insights")
+    before = _summary_arrivals(client.get(url, {"preset": "this_month"}))
+    _visit(november[1].site, category=business, room=rooms[1], host=host, arrived=NOW - timedelta(hours=1))
+
+    time_machine.move_to(NOW + timedelta(seconds=LIVE_FIGURES_SECONDS), tick=False)
+
+    assert _summary_arrivals(client.get(url, {"preset": "this_month"})) == before + 1
+
+
+def test_each_language_has_its_own_drawing_and_each_request_its_own_csv_links(client, november, director):
+    client.force_login(director)
+    url = reverse("visitors:insights")
+    client.get(url, {"preset": "last_month"})
+    client.cookies["django_language"] = "zh-hans"
+
+    page = client.get(url, {"preset": "last_month", "x": "<b>&"}).content.decode()
+
+    assert "洞察" in page and "CSV of" not in page
+    assert "?preset=last_month&amp;x=%3Cb%3E%26" in page and "<b>&" not in page
