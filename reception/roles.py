@@ -41,6 +41,16 @@ _SALES_DESK = [
     "customers.export_calls",
 ]
 
+# Issue #19: the watchlist is security's and the office manager's alone;
+# nobody else reads it, not even the desk that registers the visit.
+_WATCHLIST = [
+    "visitors.view_watchlistentry",
+    "visitors.add_watchlistentry",
+    "visitors.change_watchlistentry",
+    "visitors.delete_watchlistentry",
+    "visitors.view_securityhold",
+]
+
 _DESK = [
     "visitors.view_visit",
     "visitors.view_visitor",
@@ -72,6 +82,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "visitors.check_in_visit",
         "visitors.check_out_visit",
         "visitors.view_id_number",
+        # Issue #19: security keeps the watchlist and decides on the visits it holds.
+        *_WATCHLIST,
+        "visitors.clear_security_hold",
         "reception.view_rosterentry",
         "reception.add_handover",
         "reception.view_handover",
@@ -170,6 +183,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "visitors.view_notification",
         "visitors.view_invitation",
         "visitors.view_insights",
+        *_WATCHLIST,
         "reception.add_kioskdevice",
         "reception.change_kioskdevice",
         "reception.view_kioskdevice",

@@ -118,6 +118,10 @@ _TABLE = {
     "visitors:amend":                    (L,   L,    200,  403,  403,  403,  200,  403,  200,  403,  403),
     "visitors:reveal_id_number":         (L,   L,    403,  405,  403,  403,  403,  403,  403,  403,  403),
     "visitors:erase":                    (L,   L,    403,  403,  403,  403,  403,  200,  403,  403,  403),
+    # the watchlist's holds (issue #19: visitors.clear_security_hold, security alone)
+    "visitors:security_holds":           (L,   L,    403,  200,  403,  403,  403,  403,  403,  403,  403),
+    "visitors:clear_hold":               (L,   L,    403,  405,  403,  403,  403,  403,  403,  403,  403),
+    "visitors:refuse_hold":              (L,   L,    403,  405,  403,  403,  403,  403,  403,  403,  403),
     # invitations (visitors.invite_visitor: hosts too, not security or the manager)
     "public:invite":                     (L,   L,    200,  403,  200,  200,  200,  403,  200,  403,  403),
     "public:invite_rooms":               (L,   L,    200,  403,  200,  200,  200,  403,  200,  403,  403),
@@ -271,6 +275,8 @@ def world(
 # that need it, the visitor on site for the rest.
 ON_EXPECTED = {"visitors:check_in", "visitors:cancel", "visitors:no_show"}
 ON_SITE = {
+    "visitors:clear_hold",
+    "visitors:refuse_hold",
     "visitors:visit",
     "visitors:amend",
     "visitors:reveal_id_number",

@@ -7,10 +7,20 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from reception.backoffice import STAFF_LABEL_RELATED, SiteScopedAdmin, site_of_request, staff_column
+from reception.backoffice import STAFF_LABEL_RELATED, AuditedAdmin, SiteScopedAdmin, site_of_request, staff_column
 from reception.security import client_ip
-from visitors import privacy
-from visitors.models import Amendment, AuditEvent, Invitation, Notification, Visit, VisitEvent, Visitor
+from visitors import privacy, watchlist
+from visitors.models import (
+    Amendment,
+    AuditEvent,
+    Invitation,
+    Notification,
+    SecurityHold,
+    Visit,
+    VisitEvent,
+    Visitor,
+    WatchlistEntry,
+)
 
 
 class ReadOnlyAdmin(SiteScopedAdmin):
@@ -146,3 +156,47 @@ class InvitationAdmin(ReadOnlyAdmin):
     list_select_related = ["visit__visitor", f"created_by__{STAFF_LABEL_RELATED}"]
     search_fields = ["code", "email", "visit__visitor__full_name"]
     date_hierarchy = "created_at"
+
+
+@admin.register(WatchlistEntry)
+class WatchlistEntryAdmin(AuditedAdmin):
+    """Issue #19: the site's watchlist, kept by security and the office manager
+    (no other role holds its permissions). Every change is audited; the keys a
+    visitor is matched by are rebuilt with it."""
+
+    list_display = [
+        "name",
+        "site",
+        "company",
+        "level",
+        "expires_at",
+        staff_column("added_by", _("added by")),
+        "added_at",
+    ]
+    list_filter = ["site", "level"]
+    list_select_related = ["site", f"added_by__{STAFF_LABEL_RELATED}"]
+    search_fields = ["name", "aliases", "company", "phone", "email"]
+    fields = ["site", "name", "aliases", "phone", "email", "company", "id_fragment", "reason", "level", "expires_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.added_by = request.user
+        super().save_model(request, obj, form, change)
+        watchlist.index_entry(obj)
+
+
+@admin.register(SecurityHold)
+class SecurityHoldAdmin(ReadOnlyAdmin):
+    """Issue #19: the visits the watchlist held and security's decisions."""
+
+    list_display = [
+        "visit",
+        "site",
+        "entry",
+        "held_at",
+        "outcome",
+        staff_column("decided_by", _("decided by")),
+        "reason",
+    ]
+    list_filter = ["site", "outcome"]
+    list_select_related = ["visit__visitor", "site", "entry", f"decided_by__{STAFF_LABEL_RELATED}"]

@@ -116,6 +116,9 @@ def duty_holders(visit: Visit, duty: str, at: datetime) -> list:
 
 def _channels(visit: Visit, kind: str):
     channels = NotificationChannel.objects.filter(site=visit.site, active=True)
+    if kind == Notification.Kind.SECURITY:
+        # Issue #19: the channels that hear of escalations hear of a watchlist match.
+        return channels.filter(on_escalation=True)
     if kind == Notification.Kind.ARRIVAL:
         return channels.filter(on_arrival=True)
     return channels.filter(on_escalation=True)
@@ -175,6 +178,43 @@ def arrival_notifications(*, visit: Visit, at: datetime | None = None) -> list[N
         people += [user for user in duty_holders(visit, DutyCode.DIRECTOR, at) if user.pk != visit.host_id]
     rows = [_for_user(visit=visit, kind=kind, step=0, user=user, at=at)[0] for user in people]
     rows += [_for_channel(visit=visit, kind=kind, step=0, channel=ch, at=at)[0] for ch in _channels(visit, kind)]
+    return [row for row in rows if row.status in (Status.PENDING, Status.FAILED)]
+
+
+# The steps of a security notice (issue #19): a match at the door, or one on
+# an invitation confirmed ahead of the visit. Each is sent once per recipient.
+SECURITY_AT_DOOR = 0
+SECURITY_AHEAD = 1
+
+
+@transaction.atomic
+def security_notifications(*, visit: Visit, step: int = SECURITY_AT_DOOR, at: datetime | None = None):
+    """Issue #19: the notices to security on duty (the roster's, else every
+    member of the group at the site) and the channels that hear escalations,
+    about a watchlist match on `visit`. Nobody on duty is recorded as a failed
+    notice, visible at the desk. Returns the ones still to be sent. Safe to run twice."""
+    at = at or timezone.now()
+    kind = Notification.Kind.SECURITY
+    people = duty_holders(visit, DutyCode.SECURITY, at)
+    rows = [_for_user(visit=visit, kind=kind, step=step, user=user, at=at)[0] for user in people]
+    if not people:
+        label = str(DutyCode(DutyCode.SECURITY).label)
+        rows.append(
+            Notification.objects.get_or_create(
+                dedupe_key=f"{kind}:{visit.pk}:{step}:nobody",
+                defaults={
+                    "visit": visit,
+                    "site": visit.site,
+                    "kind": kind,
+                    "step": step,
+                    "address": label,
+                    "status": Status.GAVE_UP,
+                    "created_at": at,
+                    "last_error": _("Nobody holds the duty “%(duty)s”.") % {"duty": label},
+                },
+            )[0]
+        )
+    rows += [_for_channel(visit=visit, kind=kind, step=step, channel=ch, at=at)[0] for ch in _channels(visit, kind)]
     return [row for row in rows if row.status in (Status.PENDING, Status.FAILED)]
 
 

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from reception.errors import ReceptionError
 from reception.models import KioskDevice, ReceptionRoom, Site, StaffProfile, VisitorCategory
 from reception.validators import EXPECTED_VISIT
-from visitors import audit, links, privacy, services
+from visitors import audit, links, privacy, services, watchlist
 from visitors.models import CODE_ALPHABET, ConsentWay, Invitation, Visit, Visitor, VisitSource, VisitStatus
-from visitors.tasks import announce_invitation
+from visitors.tasks import announce_invitation, announce_to_security
 
 
 def invitation_for_token(token: str, *, at: datetime | None = None) -> Invitation:
@@ -163,6 +163,9 @@ def confirm_invitation(
 
     Only while the visit is still expected. The audit event names the fields
     that changed, not their values: the trail is kept longer than the identity.
+    Details that match the watchlist (issue #19) tell security now, ahead of
+    the visit, and the visitor nothing; the arrival is matched again, and
+    held, at the door (services.check_in_visit).
     """
     at = at or timezone.now()
     invitation = Invitation.objects.select_for_update(of=("self",)).select_related("visit__site").get(pk=invitation.pk)
@@ -191,6 +194,18 @@ def confirm_invitation(
         client_address=client_address,
         at=at,
     )
+    listed = watchlist.match(invitation.visit.site, visitor, at=at)
+    if listed is not None:
+        audit.record(
+            site=invitation.visit.site,
+            actor=None,
+            action="visit.watchlist_alert",
+            obj=invitation.visit,
+            changes={"watchlist_entry": listed.pk, "level": listed.level, "at": "invitation"},
+            client_address=client_address,
+            at=at,
+        )
+        announce_to_security(invitation.visit, ahead=True)
     return invitation
 
 

@@ -123,3 +123,9 @@ def set_kiosk_cookie(response, device: KioskDevice) -> None:
 def kiosk_enrolment_url(device: KioskDevice) -> str:
     """The link the office manager opens once on the tablet (admin)."""
     return settings.SITE_URL + reverse("public:kiosk_enrol", args=[device.token])
+
+
+def security_holds_url() -> str:
+    """The security desk's page of visits held by the watchlist (issue #19):
+    a plain address, signed in and permission-checked, never a token."""
+    return settings.SITE_URL + reverse("visitors:security_holds")

@@ -114,6 +114,11 @@ class VisitStatus(models.TextChoices):
     LEFT = "left", _("Left")
     CANCELLED = "cancelled", _("Cancelled")
     NO_SHOW = "no_show", _("No-show")
+    # Issue #19: a watchlist match at arrival holds the visit for security
+    # (not on site, not in any room's count) until security clears it (on
+    # site) or refuses it.
+    PENDING_SECURITY = "pending_security", _("Pending security")
+    REFUSED = "refused", _("Refused by security")
 
 
 class VisitSource(models.TextChoices):
@@ -225,7 +230,7 @@ class Visit(models.Model):
     party_size = models.PositiveSmallIntegerField(_("party size"), default=1)
     expected_at = models.DateTimeField(_("expected at"), null=True, blank=True)
     expected_until = models.DateTimeField(_("expected until"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=12, choices=VisitStatus.choices, default=VisitStatus.EXPECTED)
+    status = models.CharField(_("status"), max_length=20, choices=VisitStatus.choices, default=VisitStatus.EXPECTED)
     source = models.CharField(_("registered via"), max_length=12, choices=VisitSource.choices, default=VisitSource.DESK)
     badge_code = models.CharField(_("badge code"), max_length=12, unique=True, default=new_code, editable=False)
 
@@ -311,6 +316,7 @@ class Visit(models.Model):
             ("erase_visitor", _("Can erase a visitor's identity on request")),
             ("serve_hospitality", _("Can record hospitality served")),
             ("view_insights", _("Can see the insights of their site")),
+            ("clear_security_hold", _("Can clear or refuse a visitor held for security")),
         ]
         indexes = [
             models.Index(fields=["site", "status", "expected_at"]),
@@ -442,6 +448,9 @@ class VisitStep(models.TextChoices):
     LEFT = "left", _("Left")
     CANCELLED = "cancelled", _("Cancelled")
     NO_SHOW = "no_show", _("No-show")
+    HELD = "held", _("Held for security")
+    CLEARED = "cleared", _("Cleared by security")
+    REFUSED = "refused", _("Refused by security")
 
 
 # The steps a visitor takes at the kiosk without staff (see SELF_SERVICE).
@@ -662,6 +671,7 @@ class Notification(models.Model):
         INVITATION = "invitation", _("Invitation")
         REPORT = "report", _("Report")
         MONTHLY_REPORT = "monthly_report", _("Monthly report")
+        SECURITY = "security", _("Security")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -716,3 +726,120 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.address}"
+
+
+class WatchlistLevel(models.TextChoices):
+    """Issue #19: what a match does. DENY holds the arrival for security;
+    ALERT lets it proceed and tells security at once."""
+
+    DENY = "deny", _("Deny: hold for security")
+    ALERT = "alert", _("Alert security")
+
+
+class WatchlistEntry(models.Model):
+    """Issue #19: someone a site's security wants to know about at the door.
+    Seen only by security and the office manager (reception.roles); matched by
+    visitors.watchlist through its WatchlistKey rows."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
+    name = models.CharField(_("name"), max_length=120)
+    aliases = models.TextField(
+        _("aliases"), blank=True, help_text=_("Other names, Latin or Chinese: one a line, or separated by commas.")
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    company = models.CharField(_("company"), max_length=120, blank=True)
+    id_fragment = models.CharField(
+        _("ID number ending"),
+        max_length=18,
+        blank=True,
+        help_text=_("The last characters of the ID number (at least 4), if known."),
+    )
+    reason = models.CharField(_("reason"), max_length=300)
+    level = models.CharField(_("level"), max_length=8, choices=WatchlistLevel.choices, default=WatchlistLevel.DENY)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("added by"),
+        editable=False,
+    )
+    added_at = models.DateTimeField(_("added at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("watchlist entry")
+        verbose_name_plural = _("watchlist")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(level__in=WatchlistLevel.values), name="watchlist_level_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WatchlistKey(models.Model):
+    """One normalised way a watchlist entry is recognised ("n:" name or alias,
+    "p:" phone, "e:" email, "i:" ID ending), kept by visitors.watchlist.index_entry
+    so that a match is one indexed query (the kiosk's morning rush)."""
+
+    entry = models.ForeignKey(WatchlistEntry, on_delete=models.CASCADE, related_name="keys")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+
+    class Meta:
+        indexes = [models.Index(fields=["site", "key"], name="watchlist_site_key_idx")]
+        constraints = [models.UniqueConstraint(fields=["entry", "key"], name="watchlist_key_once")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class HoldOutcome(models.TextChoices):
+    WAITING = "", _("Waiting for security")
+    CLEARED = "cleared", _("Cleared")
+    REFUSED = "refused", _("Refused")
+
+
+class SecurityHold(models.Model):
+    """Issue #19: a visit held at arrival by a watchlist match, and security's
+    decision. The entry and the reason are security's: the desk and the host
+    see only that the visit is pending security."""
+
+    visit = models.OneToOneField(Visit, on_delete=models.PROTECT, related_name="security_hold", verbose_name=_("visit"))
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
+    entry = models.ForeignKey(
+        WatchlistEntry,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="holds",
+        verbose_name=_("watchlist entry"),
+    )
+    held_at = models.DateTimeField(_("held at"), default=timezone.now)
+    outcome = models.CharField(_("outcome"), max_length=8, choices=HoldOutcome.choices, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("security hold")
+        verbose_name_plural = _("security holds")
+        ordering = ["held_at", "pk"]
+        indexes = [models.Index(fields=["site", "outcome"], name="securityhold_site_outcome_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(outcome__in=HoldOutcome.values), name="securityhold_outcome_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit_id} · {self.get_outcome_display()}"

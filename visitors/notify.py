@@ -46,7 +46,7 @@ from reception.models import ChannelKind, staff_label
 from reception.morning_report import render_report
 from reception.validators import forbidden_address, private_webhooks_allowed
 from visitors import links
-from visitors.models import Invitation, Notification, Visit
+from visitors.models import Invitation, Notification, Visit, VisitStatus
 from visitors.monthly_report import render_monthly_report
 
 logger = logging.getLogger(__name__)
@@ -97,18 +97,30 @@ def _context(notification: Notification) -> dict:
         "escalation": notification.kind == Notification.Kind.ESCALATION,
         "for_host": notification.recipient_id is not None and notification.recipient_id == visit.host_id,
     }
+    if notification.kind == Notification.Kind.SECURITY:
+        # Issue #19: who and where, and the page where security decides; the
+        # watchlist's reason stays on that page, behind its permission.
+        context["security_url"] = links.security_holds_url()
+        context["held"] = visit.status == VisitStatus.PENDING_SECURITY
+        context["expected"] = _when(visit, visit.expected_at) if visit.checked_in_at is None else ""
+        return context
     if notification.recipient_id:
         context["ack_url"] = links.ack_url(visit, notification.recipient)
     return context
 
 
+def _templates(notification: Notification) -> str:
+    return "security" if notification.kind == Notification.Kind.SECURITY else "arrival"
+
+
 def render_message(notification: Notification) -> tuple[str, str, str]:
-    """(subject, text, html) of an arrival or escalation email."""
+    """(subject, text, html) of an arrival, escalation or security email."""
+    name = _templates(notification)
     with translation.override(settings.LANGUAGE_CODE):
         context = _context(notification)
-        subject = " ".join(render_to_string("visitors/email/arrival_subject.txt", context).split())
-        text = render_to_string("visitors/email/arrival.txt", context)
-        html = render_to_string("visitors/email/arrival.html", context)
+        subject = " ".join(render_to_string(f"visitors/email/{name}_subject.txt", context).split())
+        text = render_to_string(f"visitors/email/{name}.txt", context)
+        html = render_to_string(f"visitors/email/{name}.html", context)
     return subject, text, html
 
 
@@ -140,8 +152,10 @@ def chat_text(notification: Notification) -> tuple[str, str]:
             "room": markdown_text(context["room"]),
             "host": markdown_text(context["host"]),
         }
-        title = markdown_text(render_to_string("visitors/email/arrival_subject.txt", context))
-        body = render_to_string("visitors/email/chat.md", context).strip()
+        name = _templates(notification)
+        title = markdown_text(render_to_string(f"visitors/email/{name}_subject.txt", context))
+        chat = "visitors/email/chat_security.md" if name == "security" else "visitors/email/chat.md"
+        body = render_to_string(chat, context).strip()
     return title, body
 
 

@@ -24,7 +24,7 @@ from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import KioskMode, staff_label
 from reception.security import client_ip
-from visitors import escalation, invitations, kiosk, links
+from visitors import escalation, invitations, kiosk, links, watchlist
 from visitors.models import Visit, VisitStatus
 from visitors.public_forms import CheckOutForm, CodeForm, ConfirmDetailsForm, DeskCodeForm, InvitationForm, WalkInForm
 from visitors.ratelimit import rate_limited
@@ -412,6 +412,9 @@ def desk_check_in(request):
         except ReceptionError as error:
             error.add_to_form(form)
         else:
+            if visit.status == VisitStatus.PENDING_SECURITY:
+                messages.warning(request, watchlist.HELD_AT_DESK % {"name": visit.visitor.full_name})
+                return redirect("visitors:visit", visit.pk)
             messages.success(
                 request,
                 _("%(name)s is checked in; room: %(room)s.")

@@ -17,10 +17,20 @@ from django.utils.translation import gettext as _
 from reception.errors import ReceptionError
 from reception.models import ReceptionRoom, Site, VisitorCategory
 from reception.night import check_night_duty
-from visitors import audit, privacy
-from visitors.models import ConsentWay, IdType, Visit, VisitEvent, Visitor, VisitStatus
+from visitors import audit, privacy, watchlist
+from visitors.models import (
+    ConsentWay,
+    HoldOutcome,
+    IdType,
+    SecurityHold,
+    Visit,
+    VisitEvent,
+    Visitor,
+    VisitStatus,
+    WatchlistEntry,
+)
 from visitors.selectors import room_occupancy, rooms_with_space
-from visitors.tasks import announce_arrival
+from visitors.tasks import announce_arrival, announce_to_security
 
 
 def _names(rooms) -> str:
@@ -180,6 +190,39 @@ def _arrive(*, visit: Visit, by, at: datetime, override: str, facts: NightFacts 
     visit.check_in(by=by, at=at)
 
 
+def _hold(*, visit: Visit, entry: WatchlistEntry, actor, client_address: str | None, at: datetime) -> None:
+    """Issue #19: keep a saved visit that matched a DENY watchlist entry
+    pending security, and tell security on duty once this commits. The entry
+    is named only in the hold and its own audit event, which the desk does not
+    read; the timeline says only that the visit was held."""
+    SecurityHold.objects.create(visit=visit, site=visit.site, entry=entry, held_at=at)
+    VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.HELD, at=at, by=actor)
+    audit.record(
+        site=visit.site,
+        actor=actor,
+        action="visit.hold",
+        obj=visit,
+        changes={"status": visit.status, "watchlist_entry": entry.pk, "level": entry.level},
+        client_address=client_address,
+        at=at,
+    )
+    announce_to_security(visit)
+
+
+def _alert(*, visit: Visit, entry: WatchlistEntry, actor, client_address: str | None, at: datetime) -> None:
+    """Issue #19: an ALERT match lets the arrival proceed; security hears of it at once."""
+    audit.record(
+        site=visit.site,
+        actor=actor,
+        action="visit.watchlist_alert",
+        obj=visit,
+        changes={"watchlist_entry": entry.pk, "level": entry.level},
+        client_address=client_address,
+        at=at,
+    )
+    announce_to_security(visit)
+
+
 @transaction.atomic
 def register_visit(
     *,
@@ -203,6 +246,8 @@ def register_visit(
     timeline steps and its one audit event (with `audit_details` added, e.g.
     which kiosk) are saved together or not at all, with the visitor's
     acceptance of the privacy notice when `consent` says how it was given (R4.1).
+    A walk-in who matches a DENY watchlist entry is registered pending
+    security instead of checked in (issue #19; see visitors.watchlist).
     """
     at = at or timezone.now()
     visit.site = visit.category.site
@@ -216,14 +261,20 @@ def register_visit(
         visit.room = lock_room(visit.room)
         check_not_on_site(visitor=visitor, site=visit.site)
         check_room_space(room=visit.room, visit=visit)
+    # Issue #19: the one watchlist query, once every other rule has passed.
+    listed = watchlist.match(visit.site, visitor, at=at) if arrive_now else None
+    held = watchlist.holds(listed)
+    arrives = arrive_now and not held
     visitor.save()
     visit.visitor = visitor
     visit.registered_by = by if getattr(by, "pk", None) else None
     visit.registered_at = at
-    if arrive_now:
+    if arrives:
         _arrive(visit=visit, by=visit.registered_by, at=at, override=override, facts=night_facts)
+    elif held:
+        visit.status = VisitStatus.PENDING_SECURITY
     visit.save()
-    kinds = [VisitEvent.Kind.REGISTERED, VisitEvent.Kind.ARRIVED] if arrive_now else [VisitEvent.Kind.REGISTERED]
+    kinds = [VisitEvent.Kind.REGISTERED, VisitEvent.Kind.ARRIVED] if arrives else [VisitEvent.Kind.REGISTERED]
     VisitEvent.objects.bulk_create(VisitEvent(visit=visit, kind=kind, at=at, by=visit.registered_by) for kind in kinds)
     if consent:
         accepted = privacy.new_consent(visit=visit, way=consent, by=visit.registered_by, at=at)
@@ -247,9 +298,37 @@ def register_visit(
         client_address=client_address,
         at=at,
     )
-    if arrive_now:
+    if held:
+        _hold(visit=visit, entry=listed, actor=visit.registered_by, client_address=client_address, at=at)
+    elif arrives:
+        if listed is not None:
+            _alert(visit=visit, entry=listed, actor=visit.registered_by, client_address=client_address, at=at)
         announce_arrival(visit)  # R3.2: the host is told once this commits
     return visit
+
+
+def _placed_for_arrival(*, visit: Visit, actor, room, override_reason: str, night_facts, at: datetime):
+    """The rules every arrival of a registered visit passes, with the visit
+    locked: who may at night and the night facts (R6.8), the room allowed with
+    space (R1.3), not already on site. Sets visit.room (locked); returns
+    (whether `room` placed it, the night override to record)."""
+    # Who may, and the night facts, before anything is locked: their answers are recorded by _arrive.
+    override = check_night_duty(site=visit.site, user=actor, at=at, override_reason=override_reason)
+    check_night_facts(site=visit.site, at=at, facts=night_facts)
+    placed = visit.room is None and room is not None
+    if visit.room is not None and room is not None and room.pk != visit.room_id:
+        raise ReceptionError(
+            "room_registered",
+            _("This visit is registered for %(room)s; amend the visit to receive it elsewhere.")
+            % {"room": visit.room.display_name},
+            field="room",
+        )
+    check_room_chosen(room=visit.room or room, visit=visit)
+    check_room_allowed(room=visit.room or room, category=visit.category)
+    visit.room = lock_room(visit.room or room)
+    check_not_on_site(visitor=visit.visitor, site=visit.site, exclude=visit)
+    check_room_space(room=visit.room, visit=visit)
+    return placed, override
 
 
 @transaction.atomic
@@ -273,7 +352,8 @@ def check_in_visit(
     Locks the visit row, so two desks (or the desk and a kiosk) checking the
     same visitor in at once produce one arrival. `consent` records how the
     visitor accepted the privacy notice, unless they already had for this
-    visit (R4.1)."""
+    visit (R4.1). A visitor who matches a DENY watchlist entry is held
+    pending security instead, the room left as registered (issue #19)."""
     at = at or timezone.now()
     visit = Visit.objects.select_for_update().select_related("site", "category", "visitor").get(pk=visit.pk)
     if visit.status != VisitStatus.EXPECTED:
@@ -283,27 +363,23 @@ def check_in_visit(
             % {"status": visit.get_status_display().lower()},
         )
     actor = by if getattr(by, "pk", None) else None
-    # Who may, and the night facts, before anything is locked: their answers are recorded by _arrive.
-    override = check_night_duty(site=visit.site, user=actor, at=at, override_reason=override_reason)
-    check_night_facts(site=visit.site, at=at, facts=night_facts)
-    placed = visit.room is None and room is not None
-    if visit.room is not None and room is not None and room.pk != visit.room_id:
-        raise ReceptionError(
-            "room_registered",
-            _("This visit is registered for %(room)s; amend the visit to receive it elsewhere.")
-            % {"room": visit.room.display_name},
-            field="room",
-        )
-    check_room_chosen(room=visit.room or room, visit=visit)
-    check_room_allowed(room=visit.room or room, category=visit.category)
-    visit.room = lock_room(visit.room or room)
-    check_not_on_site(visitor=visit.visitor, site=visit.site, exclude=visit)
-    check_room_space(room=visit.room, visit=visit)
+    registered_room = visit.room
+    placed, override = _placed_for_arrival(
+        visit=visit, actor=actor, room=room, override_reason=override_reason, night_facts=night_facts, at=at
+    )
+    listed = watchlist.match(visit.site, visit.visitor, at=at)
+    if consent:
+        privacy.record_consent(visit=visit, way=consent, by=actor, at=at)
+    if watchlist.holds(listed):
+        # Security clears it into the room then (clear_hold); until then it is in no room.
+        visit.room = registered_room
+        visit.status = VisitStatus.PENDING_SECURITY
+        visit.save(update_fields=["status"])
+        _hold(visit=visit, entry=listed, actor=actor, client_address=client_address, at=at)
+        return visit
     _arrive(visit=visit, by=actor, at=at, override=override, facts=night_facts)
     visit.save()
     VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.ARRIVED, at=at, by=actor)
-    if consent:
-        privacy.record_consent(visit=visit, way=consent, by=actor, at=at)
     audit.record(
         site=visit.site,
         actor=actor,
@@ -317,7 +393,97 @@ def check_in_visit(
         client_address=client_address,
         at=at,
     )
+    if listed is not None:
+        _alert(visit=visit, entry=listed, actor=actor, client_address=client_address, at=at)
     announce_arrival(visit)  # R3.2: the host is told once this commits
+    return visit
+
+
+def _lock_hold(visit: Visit) -> tuple[Visit, SecurityHold]:
+    visit = Visit.objects.select_for_update().select_related("site", "category", "visitor").get(pk=visit.pk)
+    hold = SecurityHold.objects.select_for_update().filter(visit=visit).first()
+    if visit.status != VisitStatus.PENDING_SECURITY or hold is None:
+        raise ReceptionError(
+            "not_held",
+            _("This visit is %(status)s; only visits pending security can be cleared or refused.")
+            % {"status": visit.get_status_display().lower()},
+        )
+    return visit, hold
+
+
+@transaction.atomic
+def clear_hold(
+    *,
+    visit: Visit,
+    by,
+    reason: str = "",
+    room: ReceptionRoom | None = None,
+    override_reason: str = "",
+    night_facts: NightFacts | None = None,
+    client_address: str | None = None,
+    at: datetime | None = None,
+) -> Visit:
+    """Issue #19: security clears a visit held at arrival, and the arrival
+    proceeds by the rules of every check-in (R1.3 room with space, R6.8 at
+    night: the clearer must be the night-duty officer then). Locks the visit
+    and its hold; a visit no longer pending is refused ("not_held"). The
+    decision and the arrival are audited; the host is told as for any arrival."""
+    at = at or timezone.now()
+    visit, hold = _lock_hold(visit)
+    placed, override = _placed_for_arrival(
+        visit=visit, actor=by, room=room, override_reason=override_reason, night_facts=night_facts, at=at
+    )
+    _arrive(visit=visit, by=by, at=at, override=override, facts=night_facts)
+    visit.save()
+    hold.outcome, hold.decided_at, hold.decided_by, hold.reason = HoldOutcome.CLEARED, at, by, reason.strip()
+    hold.save(update_fields=["outcome", "decided_at", "decided_by", "reason"])
+    VisitEvent.objects.bulk_create(
+        VisitEvent(visit=visit, kind=kind, at=at, by=by) for kind in (VisitEvent.Kind.CLEARED, VisitEvent.Kind.ARRIVED)
+    )
+    audit.record(
+        site=visit.site,
+        actor=by,
+        action="visit.clear",
+        obj=visit,
+        changes={
+            "status": visit.status,
+            "reason": hold.reason,
+            **({"room": visit.room.name} if placed else {}),
+            **_night_changes(visit),
+        },
+        client_address=client_address,
+        at=at,
+    )
+    announce_arrival(visit)  # R3.2: the host is told once this commits
+    return visit
+
+
+@transaction.atomic
+def refuse_hold(
+    *, visit: Visit, by, reason: str, client_address: str | None = None, at: datetime | None = None
+) -> Visit:
+    """Issue #19: security refuses a visit held at arrival, with a reason
+    (kept in the hold and the audit trail, not on the timeline the desk reads).
+    Locks the visit and its hold; a visit no longer pending is refused."""
+    at = at or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReceptionError("reason_required", _("Say why the visitor is refused."), field="reason")
+    visit, hold = _lock_hold(visit)
+    visit.status = VisitStatus.REFUSED
+    visit.save(update_fields=["status"])
+    hold.outcome, hold.decided_at, hold.decided_by, hold.reason = HoldOutcome.REFUSED, at, by, reason
+    hold.save(update_fields=["outcome", "decided_at", "decided_by", "reason"])
+    VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.REFUSED, at=at, by=by)
+    audit.record(
+        site=visit.site,
+        actor=by,
+        action="visit.refuse",
+        obj=visit,
+        changes={"status": visit.status, "reason": reason},
+        client_address=client_address,
+        at=at,
+    )
     return visit
 
 

@@ -77,6 +77,16 @@ def escalate(visit_id: int) -> int:
 
 
 @task()
+def notify_security(visit_id: int, step: int) -> int:
+    """Issue #19: tell security on duty (and the chat channels) about a
+    watchlist match on this visit."""
+    visit = Visit.objects.select_related("site", "category", "host").get(pk=visit_id)
+    notifications = escalation.security_notifications(visit=visit, step=step)
+    _deliver_later(notifications)
+    return len(notifications)
+
+
+@task()
 def send_invitation(invitation_id: int) -> str:
     invitation = Invitation.objects.select_related("visit__site").get(pk=invitation_id)
     notification = notify.invitation_notification(invitation)
@@ -96,6 +106,14 @@ def announce_arrival(visit: Visit) -> None:
     # robust: a queue that cannot be reached is logged, never turned into an
     # error for a check-in that has already been saved.
     transaction.on_commit(partial(_enqueue, notify_arrival, visit.pk), robust=True)
+
+
+def announce_to_security(visit: Visit, *, ahead: bool = False) -> None:
+    """Called by the services inside their transaction on a watchlist match
+    (issue #19): security hears of it once this commits. `ahead`: the match
+    was on an invitation confirmed before the visit, not at the door."""
+    step = escalation.SECURITY_AHEAD if ahead else escalation.SECURITY_AT_DOOR
+    transaction.on_commit(partial(_enqueue, notify_security, visit.pk, step), robust=True)
 
 
 def announce_invitation(invitation: Invitation) -> None:

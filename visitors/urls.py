@@ -1,6 +1,6 @@
 from django.urls import path
 
-from visitors import amend_views, insights_views, views
+from visitors import amend_views, insights_views, security_views, views
 
 app_name = "visitors"
 
@@ -32,6 +32,9 @@ urlpatterns = [
     path("desk/on-site/", views.on_site_list, name="on_site_list"),
     path("desk/log/", views.visitor_log, name="log"),
     path("desk/log/export.csv", views.visitor_log_export, name="log_export"),
+    path("desk/security/", security_views.security_holds, name="security_holds"),
+    path("desk/security/<int:pk>/clear/", security_views.clear_hold, name="clear_hold"),
+    path("desk/security/<int:pk>/refuse/", security_views.refuse_hold, name="refuse_hold"),
     path("desk/insights/", insights_views.insights, name="insights"),
     path("desk/insights/<slug:table>.csv", insights_views.insights_csv, name="insights_csv"),
 ]

@@ -20,7 +20,7 @@ from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import Site
 from reception.security import client_ip
-from visitors import audit, escalation, exports, hospitality, notes, selectors, services
+from visitors import audit, escalation, exports, hospitality, notes, selectors, services, watchlist
 from visitors.dashboard import desk_context, log_rows, room_board
 from visitors.forms import ArrivalForm, LogFilterForm, StepForm, VisitorNotesForm, WalkInForm, room_choices, staff_at
 from visitors.invitations import privacy_notice
@@ -126,6 +126,9 @@ def register(request):
         except ReceptionError as refusal:
             refusal.add_to_form(form)
         else:
+            if visit.status == VisitStatus.PENDING_SECURITY:
+                messages.warning(request, watchlist.HELD_AT_DESK % {"name": visit.visitor.full_name})
+                return redirect("visitors:visit", pk=visit.pk)
             messages.success(
                 request,
                 _("%(name)s is registered and checked in; please take them to %(room)s.")
@@ -286,6 +289,9 @@ def check_in(request, pk: int):
                 messages.error(request, refusal.message)
                 return _back(request, "visitors:dashboard")
         else:
+            if arrived.status == VisitStatus.PENDING_SECURITY:
+                messages.warning(request, watchlist.HELD_AT_DESK % {"name": arrived.visitor.full_name})
+                return _back(request, "visitors:dashboard")
             messages.success(
                 request,
                 _("%(name)s is checked in; room: %(room)s.")

@@ -34,7 +34,8 @@ from reception.models import (
 )
 from reception.roles import DUTY_GROUPS
 from tests.visitors.desk import expect, walk_in
-from visitors.models import AuditEvent, Invitation, Notification
+from visitors import watchlist
+from visitors.models import AuditEvent, Invitation, Notification, SecurityHold, WatchlistEntry
 
 # One list for every site: the manager reads them and cannot change them
 # (reception/roles.py gives no change permission), except adding a department.
@@ -70,7 +71,12 @@ def river(daytime, other_site, other_clerk, make_staff):
     river_call = calls.log_call(
         site=other_site, by=other_clerk, caller="River Caller", phone="", topic="enquiry", asked_for=river_sales
     )
+    # Issue #19: the branch's watchlist and a visit it held.
+    listed = WatchlistEntry.objects.create(site=other_site, name="Wang Qiang", reason="Threatened staff")
+    watchlist.index_entry(listed)
     return {
+        "watchlistentry": listed,
+        "securityhold": SecurityHold.objects.create(visit=expected, site=other_site, entry=listed),
         "customer": river_customer,
         "rotationqueue": river_queue,
         "assignment": river_call.assignment,
@@ -139,6 +145,8 @@ RIVER_OBJECT = {
     "visitors.auditevent": "auditevent",
     "visitors.notification": "notification",
     "visitors.invitation": "invitation",
+    "visitors.watchlistentry": "watchlistentry",
+    "visitors.securityhold": "securityhold",
     "customers.customer": "customer",
     "customers.rotationqueue": "rotationqueue",
     "customers.assignment": "assignment",
