@@ -6,13 +6,23 @@ import secrets
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from reception.admin_users import StaffUserAdmin
-from reception.backoffice import AuditedAdmin, SiteScopedAdmin, StaffAutocompleteJsonView, mask_secret, mask_url
+from reception.backoffice import (
+    AuditedAdmin,
+    SiteScopedAdmin,
+    StaffAutocompleteJsonView,
+    mask_secret,
+    mask_url,
+    site_of_request,
+)
 from reception.forms import RosterEntryForm
 from reception.models import (
     Department,
@@ -30,7 +40,7 @@ from reception.models import (
     VisitorCategory,
     staff_label,
 )
-from visitors import links
+from visitors import links, rule_tester
 
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), StaffUserAdmin)
@@ -121,6 +131,40 @@ class VisitorCategoryAdmin(AuditedAdmin):
             },
         ),
     ]
+
+    def get_urls(self):
+        tester = self.admin_site.admin_view(self.rule_tester_view)
+        return [path("rule-tester/", tester, name="reception_rule_tester"), *super().get_urls()]
+
+    def rule_tester_view(self, request):
+        """Issue #22: "what happens if…", answered by the desk's own rules
+        (visitors.rule_tester) for a site the user may see. Reads only."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        own = site_of_request(request)
+        sites = list(Site.objects.all()) if request.user.is_superuser else [own] if own else []
+        form = rule_tester.RuleTesterForm(request.GET or None, sites=sites)
+        verdict = None
+        if form.is_valid():
+            data = form.cleaned_data
+            verdict = rule_tester.evaluate(
+                site=data["site"],
+                category=data["category"],
+                host=data["host"],
+                room=data["room"],
+                at=form.moment(),
+                party_size=data["party_size"],
+                entry=data["entry"],
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Rule tester"),
+            "form": form,
+            "verdict": verdict,
+            "refusal": verdict.refusal(form.cleaned_data["entry"]) if verdict else None,
+        }
+        return TemplateResponse(request, "admin/reception/rule_tester.html", context)
 
     def audit_snapshot(self, category):
         # The escalation chain (R3.2) is edited inline; its steps are part of

@@ -63,6 +63,7 @@ ADMIN_SAMPLES = {
     "admin:reception_handover_changelist",
     "admin:reception_rosterentry_changelist",
     "admin:auth_user_changelist",
+    "admin:reception_rule_tester",  # issue #22: reads only, the category admin's view permission
 }
 
 # fmt: off
@@ -156,6 +157,7 @@ _TABLE = {
     "admin:reception_handover_changelist": (A, A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
     "admin:reception_rosterentry_changelist": (A, A, A,    A,    A,    A,    A,    200,  A,  A,  A),
     "admin:auth_user_changelist":        (A,   A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
+    "admin:reception_rule_tester":       (A,   A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
     # the sales floor (R2, R9.2, R10.1; issue #17): the desk registers, links
     # and logs; a salesperson sees their own customers and calls and greets;
     # the floor manager sees the floor, overrides and reads the fairness;

@@ -72,12 +72,12 @@ def _unavailable(request, *, walk_in: bool = False):
     """The answer when the kiosk's mode (by day or night) does not allow this
     page: closed, or invitations only. None when it is allowed."""
     site = request.kiosk.site
-    mode = site.current_kiosk_mode()
+    refusal = kiosk.kiosk_refusal(site, walk_in=walk_in)
     status = 200 if request.method == "GET" else 403
-    if mode == KioskMode.CLOSED:
+    if refusal == "kiosk_closed":
         context = _kiosk_context(request, night=site.in_night_window())
         return render(request, "visitors/kiosk/closed.html", context, status=status)
-    if walk_in and mode != KioskMode.OPEN:
+    if refusal == "walk_in_unavailable":
         return render(request, "visitors/kiosk/walk_in_unavailable.html", _kiosk_context(request), status=status)
     return None
 
