@@ -11,9 +11,10 @@ from django.db import models, transaction
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from reception import rulebook
 from reception.admin_users import StaffUserAdmin
 from reception.backoffice import (
     AuditedAdmin,
@@ -35,11 +36,13 @@ from reception.models import (
     NotificationChannel,
     ReceptionRoom,
     RosterEntry,
+    RulesVersion,
     Site,
     StaffProfile,
     VisitorCategory,
     staff_label,
 )
+from reception.security import client_ip
 from visitors import links, rule_tester
 
 admin.site.unregister(get_user_model())
@@ -361,3 +364,79 @@ class IncidentAdmin(RegisterAdmin):
     list_filter = ["site", "kind"]
     search_fields = ["description", "location"]
     date_hierarchy = "occurred_at"
+
+
+@admin.register(RulesVersion)
+class RulesVersionAdmin(SiteScopedAdmin):
+    """The written rules (issue #22): a version is published once, through
+    reception.rulebook (numbered, audited with its texts), then only read,
+    with who has and has not acknowledged it. Nothing is deleted."""
+
+    list_display = ["number", "site", "effective_from", "summary", "published_at", "acknowledged_count"]
+    list_filter = ["site"]
+    list_select_related = ["site"]
+    fields = [
+        "site",
+        "effective_from",
+        "summary",
+        ("body_en", "body_zh"),
+        ("house_rules_en", "house_rules_zh"),
+        ("privacy_notice_en", "privacy_notice_zh"),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(acknowledged=models.Count("acknowledgements"))
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if obj is None else ["number", "published_at", "published_by_label", *fields, "readers"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["number", "published_at", "published_by_label", "readers"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # published versions are immutable: publish a new one
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        rulebook.publish_rules_version(version=obj, by=request.user, client_address=client_ip(request))
+
+    @admin.display(description=_("acknowledged by"), ordering="acknowledged")
+    def acknowledged_count(self, version):
+        return version.acknowledged
+
+    @admin.display(description=_("published by"))
+    def published_by_label(self, version):
+        return staff_label(version.published_by) if version.published_by else "—"
+
+    @admin.display(description=_("who has read it"))
+    def readers(self, version):
+        read = {
+            ack.user_id: ack
+            for ack in version.acknowledgements.select_related("user__profile__department").order_by("acknowledged_at")
+        }
+        staff = (
+            get_user_model()
+            .objects.filter(is_active=True, profile__site=version.site_id)
+            .exclude(pk__in=read)
+            .select_related("profile__department")
+            .order_by("profile__real_name")
+        )
+        done = format_html_join(
+            "",
+            "<li>{} · {}</li>",
+            (
+                (staff_label(ack.user), formats.date_format(version.site.local(ack.acknowledged_at), "Y-m-d H:i"))
+                for ack in read.values()
+            ),
+        )
+        waiting = format_html_join("", "<li>{}</li>", ((staff_label(user),) for user in staff))
+        return format_html(
+            '<p>{}</p><ul data-testid="acknowledged">{}</ul><p>{}</p><ul data-testid="not-acknowledged">{}</ul>',
+            _("Acknowledged:"),
+            done,
+            _("Not yet acknowledged:"),
+            waiting,
+        )
