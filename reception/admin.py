@@ -4,10 +4,12 @@ the few global models are listed in tests/reception/test_admin_scoping.py."""
 
 import secrets
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import formats, timezone
@@ -43,7 +45,8 @@ from reception.models import (
     staff_label,
 )
 from reception.security import client_ip
-from visitors import links, rule_tester
+from visitors import change_preview, links, rule_tester
+from visitors.escalation import Step
 
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), StaffUserAdmin)
@@ -51,9 +54,87 @@ admin.site.register(get_user_model(), StaffUserAdmin)
 admin.site.autocomplete_view = StaffAutocompleteJsonView.as_view(admin_site=admin.site)
 
 
+# --- the change preview (issue #22 item 3) -------------------------------------------
+# A change that would affect visits expected today or tomorrow is shown first
+# (visitors.change_preview) and saved only once the manager ticks "confirm".
+
+CONFIRM = "confirm_preview"
+
+
+def _refuse_unconfirmed(impacts: list[str], data) -> None:
+    if impacts and not data.get(CONFIRM):
+        raise ValidationError(
+            [
+                _("For the visits expected today and tomorrow:"),
+                *impacts,
+                _("Tick “I have read what this changes” below and save again to make the change."),
+            ]
+        )
+
+
+class PreviewedChangeForm(forms.ModelForm):
+    confirm_preview = forms.BooleanField(
+        label=_("I have read what this changes"),
+        required=False,
+        help_text=_("Asked only when the change affects visits expected today or tomorrow."),
+    )
+
+    def impacts(self, data: dict) -> list[str]:
+        return []
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is not None and not self.errors:
+            _refuse_unconfirmed(self.impacts(data), self.data)
+        return data
+
+
+class SiteForm(PreviewedChangeForm):
+    def impacts(self, data):
+        starts, ends = data.get("night_starts"), data.get("night_ends")
+        if starts is None or ends is None:
+            return []
+        return change_preview.night_window_change(self.instance, starts=starts, ends=ends)
+
+
+class CategoryForm(PreviewedChangeForm):
+    def impacts(self, data):
+        minutes = data.get("ack_deadline_minutes")
+        return [] if minutes is None else change_preview.deadline_change(self.instance, minutes=minutes)
+
+
+class RoomForm(PreviewedChangeForm):
+    def impacts(self, data):
+        if data.get("capacity") is None:
+            return []
+        return change_preview.room_change(
+            self.instance,
+            categories=data.get("categories") or [],
+            any_category=data.get("any_category", False),
+            active=data.get("active", False),
+            capacity=data["capacity"],
+        )
+
+
+class EscalationStepFormSet(BaseInlineFormSet):
+    """The category's chain as it would be saved, previewed (R3.2)."""
+
+    def clean(self):
+        super().clean()
+        if self.instance.pk is None or any(self.errors):
+            return
+        steps = [
+            Step(form.cleaned_data["position"], form.cleaned_data["duty"].code, form.cleaned_data["delay_minutes"])
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("duty")
+        ]
+        _refuse_unconfirmed(change_preview.chain_change(self.instance, steps), self.data)
+
+
 @admin.register(Site)
 class SiteAdmin(AuditedAdmin):
     site_path = "pk"
+    form = SiteForm
     list_display = ["name", "slug", "timezone", "night_starts", "night_ends", "retention_days", "kiosk_mode"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -61,6 +142,7 @@ class SiteAdmin(AuditedAdmin):
         # Each name and text in English and Chinese on one row (issue #16 item 14).
         (None, {"fields": [("name", "name_zh"), "slug", ("address", "address_zh"), "desk_phone", "timezone"]}),
         (_("Night duty (R6.8)"), {"fields": ["night_starts", "night_ends"]}),
+        (_("Confirm"), {"fields": [CONFIRM]}),
         (_("Kiosk"), {"fields": ["kiosk_mode", "kiosk_night_mode"]}),
         (
             _("Privacy"),
@@ -103,6 +185,7 @@ class StaffProfileAdmin(SiteScopedAdmin):
 
 class EscalationStepInline(admin.TabularInline):
     model = EscalationStep
+    formset = EscalationStepFormSet
     extra = 0
     fields = ["position", "duty", "delay_minutes"]
     # R3.2: what happens when a category has no steps (visitors.escalation.DEFAULT_CHAIN).
@@ -113,6 +196,7 @@ class EscalationStepInline(admin.TabularInline):
 
 @admin.register(VisitorCategory)
 class VisitorCategoryAdmin(AuditedAdmin):
+    form = CategoryForm
     inlines = [EscalationStepInline]
     list_display = ["code", "name", "site", "ack_deadline_minutes", "escort_required", "notify_director_on_arrival"]
     list_filter = ["site"]
@@ -133,6 +217,7 @@ class VisitorCategoryAdmin(AuditedAdmin):
                 ]
             },
         ),
+        (_("Confirm"), {"fields": [CONFIRM]}),
     ]
 
     def get_urls(self):
@@ -183,6 +268,7 @@ class VisitorCategoryAdmin(AuditedAdmin):
 
 @admin.register(ReceptionRoom)
 class ReceptionRoomAdmin(AuditedAdmin):
+    form = RoomForm
     list_display = ["name", "site", "capacity", "exclusive", "any_category", "allowed_categories", "active"]
     list_filter = ["site", "active", "exclusive", "any_category"]
     list_select_related = ["site"]
@@ -204,6 +290,7 @@ class ReceptionRoomAdmin(AuditedAdmin):
                 ]
             },
         ),
+        (_("Confirm"), {"fields": [CONFIRM]}),
     ]
 
     def get_queryset(self, request):
