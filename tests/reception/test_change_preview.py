@@ -12,6 +12,8 @@ from django.urls import reverse
 from reception.models import DutyCode, EscalationStep, ReceptionRoom, Site, VisitorCategory
 from tests.reception.test_admin_audit import category_form, escalation_inline, site_form
 from tests.visitors.desk import expect
+from visitors import services
+from visitors.models import Visit, Visitor
 
 TODAY = "2026-11-27"  # the daytime fixture: Friday 10:00 in Shanghai
 
@@ -63,10 +65,14 @@ def test_taking_a_category_from_its_room_shows_the_booked_visits_first(
 
 
 def test_a_smaller_room_names_the_parties_that_no_longer_fit(office, site, clerk, business, business_room):
-    expect(category=business, room=business_room, by=clerk, expected_at=at(site, "2026-11-28", 9))
-    visit = business_room.visits.get()
-    visit.party_size = 6
-    visit.save(update_fields=["party_size"])
+    services.register_visit(
+        visit=Visit(
+            category=business, room=business_room, purpose="Talks", party_size=6, expected_at=at(site, "2026-11-28", 9)
+        ),
+        visitor=Visitor(full_name="Big Party"),
+        by=clerk,
+        arrive_now=False,
+    )
     url = reverse("admin:reception_receptionroom_change", args=[business_room.pk])
 
     preview = office.post(url, room_form(business_room, capacity="4"))
