@@ -481,6 +481,13 @@ class RulesVersionAdmin(SiteScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else ["number", "published_at", "published_by_label", "readers"]
 
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        own = site_of_request(request)
+        if own is not None:
+            initial.setdefault("site", own.pk)  # the manager's own site, the one choice they have
+        return initial
+
     def has_change_permission(self, request, obj=None):
         return False  # published versions are immutable: publish a new one
 
