@@ -4,15 +4,28 @@ the few global models are listed in tests/reception/test_admin_scoping.py."""
 
 import secrets
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from reception import rulebook
 from reception.admin_users import StaffUserAdmin
-from reception.backoffice import AuditedAdmin, SiteScopedAdmin, StaffAutocompleteJsonView, mask_secret, mask_url
+from reception.backoffice import (
+    AuditedAdmin,
+    SiteScopedAdmin,
+    StaffAutocompleteJsonView,
+    mask_secret,
+    mask_url,
+    site_of_request,
+)
 from reception.forms import RosterEntryForm
 from reception.models import (
     Department,
@@ -25,12 +38,15 @@ from reception.models import (
     NotificationChannel,
     ReceptionRoom,
     RosterEntry,
+    RulesVersion,
     Site,
     StaffProfile,
     VisitorCategory,
     staff_label,
 )
-from visitors import links
+from reception.security import client_ip
+from visitors import change_preview, links, rule_tester
+from visitors.escalation import Step
 
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), StaffUserAdmin)
@@ -38,9 +54,87 @@ admin.site.register(get_user_model(), StaffUserAdmin)
 admin.site.autocomplete_view = StaffAutocompleteJsonView.as_view(admin_site=admin.site)
 
 
+# --- the change preview (issue #22 item 3) -------------------------------------------
+# A change that would affect visits expected today or tomorrow is shown first
+# (visitors.change_preview) and saved only once the manager ticks "confirm".
+
+CONFIRM = "confirm_preview"
+
+
+def _refuse_unconfirmed(impacts: list[str], data) -> None:
+    if impacts and not data.get(CONFIRM):
+        raise ValidationError(
+            [
+                _("For the visits expected today and tomorrow:"),
+                *impacts,
+                _("Tick “I have read what this changes” below and save again to make the change."),
+            ]
+        )
+
+
+class PreviewedChangeForm(forms.ModelForm):
+    confirm_preview = forms.BooleanField(
+        label=_("I have read what this changes"),
+        required=False,
+        help_text=_("Asked only when the change affects visits expected today or tomorrow."),
+    )
+
+    def impacts(self, data: dict) -> list[str]:
+        return []
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is not None and not self.errors:
+            _refuse_unconfirmed(self.impacts(data), self.data)
+        return data
+
+
+class SiteForm(PreviewedChangeForm):
+    def impacts(self, data):
+        starts, ends = data.get("night_starts"), data.get("night_ends")
+        if starts is None or ends is None:
+            return []
+        return change_preview.night_window_change(self.instance, starts=starts, ends=ends)
+
+
+class CategoryForm(PreviewedChangeForm):
+    def impacts(self, data):
+        minutes = data.get("ack_deadline_minutes")
+        return [] if minutes is None else change_preview.deadline_change(self.instance, minutes=minutes)
+
+
+class RoomForm(PreviewedChangeForm):
+    def impacts(self, data):
+        if data.get("capacity") is None:
+            return []
+        return change_preview.room_change(
+            self.instance,
+            categories=data.get("categories") or [],
+            any_category=data.get("any_category", False),
+            active=data.get("active", False),
+            capacity=data["capacity"],
+        )
+
+
+class EscalationStepFormSet(BaseInlineFormSet):
+    """The category's chain as it would be saved, previewed (R3.2)."""
+
+    def clean(self):
+        super().clean()
+        if self.instance.pk is None or any(self.errors):
+            return
+        steps = [
+            Step(form.cleaned_data["position"], form.cleaned_data["duty"].code, form.cleaned_data["delay_minutes"])
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("duty")
+        ]
+        _refuse_unconfirmed(change_preview.chain_change(self.instance, steps), self.data)
+
+
 @admin.register(Site)
 class SiteAdmin(AuditedAdmin):
     site_path = "pk"
+    form = SiteForm
     list_display = ["name", "slug", "timezone", "night_starts", "night_ends", "retention_days", "kiosk_mode"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -48,6 +142,7 @@ class SiteAdmin(AuditedAdmin):
         # Each name and text in English and Chinese on one row (issue #16 item 14).
         (None, {"fields": [("name", "name_zh"), "slug", ("address", "address_zh"), "desk_phone", "timezone"]}),
         (_("Night duty (R6.8)"), {"fields": ["night_starts", "night_ends"]}),
+        (_("Confirm"), {"fields": [CONFIRM]}),
         (_("Kiosk"), {"fields": ["kiosk_mode", "kiosk_night_mode"]}),
         (
             _("Privacy"),
@@ -90,6 +185,7 @@ class StaffProfileAdmin(SiteScopedAdmin):
 
 class EscalationStepInline(admin.TabularInline):
     model = EscalationStep
+    formset = EscalationStepFormSet
     extra = 0
     fields = ["position", "duty", "delay_minutes"]
     # R3.2: what happens when a category has no steps (visitors.escalation.DEFAULT_CHAIN).
@@ -100,6 +196,7 @@ class EscalationStepInline(admin.TabularInline):
 
 @admin.register(VisitorCategory)
 class VisitorCategoryAdmin(AuditedAdmin):
+    form = CategoryForm
     inlines = [EscalationStepInline]
     list_display = ["code", "name", "site", "ack_deadline_minutes", "escort_required", "notify_director_on_arrival"]
     list_filter = ["site"]
@@ -120,7 +217,42 @@ class VisitorCategoryAdmin(AuditedAdmin):
                 ]
             },
         ),
+        (_("Confirm"), {"fields": [CONFIRM]}),
     ]
+
+    def get_urls(self):
+        tester = self.admin_site.admin_view(self.rule_tester_view)
+        return [path("rule-tester/", tester, name="reception_rule_tester"), *super().get_urls()]
+
+    def rule_tester_view(self, request):
+        """Issue #22: "what happens if…", answered by the desk's own rules
+        (visitors.rule_tester) for a site the user may see. Reads only."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        own = site_of_request(request)
+        sites = list(Site.objects.all()) if request.user.is_superuser else [own] if own else []
+        form = rule_tester.RuleTesterForm(request.GET or None, sites=sites)
+        verdict = None
+        if form.is_valid():
+            data = form.cleaned_data
+            verdict = rule_tester.evaluate(
+                site=data["site"],
+                category=data["category"],
+                host=data["host"],
+                room=data["room"],
+                at=form.moment(),
+                party_size=data["party_size"],
+                entry=data["entry"],
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Rule tester"),
+            "form": form,
+            "verdict": verdict,
+            "refusal": verdict.refusal(form.cleaned_data["entry"]) if verdict else None,
+        }
+        return TemplateResponse(request, "admin/reception/rule_tester.html", context)
 
     def audit_snapshot(self, category):
         # The escalation chain (R3.2) is edited inline; its steps are part of
@@ -136,6 +268,7 @@ class VisitorCategoryAdmin(AuditedAdmin):
 
 @admin.register(ReceptionRoom)
 class ReceptionRoomAdmin(AuditedAdmin):
+    form = RoomForm
     list_display = ["name", "site", "capacity", "exclusive", "any_category", "allowed_categories", "active"]
     list_filter = ["site", "active", "exclusive", "any_category"]
     list_select_related = ["site"]
@@ -157,6 +290,7 @@ class ReceptionRoomAdmin(AuditedAdmin):
                 ]
             },
         ),
+        (_("Confirm"), {"fields": [CONFIRM]}),
     ]
 
     def get_queryset(self, request):
@@ -317,3 +451,86 @@ class IncidentAdmin(RegisterAdmin):
     list_filter = ["site", "kind"]
     search_fields = ["description", "location"]
     date_hierarchy = "occurred_at"
+
+
+@admin.register(RulesVersion)
+class RulesVersionAdmin(SiteScopedAdmin):
+    """The written rules (issue #22): a version is published once, through
+    reception.rulebook (numbered, audited with its texts), then only read,
+    with who has and has not acknowledged it. Nothing is deleted."""
+
+    list_display = ["number", "site", "effective_from", "summary", "published_at", "acknowledged_count"]
+    list_filter = ["site"]
+    list_select_related = ["site"]
+    fields = [
+        "site",
+        "effective_from",
+        "summary",
+        ("body_en", "body_zh"),
+        ("house_rules_en", "house_rules_zh"),
+        ("privacy_notice_en", "privacy_notice_zh"),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(acknowledged=models.Count("acknowledgements"))
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if obj is None else ["number", "published_at", "published_by_label", *fields, "readers"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["number", "published_at", "published_by_label", "readers"]
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        own = site_of_request(request)
+        if own is not None:
+            initial.setdefault("site", own.pk)  # the manager's own site, the one choice they have
+        return initial
+
+    def has_change_permission(self, request, obj=None):
+        return False  # published versions are immutable: publish a new one
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        rulebook.publish_rules_version(version=obj, by=request.user, client_address=client_ip(request))
+
+    @admin.display(description=_("acknowledged by"), ordering="acknowledged")
+    def acknowledged_count(self, version):
+        return version.acknowledged
+
+    @admin.display(description=_("published by"))
+    def published_by_label(self, version):
+        return staff_label(version.published_by) if version.published_by else "—"
+
+    @admin.display(description=_("who has read it"))
+    def readers(self, version):
+        read = {
+            ack.user_id: ack
+            for ack in version.acknowledgements.select_related("user__profile__department").order_by("acknowledged_at")
+        }
+        staff = (
+            get_user_model()
+            .objects.filter(is_active=True, profile__site=version.site_id)
+            .exclude(pk__in=read)
+            .select_related("profile__department")
+            .order_by("profile__real_name")
+        )
+        done = format_html_join(
+            "",
+            "<li>{} · {}</li>",
+            (
+                (staff_label(ack.user), formats.date_format(version.site.local(ack.acknowledged_at), "Y-m-d H:i"))
+                for ack in read.values()
+            ),
+        )
+        waiting = format_html_join("", "<li>{}</li>", ((staff_label(user),) for user in staff))
+        return format_html(
+            '<p>{}</p><ul data-testid="acknowledged">{}</ul><p>{}</p><ul data-testid="not-acknowledged">{}</ul>',
+            _("Acknowledged:"),
+            done,
+            _("Not yet acknowledged:"),
+            waiting,
+        )

@@ -570,3 +570,86 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.occurred_at:%Y-%m-%d}"
+
+
+# --- the written rules (issue #22) ----------------------------------------------------
+
+
+class RulesQuerySet(models.QuerySet):
+    def in_force(self, site: Site, day) -> "RulesQuerySet":
+        """The site's versions in force on the local `day`, the current one first."""
+        return self.filter(site=site, effective_from__lte=day).order_by("-effective_from", "-number")
+
+
+class RulesVersion(models.Model):
+    """One published version of a site's written reception rules, in English
+    and Simplified Chinese (Markdown, rendered by reception.rulebook). Never
+    changed nor deleted once saved: a new version is a new row. The version
+    in force on a day is the latest one effective by then."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="rules_versions", verbose_name=_("site"))
+    number = models.PositiveIntegerField(_("version"), editable=False)
+    effective_from = models.DateField(_("effective from"))
+    summary = models.CharField(_("what changed"), max_length=200, blank=True)
+    body_en = models.TextField(_("rules for staff (English, Markdown)"))
+    body_zh = models.TextField(_("rules for staff (Simplified Chinese, Markdown)"), blank=True)
+    house_rules_en = models.TextField(_("house rules for visitors (English, Markdown)"), blank=True)
+    house_rules_zh = models.TextField(_("house rules for visitors (Simplified Chinese, Markdown)"), blank=True)
+    privacy_notice_en = models.TextField(
+        _("privacy notice (English)"), blank=True, help_text=_("Empty: the site's own privacy notice is shown.")
+    )
+    privacy_notice_zh = models.TextField(_("privacy notice (Simplified Chinese)"), blank=True)
+    published_at = models.DateTimeField(_("published at"), default=timezone.now, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("published by"),
+    )
+
+    objects = RulesQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("written rules version")
+        verbose_name_plural = _("written rules")
+        ordering = ["site", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "number"], name="rules_version_unique_per_site"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="rules_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(site)s rules, version %(number)s") % {"site": self.site, "number": self.number}
+
+    @property
+    def display_body(self) -> str:
+        return localized(self.body_en, self.body_zh)
+
+    @property
+    def display_house_rules(self) -> str:
+        return localized(self.house_rules_en, self.house_rules_zh)
+
+
+class RulesAcknowledgement(models.Model):
+    """A staff member has read a version of the written rules (issue #22)."""
+
+    version = models.ForeignKey(
+        RulesVersion, on_delete=models.PROTECT, related_name="acknowledgements", verbose_name=_("version")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("staff member")
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged at"))
+
+    class Meta:
+        verbose_name = _("rules acknowledgement")
+        verbose_name_plural = _("rules acknowledgements")
+        constraints = [
+            models.UniqueConstraint(fields=["version", "user"], name="rules_acknowledged_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} · {staff_label(self.user)}"

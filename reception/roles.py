@@ -198,6 +198,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reception.view_handover",
         "reception.view_lostitem",
         "reception.view_incident",
+        # Issue #22: the written rules; a version is never changed nor deleted.
+        "reception.add_rulesversion",
+        "reception.view_rulesversion",
         # R2, R10.1: the rotation queues, tiers and greeting limits are edited
         # in the back office (customers/admin.py), audited.
         "customers.view_customer",

@@ -21,5 +21,9 @@ urlpatterns = [
     path("desk/incidents/<int:pk>/", views.incident_detail, name="incident_detail"),
     path("desk/incidents/<int:pk>/follow-up/", views.incident_follow_up, name="incident_follow_up"),
     path("desk/incidents/<int:pk>/close/", views.incident_close, name="incident_close"),
+    path("desk/rules/", views.rules, name="rules"),
+    path("desk/rules/banner/", views.rules_banner, name="rules_banner"),
+    path("desk/rules/<int:number>/", views.rules, name="rules_version"),
+    path("desk/rules/<int:number>/acknowledge/", views.rules_acknowledge, name="rules_acknowledge"),
     path("desk/reports/morning/", views.morning_report, name="morning_report"),
 ]

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reception import registers
+from reception import registers, rulebook
 from reception.access import get_at_user_site_or_404, start_url, user_site
 from reception.errors import ReceptionError
 from reception.forms import (
@@ -27,7 +27,7 @@ from reception.forms import (
     WeekForm,
 )
 from reception.middleware import passive
-from reception.models import Handover, Incident, LostItem, Site, staff_label
+from reception.models import Handover, Incident, LostItem, RulesAcknowledgement, RulesVersion, Site, staff_label
 from reception.morning_report import build_morning_report, last_finished_night_day
 from reception.roster import duty_panel_context, roster_week
 from reception.security import client_ip
@@ -432,3 +432,51 @@ def morning_report(request):
             "next_day": day + timedelta(days=1) if report.is_final(now) else None,
         },
     )
+
+
+# --- the written rules (issue #22) ---------------------------------------------------
+
+
+@login_required
+@require_GET
+def rules(request, number: int | None = None):
+    """The site's written rules: the version in force (or an older one by
+    its number, still readable), with the button to acknowledge it."""
+    site = user_site(request)
+    current = rulebook.current_version(site)
+    version = current if number is None else get_at_user_site_or_404(request, RulesVersion, number=number)
+    acknowledged = (
+        version is not None and RulesAcknowledgement.objects.filter(version=version, user=request.user).exists()
+    )
+    context = {
+        "version": version,
+        "current": current,
+        "body": rulebook.staff_body(version) if version else "",
+        "house_rules": rulebook.render_markdown(version.display_house_rules) if version else "",
+        "acknowledged": acknowledged,
+        "versions": RulesVersion.objects.filter(site=site).order_by("-number"),
+    }
+    return render(request, "reception/rules.html", context)
+
+
+@login_required
+@require_POST
+def rules_acknowledge(request, number: int):
+    version = get_at_user_site_or_404(request, RulesVersion, number=number)
+    rulebook.acknowledge_rules(version=version, by=request.user, client_address=client_ip(request))
+    messages.success(
+        request, _("Thank you: you have acknowledged version %(number)s of the rules.") % {"number": number}
+    )
+    return redirect("reception:rules")
+
+
+@passive
+@login_required
+@require_GET
+def rules_banner(request):
+    """The desk's "new rules to read" banner, fetched by the page after it
+    loads (so the desk's own pages pay no query for it); empty when there is
+    nothing to read."""
+    site = getattr(request, "site", None)
+    version = rulebook.rules_to_read(request.user, site) if site is not None else None
+    return render(request, "reception/_rules_banner.html", {"version": version})

@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from customers import calls, rotation
 from customers import services as customer_services
-from reception import registers
+from reception import registers, rulebook
+from reception.models import RulesVersion
 from tests.corpus import fingerprint, form_data
 from tests.visitors.desk import walk_in
 from visitors import links
@@ -63,6 +64,7 @@ ADMIN_SAMPLES = {
     "admin:reception_handover_changelist",
     "admin:reception_rosterentry_changelist",
     "admin:auth_user_changelist",
+    "admin:reception_rule_tester",  # issue #22: reads only, the category admin's view permission
 }
 
 # fmt: off
@@ -143,6 +145,11 @@ _TABLE = {
     "reception:incident_close":          (L,   L,    405,  405,  403,  403,  405,  403,  405,  403,  403),
     # needs both visitors.view_visit and reception.view_handover
     "reception:morning_report":          (L,   L,    200,  200,  403,  403,  200,  200,  200,  403,  403),
+    # issue #22: the written rules, read and acknowledged by all staff of the site
+    "reception:rules":                   (L,   L,    200,  200,  200,  200,  200,  200,  200,  200,  200),
+    "reception:rules_banner":            (L,   L,    200,  200,  200,  200,  200,  200,  200,  200,  200),
+    "reception:rules_version":           (L,   L,    200,  200,  200,  200,  200,  200,  200,  200,  200),
+    "reception:rules_acknowledge":       (L,   L,    405,  405,  405,  405,  405,  405,  405,  405,  405),
     # the kiosk: only an enrolled kiosk; the enrolment link is the secret itself
     "public:kiosk_start":                (403, 200,  403,  403,  403,  403,  403,  403,  403,  403,  403),
     "public:kiosk_enrol":                (200, 200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
@@ -160,6 +167,7 @@ _TABLE = {
     "admin:reception_handover_changelist": (A, A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
     "admin:reception_rosterentry_changelist": (A, A, A,    A,    A,    A,    A,    200,  A,  A,  A),
     "admin:auth_user_changelist":        (A,   A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
+    "admin:reception_rule_tester":       (A,   A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
     # the sales floor (R2, R9.2, R10.1; issue #17): the desk registers, links
     # and logs; a salesperson sees their own customers and calls and greets;
     # the floor manager sees the floor, overrides and reads the fairness;
@@ -254,7 +262,11 @@ def world(
     )
     call = calls.log_call(site=site, by=clerk, caller="Gao Feng", phone="", topic="enquiry", customer=customer)
     away = rotation.mark_away(site=site, user=sales3, by=sales3, reason="Lunch")
+    rules = rulebook.publish_rules_version(
+        version=RulesVersion(site=site, effective_from=timezone.now().date(), body_en="Be kind."), by=people["manager"]
+    )
     return {
+        "rules": rules,
         "customer": customer,
         "assignment": call.assignment,
         "away": away,
@@ -300,6 +312,8 @@ def url_of(name: str, world) -> str:
         "visitors:erase": {"pk": world["expected"].visitor_id},
         "reception:handover_detail": {"pk": world["handover"].pk},
         "reception:handover_acknowledge": {"pk": world["handover"].pk},
+        "reception:rules_version": {"number": world["rules"].number},
+        "reception:rules_acknowledge": {"number": world["rules"].number},
         "reception:lost_item_detail": {"pk": world["item"].pk},
         "reception:lost_item_return": {"pk": world["item"].pk},
         "reception:incident_detail": {"pk": world["incident"].pk},

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from reception import rulebook
 from reception.errors import ReceptionError
 from reception.models import KioskDevice, ReceptionRoom, Site, StaffProfile, VisitorCategory
 from reception.validators import EXPECTED_VISIT
@@ -50,11 +51,16 @@ def invitation_expiry(site: Site, expected_at: datetime, expected_until: datetim
 
 
 def privacy_notice(site: Site, language: str) -> str:
-    """The site's privacy notice in the visitor's language, falling back to the
-    other language and then to a generic notice naming the retention period."""
-    chinese = (language or "").lower().startswith("zh")
-    en, zh = site.privacy_notice_en.strip(), site.privacy_notice_zh.strip()
-    return ((zh or en) if chinese else (en or zh)) or _(
+    """The privacy notice in the visitor's language: that of the written rules
+    in force (issue #22) when they have one, else the site's own, falling back
+    to the other language and then to a generic notice naming the retention
+    period."""
+    version = rulebook.current_version(site)
+    if version is not None:
+        text = rulebook.localized_text(version.privacy_notice_en, version.privacy_notice_zh, language)
+        if text:
+            return text
+    return rulebook.localized_text(site.privacy_notice_en, site.privacy_notice_zh, language) or _(
         "%(site)s records your name, company and phone number for the safety of everyone on site and to tell "
         "your host you have arrived. The record is kept for %(days)s days and is seen only by the reception staff."
     ) % {"site": site.display_name, "days": site.retention_days}

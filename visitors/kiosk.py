@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
-from reception.models import KioskDevice, Site, StaffProfile, VisitorCategory
+from reception.models import KioskDevice, KioskMode, Site, StaffProfile, VisitorCategory
 from reception.validators import comparable_text, normalise_phone
 from visitors import audit, invitations, links, services
 from visitors.invitations import normalise_code, refuse_self_service_at_night
@@ -90,6 +90,18 @@ def scoped_submission_key(device: KioskDevice, key: str, form: str) -> str | Non
     return "k" + hashlib.sha256(f"{device.token}:{form}:{key}".encode()).hexdigest()[:60]
 
 
+def kiosk_refusal(site: Site, at: datetime | None = None, *, walk_in: bool) -> str | None:
+    """What the kiosk's mode at `at` (by day or by night) refuses: "kiosk_closed",
+    "walk_in_unavailable" (invitations only, for a walk-in), or None when the
+    page is open. The kiosk's pages and the rule tester both ask this."""
+    mode = site.current_kiosk_mode(at)
+    if mode == KioskMode.CLOSED:
+        return "kiosk_closed"
+    if walk_in and mode != KioskMode.OPEN:
+        return "walk_in_unavailable"
+    return None
+
+
 def host_query_ok(query: str) -> bool:
     query = (query or "").strip()
     if len(_CJK.findall(query)) >= HOST_QUERY_MIN_CJK:
@@ -131,9 +143,10 @@ def host_from_token(site: Site, token: str):
     )
 
 
-def _walk_in_rooms(category: VisitorCategory, party_size: int) -> list:
-    # The category's own rooms first; the general manager's office (R1.3's one
-    # exception) is never chosen for a visitor who registered themself.
+def walk_in_rooms(category: VisitorCategory, party_size: int) -> list:
+    """The rooms a visitor who registers themself is placed in, in order: the
+    category's own rooms with space (R1.3), never the general manager's
+    office (R1.3's one exception). The rule tester asks the same."""
     return [room for room in services.rooms_with_space(category, party_size) if not room.any_category]
 
 
@@ -228,7 +241,7 @@ def _register_walk_in(
     category.site = site  # the kiosk's site, already loaded
     profile = host.profile
     returning = returning_visitor(site, **visitor)
-    for room in _walk_in_rooms(category, party_size):
+    for room in walk_in_rooms(category, party_size):
         visit = Visit(
             category=category,
             host=host,
@@ -288,7 +301,7 @@ def kiosk_check_in_by_code(
     refuse_self_service_at_night(site, at)
     pending = invitations.invited_visit(site, code)
     if pending is not None and pending.room_id is None and pending.status == VisitStatus.EXPECTED:
-        for room in _walk_in_rooms(pending.category, pending.party_size):
+        for room in walk_in_rooms(pending.category, pending.party_size):
             try:
                 return invitations.check_in_by_code(room=room, **arrival)
             except ReceptionError as error:

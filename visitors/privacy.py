@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from reception import rulebook
 from reception.errors import ReceptionError
 from reception.models import Handover, Site
 from reception.scheduling import schedule_once
@@ -274,6 +275,10 @@ def notice_version(site: Site) -> str:
     both languages, and of what the generic notice shown without one names.
     It changes whenever the office manager edits the notice."""
     parts = (site.privacy_notice_en.strip(), site.privacy_notice_zh.strip(), site.name, str(site.retention_days))
+    version = rulebook.current_version(site)
+    if version is not None and (version.privacy_notice_en.strip() or version.privacy_notice_zh.strip()):
+        # The notice of the written rules in force is the one shown (issue #22).
+        parts += (version.privacy_notice_en.strip(), version.privacy_notice_zh.strip())
     if site.name_zh.strip():
         # Named by the generic notice shown in Chinese; left out when empty, so
         # the versions of notices accepted before names had two languages stand.

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from reception import rulebook
 from reception.access import user_site
 from reception.errors import ReceptionError
 from reception.middleware import passive
@@ -72,14 +73,19 @@ def _unavailable(request, *, walk_in: bool = False):
     """The answer when the kiosk's mode (by day or night) does not allow this
     page: closed, or invitations only. None when it is allowed."""
     site = request.kiosk.site
-    mode = site.current_kiosk_mode()
+    refusal = kiosk.kiosk_refusal(site, walk_in=walk_in)
     status = 200 if request.method == "GET" else 403
-    if mode == KioskMode.CLOSED:
+    if refusal == "kiosk_closed":
         context = _kiosk_context(request, night=site.in_night_window())
         return render(request, "visitors/kiosk/closed.html", context, status=status)
-    if walk_in and mode != KioskMode.OPEN:
+    if refusal == "walk_in_unavailable":
         return render(request, "visitors/kiosk/walk_in_unavailable.html", _kiosk_context(request), status=status)
     return None
+
+
+def _house_rules(site):
+    """The visitor-facing house rules of the written rules in force (issue #22), rendered safely."""
+    return rulebook.house_rules(site, translation.get_language())
 
 
 def _submission_key(request) -> str:
@@ -163,7 +169,9 @@ def kiosk_walk_in(request):
             else:
                 return _show_done(request, visit, "arrived")
     notice = invitations.privacy_notice(device.site, translation.get_language())
-    context = _kiosk_context(request, form=form, notice=notice, host_choice=form.host_choice())
+    context = _kiosk_context(
+        request, form=form, notice=notice, house_rules=_house_rules(device.site), host_choice=form.host_choice()
+    )
     return render(request, "visitors/kiosk/walk_in.html", context)
 
 
@@ -208,7 +216,8 @@ def kiosk_code(request):
         else:
             return _show_done(request, visit, "arrived")
     notice = invitations.privacy_notice(device.site, translation.get_language())
-    return render(request, "visitors/kiosk/code.html", _kiosk_context(request, form=form, notice=notice))
+    context = _kiosk_context(request, form=form, notice=notice, house_rules=_house_rules(device.site))
+    return render(request, "visitors/kiosk/code.html", context)
 
 
 @never_cache
@@ -302,6 +311,7 @@ def invitation(request, token):
             "form": form,
             "host": staff_label(visit.host) if visit.host_id else "",
             "notice": invitations.privacy_notice(site, translation.get_language()),
+            "house_rules": _house_rules(site),
             "open": visit.status == VisitStatus.EXPECTED,
         }
         return render(request, "visitors/invitations/invitation.html", context)

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from customers import calls, services
 from customers.models import RotationMember, RotationQueue
-from reception import registers
+from reception import registers, rulebook
 from reception.backoffice import SiteScopedAdmin
 from reception.models import (
     Department,
@@ -30,6 +30,7 @@ from reception.models import (
     NotificationChannel,
     ReceptionRoom,
     RosterEntry,
+    RulesVersion,
     VisitorCategory,
 )
 from reception.roles import DUTY_GROUPS
@@ -121,6 +122,10 @@ def river(daytime, other_site, other_clerk, make_staff):
         "notification": Notification.objects.create(
             site=other_site, visit=on_site, kind=Notification.Kind.ARRIVAL, dedupe_key="river-arrival"
         ),
+        "rulesversion": rulebook.publish_rules_version(
+            version=RulesVersion(site=other_site, effective_from=timezone.now().date(), body_en="River rules"),
+            by=other_clerk,
+        ),
         "invitation": Invitation.objects.create(
             visit=expected, email="guest@example.com", created_by=river_host, expires_at=timezone.now() + timedelta(1)
         ),
@@ -140,6 +145,7 @@ RIVER_OBJECT = {
     "reception.handover": "handover",
     "reception.lostitem": "lostitem",
     "reception.incident": "incident",
+    "reception.rulesversion": "rulesversion",
     "visitors.visit": "visit",
     "visitors.visitor": "visitor",
     "visitors.auditevent": "auditevent",

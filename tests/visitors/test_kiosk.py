@@ -611,9 +611,10 @@ def test_a_walk_in_costs_a_fixed_number_of_queries(
     # with their occupancy (one query for all), 6 R1.3 check of the chosen room,
     # 7 lock the room, 8 its occupancy under the lock, 9 the watchlist (issue
     # #19: one indexed query on its keys), 10-12 insert visitor, visit
-    # and both timeline steps (one insert), 13 insert the privacy consent (R4.1),
-    # 14-16 lock the site's audit chain, read its head, append the one event,
-    # 17 queue the host's notice (the worker's notify_arrival then starts the
+    # and both timeline steps (one insert), 13 the written rules in force, whose
+    # privacy notice is the version accepted (issue #22), 14 insert the privacy
+    # consent (R4.1), 15-17 lock the site's audit chain, read its head, append
+    # the one event, 18 queue the host's notice (the worker's notify_arrival then starts the
     # escalation watch, R3.2). An earlier visit with the one-time key is looked
     # for only when registering fails (a double tap), not on every walk-in.
-    assert len(queries) == 17, "\n".join(queries)
+    assert len(queries) == 18, "\n".join(queries)

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from reception import registers
+from reception import registers, rulebook
 from reception.models import (
     Department,
     Duty,
@@ -26,6 +26,7 @@ from reception.models import (
     LostItem,
     ReceptionRoom,
     RosterEntry,
+    RulesVersion,
     Site,
     StaffProfile,
     VisitorCategory,
@@ -44,6 +45,54 @@ PRIVACY_EN = (
     "your host you have arrived. Only reception staff see them; they are deleted 180 days after your visit."
 )
 PRIVACY_ZH = "总部基地登记您的姓名、公司和电话，用于保障现场安全并通知接待人。仅接待人员可见；来访180天后删除。"
+
+# The first version of the written rules (issue #22), after docs/reception-rules.md.
+RULES_EN = """## Who we receive, and where
+
+- VIP guests (category A) are met in the Culture Pavilion, business visitors (B) in the Business Room,
+  everyone else (C) in the Lounge. The general manager's office may receive anyone.
+- Never seat a visitor in a room their category is not allowed in.
+
+## Telling the host
+
+- Every arrival is announced to the host at once. The host answers within **30 minutes**;
+  if nobody does, the secretary and then the office director are told.
+
+## At night
+
+- From 20:00 to 08:00 only the rostered **night-duty officer** registers visitors, sights an ID
+  and calls the host or an escort. The kiosk is closed at night.
+
+## Records
+
+- Every visit is registered before the visitor goes in. Corrections are made by amending the visit,
+  never by deleting it.
+"""
+RULES_ZH = """## 接待对象与接待地点
+
+- 贵宾（A类）在文化馆接待，商务访客（B类）在商务室，其他访客（C类）在休闲厅。总经理办公室可接待任何访客。
+- 不得将访客安排在其类别不允许的接待室。
+
+## 通知接待人
+
+- 每位访客到达即通知接待人。接待人须在**30分钟**内确认；无人确认时依次通知秘书和办公室主任。
+
+## 夜间
+
+- 20:00至次日08:00仅由轮值的**夜间值班员**登记访客、查验证件并联系接待人或陪同人员。夜间自助终端关闭。
+
+## 记录
+
+- 访客进入前必须登记。更正通过修改来访记录完成，不得删除。
+"""
+HOUSE_RULES_EN = """- Please wear your visitor badge where it can be seen.
+- Stay with your host or escort outside the reception rooms.
+- Return your badge at the desk or the kiosk when you leave.
+"""
+HOUSE_RULES_ZH = """- 请将访客证佩戴在明显位置。
+- 离开接待室时请由接待人或陪同人员陪同。
+- 离开时请在前台或自助终端交还访客证。
+"""
 
 # The Chinese names and address beside the English ones (issue #16 item 14).
 SITE_ZH = {"name_zh": "总部基地", "address_zh": "大堂路1号"}
@@ -137,6 +186,7 @@ class Command(BaseCommand):
             self.seed_visits(site, users)
             self.seed_registers(site, users)
             kiosk = self.seed_public_side(site)
+            self.seed_written_rules(site, users)
         self.stdout.write(self.style.SUCCESS(f"Demo site: {site.name}. Accounts (password {PASSWORD}):"))
         for username, real_name, department, group, _ in USERS:
             self.stdout.write(f"  {username:<10} {department}-{real_name} ({group})")
@@ -145,6 +195,23 @@ class Command(BaseCommand):
             call_command("seed_sales_demo", allow_production=allow_production, stdout=self.stdout)
         enrol = links.kiosk_enrolment_url(kiosk)
         self.stdout.write(f"Lobby kiosk: open {enrol} on the tablet (or this browser) to enrol it.")
+
+    def seed_written_rules(self, site: Site, users) -> None:
+        """The first version of the written rules (issue #22), once."""
+        if site.rules_versions.exists():
+            return
+        rulebook.publish_rules_version(
+            version=RulesVersion(
+                site=site,
+                effective_from=timezone.localdate(),
+                summary="First version",
+                body_en=RULES_EN,
+                body_zh=RULES_ZH,
+                house_rules_en=HOUSE_RULES_EN,
+                house_rules_zh=HOUSE_RULES_ZH,
+            ),
+            by=None,
+        )
 
     def seed_public_side(self, site: Site) -> KioskDevice:
         """R3.2 escalation chains (host, secretary, office director), a privacy
