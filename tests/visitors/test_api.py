@@ -2,8 +2,9 @@
 restriction, the reception rules through the desk's services, audited writes
 and errors as JSON {code, field, message}."""
 
+import hashlib
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -395,6 +396,12 @@ def test_the_audit_trail_pages_with_hashes_that_verify(client, site, secret, zho
         assert after["prev_hash"] == before["hash"]
     stored = Event.objects.get(site=site, seq=items[0]["seq"])
     assert items[0]["hash"] == compute_hash(stored)
+    # An outside system recomputes each hash from the API's answer alone (docs/api.md).
+    for item in items:
+        at = datetime.fromisoformat(item["at"].replace("Z", "+00:00")).astimezone(UTC)
+        body = {**{k: v for k, v in item.items() if k != "hash"}, "at": at.isoformat(timespec="microseconds")}
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()
+        assert hashlib.sha256(canonical).hexdigest() == item["hash"]
 
 
 # --- the document and its docs page -------------------------------------------------

@@ -6,6 +6,8 @@ Django's WSGI handler: no network. Kept small (MAX_EXAMPLES per operation)."""
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
@@ -21,7 +23,19 @@ schema.app = WSGIHandler()
 
 
 @pytest.fixture
-def secret(daytime, settings, site, manager, clerk, host, business, business_room, rooms):
+def open_connection():
+    """Keep the test's database connection (and its transaction) across the
+    WSGI handler's requests, as Django's test client does: the handler closes
+    "old" connections when a request starts and ends."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def secret(open_connection, daytime, settings, site, manager, clerk, host, business, business_room, rooms):
     """Every scope, at a site with a visitor on site and one expected."""
     settings.PUBLIC_RATE_LIMITS = {"api": Limit(per_device=None, per_address=None)}
     settings.ALLOWED_HOSTS = ["*"]
