@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "csp",
+    # Django Ninja: its docs page's Swagger UI comes from its own static files, not a CDN.
+    "ninja",
     "reception",
     "visitors",
     "customers",

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reception import views as reception_views
 from reception.forms import AdminSignInForm, SignInForm
+from visitors.api.endpoints import api
 
 admin.site.login_form = AdminSignInForm
 admin.site.site_header = _("Lobby")
@@ -26,6 +27,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("", include("reception.urls")),
     path("", include("visitors.urls")),
     path("", include("visitors.public_urls")),

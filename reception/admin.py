@@ -16,7 +16,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from reception import rulebook
+from reception import api_tokens, rulebook
 from reception.admin_users import StaffUserAdmin
 from reception.backoffice import (
     AuditedAdmin,
@@ -28,6 +28,8 @@ from reception.backoffice import (
 )
 from reception.forms import RosterEntryForm
 from reception.models import (
+    ApiScope,
+    ApiToken,
     Department,
     Duty,
     EscalationStep,
@@ -534,3 +536,57 @@ class RulesVersionAdmin(SiteScopedAdmin):
             _("Not yet acknowledged:"),
             waiting,
         )
+
+
+class ApiTokenForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        label=_("scopes"), choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["site", "name", "scopes", "expires_at"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(AuditedAdmin):
+    """Integrations' keys to /api/v1/ (issue #21). The secret is shown once, in
+    the message after the token is added; only its digest is kept."""
+
+    form = ApiTokenForm
+    list_display = ["name", "site", "prefix", "scopes", "created_by", "created_at", "expires_at", "last_used_at"]
+    list_filter = ["site", "revoked_at"]
+    list_select_related = ["site", "created_by"]
+    search_fields = ["name", "prefix"]
+    readonly_fields = ["prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+    audit_exclude = ("created_at", "last_used_at")
+    audit_masked = {"digest": mask_secret}
+
+    def save_model(self, request, obj, form, change):
+        secret = None
+        if not change:
+            secret = api_tokens.issue(obj)
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        if secret is not None:
+            self.message_user(
+                request,
+                _("The token for %(name)s is %(secret)s — copy it now: it is not shown again.")
+                % {"name": obj.name, "secret": secret},
+                level=messages.WARNING,
+            )
+
+    @admin.action(description=_("Revoke the selected API tokens"))
+    def revoke(self, request, queryset):
+        now = timezone.now()
+        pks = list(queryset.filter(revoked_at__isnull=True).values_list("pk", flat=True))
+        with transaction.atomic():
+            for token in ApiToken.objects.select_for_update().filter(pk__in=pks).select_related("site"):
+                token.revoked_at = now
+                token.save(update_fields=["revoked_at"])
+                self.audit(request, token, "revoke", {"revoked_at": {"before": None, "after": now}})
+        self.message_user(request, _("%(count)s API token(s) revoked.") % {"count": len(pks)})
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the audit trail names the token

@@ -653,3 +653,60 @@ class RulesAcknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} · {staff_label(self.user)}"
+
+
+class ApiScope(models.TextChoices):
+    """What an integration's token may do through /api/v1/ (issue #21)."""
+
+    READ_VISITS = "read_visits", _("Read visits, rooms, hosts and visitors")
+    WRITE_VISITS = "write_visits", _("Create expected visits, check in and out")
+    READ_AUDIT = "read_audit", _("Read the audit trail")
+    ON_SITE_LIST = "on_site_list", _("Read the on-site list")
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self, at: datetime | None = None):
+        """Tokens neither revoked nor expired at `at` (now)."""
+        at = at or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
+
+
+class ApiToken(models.Model):
+    """An integration's key to the API of one site (issue #21).
+
+    Only the SHA-256 digest of the secret is stored; the secret is shown once,
+    when the office manager creates the token. `prefix` (the token's first
+    characters) lets people tell tokens apart without holding the secret."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("site"))
+    name = models.CharField(_("name"), max_length=80)
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    prefix = models.CharField(_("prefix"), max_length=16, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["site", "name"]
+        constraints = [models.UniqueConstraint(fields=["site", "name"], name="api_token_name_unique_per_site")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def allows(self, scope: str) -> bool:
+        return scope in (self.scopes or [])

@@ -187,6 +187,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reception.add_kioskdevice",
         "reception.change_kioskdevice",
         "reception.view_kioskdevice",
+        # Issue #21: integrations' API tokens, created and revoked here.
+        "reception.add_apitoken",
+        "reception.change_apitoken",
+        "reception.view_apitoken",
         "reception.add_notificationchannel",
         "reception.change_notificationchannel",
         "reception.delete_notificationchannel",

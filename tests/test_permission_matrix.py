@@ -187,6 +187,24 @@ _TABLE = {
     "customers:call_list":               (L,   L,    200,  403,  403,  403,  200,  200,  200,  200,  200),
     "customers:call_new":                (L,   L,    200,  403,  403,  403,  200,  403,  200,  403,  200),
     "customers:call_export":             (L,   L,    200,  403,  403,  403,  200,  403,  200,  403,  200),
+    # the integrations' API (issue #21): its document and docs are public; its
+    # operations open to a bearer token only, never to a signed-in session
+    # (tests/visitors/test_api.py asks each scope); POST-only ones answer GET 405
+    "api:api-root":                      (404, 404,  404,  404,  404,  404,  404,  404,  404,  404,  404),
+    "api:openapi-json":                  (200, 200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    "api:openapi-view":                  (200, 200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    "api:visits":                        (401, 401,  401,  401,  401,  401,  401,  401,  401,  401,  401),
+    "api:create_visit":                  (401, 401,  401,  401,  401,  401,  401,  401,  401,  401,  401),
+    "api:visit":                         (401, 401,  401,  401,  401,  401,  401,  401,  401,  401,  401),
+    "api:check_in":                      (405, 405,  405,  405,  405,  405,  405,  405,  405,  405,  405),
+    "api:check_out":                     (405, 405,  405,  405,  405,  405,  405,  405,  405,  405,  405),
+    "api:check_in_by_badge":             (405, 405,  405,  405,  405,  405,  405,  405,  405,  405,  405),
+    "api:check_out_by_badge":            (405, 405,  405,  405,  405,  405,  405,  405,  405,  405,  405),
+    "api:on_site":                       (401, 401,  401,  401,  401,  401,  401,  401,  401,  401,  401),
+    "api:rooms":                         (401, 401,  401,  401,  401,  401,  401,  401,  401,  401,  401),
+    "api:hosts":                         (401, 401,  401,  401,  401,  401,  401,  401,  401,  401,  401),
+    "api:visitors":                      (401, 401,  401,  401,  401,  401,  401,  401,  401,  401,  401),
+    "api:audit_events":                  (401, 401,  401,  401,  401,  401,  401,  401,  401,  401,  401),
 }
 # fmt: on
 EXPECTED: dict[str, dict[str, object]] = {name: dict(zip(ROLES, row, strict=True)) for name, row in _TABLE.items()}
@@ -328,6 +346,11 @@ def url_of(name: str, world) -> str:
         "customers:link_visit": {"visit_id": world["on_site"].pk},
         "customers:greet": {"pk": world["assignment"].pk},
         "customers:back": {"pk": world["away"].pk},
+        "api:visit": {"visit_id": world["on_site"].pk},
+        "api:check_in": {"visit_id": world["expected"].pk},
+        "api:check_out": {"visit_id": world["on_site"].pk},
+        "api:check_in_by_badge": {"code": world["expected"].badge_code},
+        "api:check_out_by_badge": {"code": world["on_site"].badge_code},
     }.get(name, {})
     return reverse(name, kwargs=kwargs)
 

@@ -85,12 +85,15 @@ def create_invitation(
     room=None,
     client_address: str | None = None,
     at: datetime | None = None,
+    audit_details: dict | None = None,
 ) -> Invitation:
     """Pre-register an expected visit and invite the visitor by email.
 
     The visit goes through services.register_visit (R1.3 room rule, audit);
     the invitation email, with its link and QR code, is queued once the
     transaction commits. Raises ReceptionError naming the field at fault.
+    An invitation that no member of staff made (`by` None: an integration,
+    whose token `audit_details` name) is sent in the host's name.
     """
     at = at or timezone.now()
     if category.site_id != site.pk:
@@ -121,12 +124,18 @@ def create_invitation(
         )
         visitor = Visitor(full_name=full_name, company=company, email=email)
         services.register_visit(
-            visit=visit, visitor=visitor, by=by, arrive_now=False, client_address=client_address, at=at
+            visit=visit,
+            visitor=visitor,
+            by=by,
+            arrive_now=False,
+            client_address=client_address,
+            at=at,
+            audit_details=audit_details,
         )
         invitation = Invitation.objects.create(
             visit=visit,
             email=email,
-            created_by=by,
+            created_by=by or host,
             created_at=at,
             expires_at=invitation_expiry(site, expected_at, expected_until),
         )
@@ -135,7 +144,7 @@ def create_invitation(
             actor=by,
             action="invitation.create",
             obj=invitation,
-            changes={"visit": visit.pk, "expires_at": invitation.expires_at},
+            changes={"visit": visit.pk, "expires_at": invitation.expires_at, **(audit_details or {})},
             client_address=client_address,
             at=at,
         )

@@ -1,4 +1,5 @@
-"""Rate limits for the public pages: per kiosk device and per client address.
+"""Rate limits for the public pages: per kiosk device and per client address;
+and for the API, per token.
 
 The counts live in Django's default cache, which every process shares (Redis
 when REDIS_URL is set, else the `lobby_cache` database table), so the limits
@@ -45,6 +46,8 @@ DEFAULT_LIMITS = {
     "kiosk": Limit(per_device=20, per_address=60),
     "lookup": Limit(per_device=60, per_address=120),
     "invitation": Limit(per_device=None, per_address=30),
+    # The API (issue #21): `per_device` is per integration's token.
+    "api": Limit(per_device=120, per_address=None),
 }
 
 
@@ -90,6 +93,14 @@ def allow(request, scope: str) -> bool:
         if not take(_bucket(scope, "address", address or "unknown"), limit.per_address, limit.window):
             return False
     return True
+
+
+def allow_token(token_id: int) -> bool:
+    """Count one API request against its token (the "api" limit)."""
+    limit = limit_for("api")
+    if limit.per_device is None:
+        return True
+    return take(_bucket("api", "token", str(token_id)), limit.per_device, limit.window)
 
 
 def rate_limited(scope: str, methods: tuple[str, ...] = ("POST",)):

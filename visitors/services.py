@@ -342,6 +342,7 @@ def check_in_visit(
     client_address: str | None = None,
     at: datetime | None = None,
     consent: ConsentWay | None = None,
+    audit_details: dict | None = None,
 ) -> Visit:
     """Check an expected visit in.
 
@@ -353,7 +354,8 @@ def check_in_visit(
     same visitor in at once produce one arrival. `consent` records how the
     visitor accepted the privacy notice, unless they already had for this
     visit (R4.1). A visitor who matches a DENY watchlist entry is held
-    pending security instead, the room left as registered (issue #19)."""
+    pending security instead, the room left as registered (issue #19).
+    `audit_details` are added to the audit event (e.g. which API token)."""
     at = at or timezone.now()
     visit = Visit.objects.select_for_update().select_related("site", "category", "visitor").get(pk=visit.pk)
     if visit.status != VisitStatus.EXPECTED:
@@ -389,6 +391,7 @@ def check_in_visit(
             "status": visit.status,
             **({"room": visit.room.name} if placed else {}),
             **_night_changes(visit),
+            **(audit_details or {}),
         },
         client_address=client_address,
         at=at,
@@ -495,8 +498,11 @@ def check_out_visit(
     override_reason: str = "",
     client_address: str | None = None,
     at: datetime | None = None,
+    audit_details: dict | None = None,
 ) -> Visit:
-    """Record the visitor leaving. At night only the night-duty officer signs it (R6.8)."""
+    """Record the visitor leaving. At night only the night-duty officer signs it (R6.8);
+    nobody signed in (the kiosk, an integration) may record a departure at any hour.
+    `audit_details` are added to the audit event (e.g. which API token)."""
     at = at or timezone.now()
     visit = Visit.objects.select_for_update().select_related("site").get(pk=visit.pk)
     if visit.status != VisitStatus.ON_SITE:
@@ -513,7 +519,11 @@ def check_out_visit(
     visit.save()
     # R6.8: the director's reason for signing in the night officer's place is kept.
     VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.LEFT, at=at, by=actor, note=override)
-    changes = {"status": visit.status, **({"night_override_reason": override} if override else {})}
+    changes = {
+        "status": visit.status,
+        **({"night_override_reason": override} if override else {}),
+        **(audit_details or {}),
+    }
     audit.record(
         site=visit.site,
         actor=actor,

@@ -23,6 +23,7 @@ from customers.models import RotationMember, RotationQueue
 from reception import registers, rulebook
 from reception.backoffice import SiteScopedAdmin
 from reception.models import (
+    ApiToken,
     Department,
     Duty,
     DutyCode,
@@ -97,6 +98,7 @@ def river(daytime, other_site, other_clerk, make_staff):
             starts_at=timezone.now(),
             ends_at=timezone.now() + timedelta(hours=8),
         ),
+        "apitoken": ApiToken.objects.create(site=other_site, name="River doors", digest="0" * 64, prefix="lby_river"),
         "kiosk": KioskDevice.objects.create(site=other_site, name="River tablet", token=secrets.token_urlsafe(32)),
         "channel": NotificationChannel.objects.create(site=other_site, name="River chat", url="https://chat.example/h"),
         "handover": registers.write_handover(
@@ -141,6 +143,7 @@ RIVER_OBJECT = {
     "reception.receptionroom": "room",
     "reception.rosterentry": "rosterentry",
     "reception.kioskdevice": "kiosk",
+    "reception.apitoken": "apitoken",
     "reception.notificationchannel": "channel",
     "reception.handover": "handover",
     "reception.lostitem": "lostitem",
