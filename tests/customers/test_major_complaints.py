@@ -3,13 +3,15 @@ director at once, through the one delivery path (Notification rows sent by
 visitors.notify.deliver); nobody acknowledging within the site's limit, the
 director hears again, once; an acknowledgement stops it."""
 
+import io
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 
 from customers import alerts, complaints
 from customers.models import CareSettings
-from customers.tasks import escalate_overdue_complaints
+from customers.tasks import escalate_overdue_complaints, schedule_daily_digests
 from reception.errors import ReceptionError
 from visitors.models import AuditEvent, Notification
 
@@ -87,3 +89,22 @@ def test_a_general_complaint_is_not_acknowledged(gao, clerk, director):
         complaints.acknowledge(complaint=complaint, by=director)
 
     assert refusal.value.code == "not_major"
+
+
+def test_the_care_command_escalates_and_sends_the_digests(major, mailoutbox, time_machine):
+    mailoutbox.clear()
+    time_machine.shift(timedelta(hours=1))
+    out = io.StringIO()
+
+    call_command("customer_care", stdout=out)
+
+    assert "1 escalation(s)" in out.getvalue()
+    assert any(mail.subject.startswith("Not acknowledged") for mail in mailoutbox)
+
+
+def test_the_daily_digest_is_queued_once_for_the_next_morning(db, site):
+    first = schedule_daily_digests()
+    again = schedule_daily_digests()
+
+    assert first is not None and again is None
+    assert site.local(first).hour == 8
