@@ -39,6 +39,7 @@ run: migrate
 	$(BIN)/python manage.py purge_expired
 	$(BIN)/python manage.py send_morning_report --schedule
 	$(BIN)/python manage.py send_monthly_report --schedule
+	$(BIN)/python manage.py customer_care --schedule
 	@echo "Starting the task worker and the server on http://127.0.0.1:$(PORT) (Ctrl-C stops both)"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/python manage.py db_worker & \

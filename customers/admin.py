@@ -6,7 +6,18 @@ site (reception/backoffice.py)."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Assignment, Call, Customer, RotationMember, RotationQueue
+from customers.models import (
+    Assignment,
+    Call,
+    CareSettings,
+    Complaint,
+    ComplaintHandler,
+    Customer,
+    Feedback,
+    FollowUp,
+    RotationMember,
+    RotationQueue,
+)
 from reception.backoffice import AuditedAdmin, SiteScopedAdmin
 
 
@@ -88,3 +99,52 @@ class CallAdmin(ReadOnly):
     search_fields = ["caller", "phone"]
     date_hierarchy = "received_at"
     verbose_name = _("call")
+
+
+# --- customer care (R5, R9.3, R10.2; issue #18) ----------------------------------------
+
+
+@admin.register(CareSettings)
+class CareSettingsAdmin(AuditedAdmin):
+    """The site's acknowledgement limit (R5.2), reply-by default (R5.3) and
+    each tier's follow-up interval (R10.2)."""
+
+    list_display = ["site", "major_ack_minutes", "reply_by_days", "gold_days", "important_days", "general_days"]
+    list_select_related = ["site"]
+
+
+@admin.register(ComplaintHandler)
+class ComplaintHandlerAdmin(AuditedAdmin):
+    """Who handles each department's complaints, and its head (R5.2, R5.3)."""
+
+    list_display = ["department", "user", "is_head"]
+    list_filter = ["department", "is_head"]
+    list_select_related = ["department", "user__profile__department"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(ReadOnly):
+    """Read only: complaints change through the desk's audited services and
+    are never deleted (R5.1)."""
+
+    list_display = ["opened_at", "document_number", "customer", "channel", "severity", "department", "status"]
+    list_filter = ["status", "severity", "channel"]
+    list_select_related = ["customer", "department"]
+    search_fields = ["document_number"]
+    date_hierarchy = "opened_at"
+    exclude = ["letter", "reply_letter"]  # served by the desk's permission-checked view only
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(ReadOnly):
+    list_display = ["due_on", "customer", "method", "assigned_to", "done_at", "satisfaction"]
+    list_filter = ["method", "origin"]
+    list_select_related = ["customer", "assigned_to"]
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(ReadOnly):
+    list_display = ["due_on", "kind", "customer", "department", "owner", "done_at"]
+    list_filter = ["kind", "department"]
+    list_select_related = ["customer", "department", "owner"]

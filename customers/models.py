@@ -372,3 +372,424 @@ class Call(models.Model):
 
     def __str__(self) -> str:
         return f"{self.caller} · {self.received_at:%Y-%m-%d %H:%M}"
+
+
+# --- complaints, feedback and follow-ups (R5, R9.3, R10.2-R10.3; issue #18) ---------
+
+
+class CareSettings(models.Model):
+    """A site's customer-care limits, set by the office manager: how long a
+    major complaint may wait for an acknowledgement (R5.2), the default
+    reply-by of a general one (R5.3), and each tier's follow-up interval
+    (R10.2: gold 14 days, important 21, general 30 unless changed)."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="care", verbose_name=_("site"))
+    major_ack_minutes = models.PositiveSmallIntegerField(
+        _("major complaint acknowledged within (minutes)"),
+        default=30,
+        help_text=_("R5.2: unacknowledged after this long, a major complaint goes to the office director again."),
+    )
+    reply_by_days = models.PositiveSmallIntegerField(
+        _("reply within (days)"), default=5, help_text=_("R5.3: the default reply-by date of a complaint.")
+    )
+    gold_days = models.PositiveSmallIntegerField(_("gold follow-up after (days)"), default=14)
+    important_days = models.PositiveSmallIntegerField(_("important follow-up after (days)"), default=21)
+    general_days = models.PositiveSmallIntegerField(_("general follow-up after (days)"), default=30)
+
+    class Meta:
+        verbose_name = _("customer care settings")
+        verbose_name_plural = _("customer care settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(major_ack_minutes__gte=1, reply_by_days__gte=1, gold_days__gte=1)
+                & Q(important_days__gte=1, general_days__gte=1),
+                name="care_settings_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.site)
+
+    @classmethod
+    def of(cls, site: Site) -> "CareSettings":
+        """The site's settings; the defaults where the manager set none."""
+        return cls.objects.filter(site=site).first() or cls(site=site)
+
+    def follow_up_days(self, tier: str) -> int:
+        return {Tier.GOLD: self.gold_days, Tier.IMPORTANT: self.important_days}.get(tier, self.general_days)
+
+
+class ComplaintHandler(models.Model):
+    """Who handles the complaints a department is given at a site (R5.3), and
+    which of them is its head, told at once of a major one (R5.2)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="complaint_handlers", verbose_name=_("site"))
+    department = models.ForeignKey(
+        "reception.Department", on_delete=models.CASCADE, related_name="+", verbose_name=_("department")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="complaint_duties", verbose_name=_("handler")
+    )
+    is_head = models.BooleanField(_("department head"), default=False)
+
+    class Meta:
+        verbose_name = _("complaint handler")
+        verbose_name_plural = _("complaint handlers")
+        ordering = ["department__name", "-is_head", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "department", "user"], name="complaint_handler_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} · {staff_label(self.user)}"
+
+
+class DocumentCounter(models.Model):
+    """R5.4: the last incoming-document number given at a site in a year. The
+    row is locked while a number is taken, in the transaction that uses it,
+    so the numbers have no gaps and no duplicates."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "year"], name="document_counter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id}-{self.year}: {self.last}"
+
+
+class ComplaintChannel(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    PHONE = "phone", _("Phone")
+    WRITTEN = "written", _("Written")
+    ONLINE = "online", _("Online")
+
+
+class ComplaintSource(models.TextChoices):
+    DESK = "desk", _("At the desk")
+    CALL = "call", _("From a call")
+    VISIT = "visit", _("From a visit")
+    SALESPERSON = "salesperson", _("By a salesperson")
+
+
+class Severity(models.TextChoices):
+    GENERAL = "general", _("General")
+    MAJOR = "major", _("Major")
+
+
+class ComplaintStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    REPLIED = "replied", _("Replied")
+    CLOSED = "closed", _("Closed")
+
+
+class ComplaintQuerySet(models.QuerySet):
+    def visible_to(self, user, site: Site):
+        """R5: the complaints of `site` this user may see: all of them for the
+        desk, the floor manager and the director; otherwise those of their own
+        customers, those routed to them or their department, and those they
+        opened."""
+        complaints = self.filter(site=site)
+        if user.has_perm("customers.view_all_complaints"):
+            return complaints
+        departments = ComplaintHandler.objects.filter(site=site, user=user).values("department")
+        return complaints.filter(
+            Q(customer__owner=user)
+            | Q(handler=user)
+            | Q(supervisor=user)
+            | Q(department__in=departments)
+            | Q(opened_by=user)
+        )
+
+    def open(self):
+        return self.exclude(status=ComplaintStatus.CLOSED)
+
+
+def _letter_path(instance, filename: str) -> str:
+    # The name typed by whoever scanned it is never used (customers.uploads).
+    return f"complaints/{instance.site_id}/{filename}"
+
+
+class Complaint(models.Model):
+    """R5.1: a complaint recorded by the "five clears": what the customer said
+    (heard), the clarifying answers (asked), the responsible department and
+    person (followed through), the reply and when (replied), the outcome
+    (recorded). Never deleted: closed with an outcome, reopened if need be.
+    Every change is a service in customers.complaints, audited."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("site"))
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("customer")
+    )
+    channel = models.CharField(_("channel"), max_length=12, choices=ComplaintChannel.choices)
+    source = models.CharField(_("source"), max_length=12, choices=ComplaintSource.choices)
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices, default=Severity.GENERAL)
+    status = models.CharField(_("status"), max_length=12, choices=ComplaintStatus.choices, default=ComplaintStatus.OPEN)
+    call = models.ForeignKey(
+        Call, on_delete=models.PROTECT, null=True, blank=True, related_name="complaints", verbose_name=_("call")
+    )
+    visit = models.ForeignKey(
+        "visitors.Visit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+        verbose_name=_("visit"),
+    )
+    # R5.4: a written complaint's incoming-document number, e.g. HQ-2026-0042.
+    document_number = models.CharField(_("document number"), max_length=40, blank=True)
+    letter = models.FileField(_("scanned letter"), upload_to=_letter_path, blank=True, max_length=200)
+    reply_letter = models.FileField(_("written reply"), upload_to=_letter_path, blank=True, max_length=200)
+    # heard, asked
+    heard = models.TextField(_("what the customer said"), max_length=NOTES_MAX)
+    asked = models.TextField(_("clarifying answers"), max_length=NOTES_MAX, blank=True)
+    # followed through
+    department = models.ForeignKey(
+        "reception.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("responsible department"),
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints_handled",
+        verbose_name=_("responsible person"),
+    )
+    reply_by = models.DateField(_("reply by"), null=True, blank=True)
+    # R5.3: beyond the desk's authority, passed to the supervisor with the
+    # date promised to the customer.
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints_supervised",
+        verbose_name=_("supervisor"),
+    )
+    promised_on = models.DateField(_("promised to the customer for"), null=True, blank=True)
+    # replied
+    reply = models.TextField(_("reply given"), max_length=NOTES_MAX, blank=True)
+    first_replied_at = models.DateTimeField(_("first replied at"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    # recorded
+    outcome = models.TextField(_("outcome"), max_length=NOTES_MAX, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("opened by")
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # R5.2: a major complaint's acknowledgement, which stops its escalation.
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+
+    objects = ComplaintQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        ordering = ["-opened_at", "-pk"]
+        permissions = [
+            ("view_all_complaints", _("Can see every complaint of the site")),
+            ("handle_complaint", _("Can route, reply to and close complaints")),
+            ("view_complaint_summary", _("Can read the monthly complaint summary")),
+        ]
+        indexes = [
+            models.Index(fields=["site", "status"], name="complaint_site_status_idx"),
+            models.Index(fields=["site", "opened_at"], name="complaint_site_opened_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(channel__in=ComplaintChannel.values), name="complaint_channel_valid"),
+            models.CheckConstraint(condition=Q(source__in=ComplaintSource.values), name="complaint_source_valid"),
+            models.CheckConstraint(condition=Q(severity__in=Severity.values), name="complaint_severity_valid"),
+            models.CheckConstraint(condition=Q(status__in=ComplaintStatus.values), name="complaint_status_valid"),
+            # R5.4: a written complaint has its document number and its letter.
+            models.CheckConstraint(
+                condition=~Q(channel=ComplaintChannel.WRITTEN) | (~Q(document_number="") & ~Q(letter="")),
+                name="complaint_written_registered",
+            ),
+            models.UniqueConstraint(
+                fields=["document_number"], condition=~Q(document_number=""), name="complaint_document_number_unique"
+            ),
+            # Closed only with an outcome and a reply (R5.1 "recorded", "replied").
+            models.CheckConstraint(
+                condition=~Q(status=ComplaintStatus.CLOSED)
+                | (~Q(outcome="") & ~Q(reply="") & Q(closed_at__isnull=False)),
+                name="complaint_closed_has_outcome",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return self.document_number or f"C-{self.pk}"
+
+    def is_overdue(self, today) -> bool:
+        return self.status not in (ComplaintStatus.REPLIED, ComplaintStatus.CLOSED) and bool(
+            self.reply_by and self.reply_by < today
+        )
+
+
+class FollowUpOrigin(models.TextChoices):
+    VISIT = "visit", _("A visit")
+    CALL = "call", _("A call")
+    COMPLAINT = "complaint", _("A complaint")
+    MANUAL = "manual", _("By hand")
+    PREVIOUS = "previous", _("The last follow-up")
+
+
+class FollowUpMethod(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    LETTER = "letter", _("Letter")
+    VISIT = "visit", _("Visit")
+
+
+class FollowUpQuerySet(models.QuerySet):
+    def visible_to(self, user, site: Site):
+        follow_ups = self.filter(site=site)
+        if user.has_perm("customers.view_all_complaints"):
+            return follow_ups
+        return follow_ups.filter(Q(assigned_to=user) | Q(customer__owner=user))
+
+    def pending(self):
+        return self.filter(done_at__isnull=True)
+
+
+class FollowUp(models.Model):
+    """R10.2-R10.3: a return visit, call or letter to a customer, due by the
+    tier's interval; done with the customer's satisfaction (1-5), the
+    shortcomings they raised and a note on the relationship. Every closed
+    complaint gets one (R5.5)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="follow_ups", verbose_name=_("site"))
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="follow_ups", verbose_name=_("customer")
+    )
+    origin = models.CharField(_("scheduled from"), max_length=12, choices=FollowUpOrigin.choices)
+    complaint = models.ForeignKey(
+        Complaint,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        verbose_name=_("complaint"),
+    )
+    previous = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next", verbose_name=_("previous")
+    )
+    method = models.CharField(_("method"), max_length=8, choices=FollowUpMethod.choices, default=FollowUpMethod.PHONE)
+    due_on = models.DateField(_("due on"))
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups", verbose_name=_("assigned to")
+    )
+    scheduled_at = models.DateTimeField(_("scheduled at"), default=timezone.now)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("done by"),
+    )
+    satisfaction = models.PositiveSmallIntegerField(_("satisfaction (1-5)"), null=True, blank=True)
+    shortcomings = models.TextField(_("shortcomings raised"), max_length=NOTES_MAX, blank=True)
+    relationship_note = models.TextField(_("relationship note"), max_length=NOTES_MAX, blank=True)
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["due_on", "pk"]
+        indexes = [models.Index(fields=["site", "assigned_to", "due_on"], name="followup_site_due_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(origin__in=FollowUpOrigin.values), name="followup_origin_valid"),
+            models.CheckConstraint(condition=Q(method__in=FollowUpMethod.values), name="followup_method_valid"),
+            models.CheckConstraint(
+                condition=Q(done_at__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="followup_done_has_satisfaction",
+            ),
+            # R5.5: one automatic follow-up per complaint, however often it is closed.
+            models.UniqueConstraint(
+                fields=["complaint"], condition=Q(origin="complaint"), name="followup_one_per_complaint"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.due_on}"
+
+
+class FeedbackKind(models.TextChoices):
+    FEEDBACK = "feedback", _("Feedback")
+    AFTER_SALES = "after_sales", _("After-sales request")
+
+
+class FeedbackQuerySet(models.QuerySet):
+    def visible_to(self, user, site: Site):
+        items = self.filter(site=site)
+        if user.has_perm("customers.view_all_complaints"):
+            return items
+        departments = ComplaintHandler.objects.filter(site=site, user=user).values("department")
+        return items.filter(Q(owner=user) | Q(customer__owner=user) | Q(department__in=departments))
+
+    def pending(self):
+        return self.filter(done_at__isnull=True)
+
+
+class Feedback(models.Model):
+    """R9.3: a customer's feedback or after-sales request, lighter than a
+    complaint: routed to a department with an owner and a due date."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="feedback", verbose_name=_("site"))
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="feedback", verbose_name=_("customer")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=FeedbackKind.choices)
+    summary = models.TextField(_("summary"), max_length=NOTES_MAX)
+    department = models.ForeignKey(
+        "reception.Department", on_delete=models.PROTECT, related_name="+", verbose_name=_("department")
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="feedback_owned", verbose_name=_("owner")
+    )
+    due_on = models.DateField(_("due on"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    resolution = models.TextField(_("resolution"), max_length=NOTES_MAX, blank=True)
+
+    objects = FeedbackQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("feedback or after-sales request")
+        verbose_name_plural = _("feedback and after-sales requests")
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=FeedbackKind.values), name="feedback_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(done_at__isnull=True) | ~Q(resolution=""), name="feedback_done_has_resolution"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.customer}"

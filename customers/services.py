@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Assignment, AssignmentKind, Call, Customer, CustomerVisitor, Tier
+from customers.models import Assignment, AssignmentKind, Call, Complaint, Customer, CustomerVisitor, FollowUp, Tier
 from reception.errors import ReceptionError
 from reception.models import Site
 from reception.validators import comparable_text, normalise_phone
@@ -172,14 +172,15 @@ def link_visit(*, visit: Visit, customer: Customer, by) -> Customer:
 @dataclass(frozen=True)
 class HistoryEntry:
     at: datetime
-    kind: str  # "visit", "call", "assignment"
+    kind: str  # "visit", "call", "assignment", "complaint", "follow_up"
     item: object
 
 
 def history(customer: Customer) -> list[HistoryEntry]:
     """R10.1: everything of the customer's, oldest first: their visits (through
-    their visitor records), calls, and who was given them and how. Three
-    queries, whatever the length of the history."""
+    their visitor records), calls, who was given them and how, their
+    complaints (R5) and follow-ups (R10.2, at their due date, or when done).
+    Five queries, whatever the length of the history."""
     visits = (
         Visit.objects.filter(visitor__customer_link__customer=customer)
         .select_related("visitor", "category", "room", "host__profile__department")
@@ -195,6 +196,12 @@ def history(customer: Customer) -> list[HistoryEntry]:
     ]
     entries += [HistoryEntry(call.received_at, "call", call) for call in calls]
     entries += [HistoryEntry(assignment.assigned_at, "assignment", assignment) for assignment in assignments]
+    complaints = Complaint.objects.filter(customer=customer).select_related("department")
+    entries += [HistoryEntry(complaint.opened_at, "complaint", complaint) for complaint in complaints]
+    follow_ups = FollowUp.objects.filter(customer=customer).select_related("assigned_to__profile__department")
+    for follow_up in follow_ups:
+        due = datetime.combine(follow_up.due_on, datetime.min.time(), tzinfo=customer.site.tzinfo)
+        entries.append(HistoryEntry(follow_up.done_at or due, "follow_up", follow_up))
     return sorted(entries, key=lambda entry: (entry.at, entry.kind))
 
 

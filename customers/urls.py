@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import views
+from customers import care_views, views
 
 app_name = "customers"
 
@@ -20,4 +20,20 @@ urlpatterns = [
     path("desk/calls/", views.call_list, name="call_list"),
     path("desk/calls/new/", views.call_new, name="call_new"),
     path("desk/calls/export.csv", views.call_export, name="call_export"),
+    # customer care (R5, R9.3, R10.2-R10.3; issue #18)
+    path("desk/complaints/", care_views.complaint_list, name="complaint_list"),
+    path("desk/complaints/new/", care_views.complaint_new, name="complaint_new"),
+    path("desk/complaints/<int:pk>/", care_views.complaint_detail, name="complaint_detail"),
+    path("desk/complaints/<int:pk>/route/", care_views.complaint_route, name="complaint_route"),
+    path("desk/complaints/<int:pk>/supervisor/", care_views.complaint_supervisor, name="complaint_supervisor"),
+    path("desk/complaints/<int:pk>/reply/", care_views.complaint_reply, name="complaint_reply"),
+    path("desk/complaints/<int:pk>/close/", care_views.complaint_close, name="complaint_close"),
+    path("desk/complaints/<int:pk>/reopen/", care_views.complaint_reopen, name="complaint_reopen"),
+    path("desk/complaints/<int:pk>/acknowledge/", care_views.complaint_acknowledge, name="complaint_acknowledge"),
+    path("desk/complaints/<int:pk>/files/<str:which>/", care_views.complaint_file, name="complaint_file"),
+    path("desk/follow-ups/new/", care_views.follow_up_new, name="follow_up_new"),
+    path("desk/follow-ups/<int:pk>/", care_views.follow_up_done, name="follow_up_done"),
+    path("desk/feedback/new/", care_views.feedback_new, name="feedback_new"),
+    path("desk/feedback/<int:pk>/resolve/", care_views.feedback_resolve, name="feedback_resolve"),
+    path("desk/customers/due/", care_views.due_view, name="due"),
 ]

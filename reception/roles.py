@@ -27,6 +27,19 @@ DUTY_GROUPS = {
 # R2, R9.2: the desk presses "Next salesperson", greets for the salesperson,
 # logs calls and links visits to customers; it sees every customer of the
 # site, since it matches callers and walk-ins against them (customers/).
+_CARE_DESK = [
+    "customers.view_complaint",
+    "customers.view_all_complaints",
+    "customers.add_complaint",
+    "customers.handle_complaint",
+    "customers.view_followup",
+    "customers.add_followup",
+    "customers.change_followup",
+    "customers.view_feedback",
+    "customers.add_feedback",
+    "customers.change_feedback",
+]
+
 _SALES_DESK = [
     "customers.view_customer",
     "customers.view_all_customers",
@@ -39,6 +52,9 @@ _SALES_DESK = [
     "customers.view_all_calls",
     "customers.add_call",
     "customers.export_calls",
+    # R5, R9.3, R10.2 (issue #18): the desk opens and routes complaints, logs
+    # feedback and schedules follow-ups for every customer of the site.
+    *_CARE_DESK,
 ]
 
 # Issue #19: the watchlist is security's and the office manager's alone;
@@ -111,6 +127,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     DUTY_GROUPS[DutyCode.HOST]: [
         "visitors.invite_visitor",
         "visitors.acknowledge_visit",
+        # R5.3, R9.3: a department's handlers see what is routed to them.
+        "customers.view_complaint",
+        "customers.handle_complaint",
+        "customers.view_feedback",
+        "customers.change_feedback",
         "reception.view_rosterentry",
     ],
     DUTY_GROUPS[DutyCode.RECEPTION_CENTRE]: [
@@ -125,6 +146,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "visitors.override_night_duty",
         "visitors.view_insights",
         "reception.view_receptionroom",
+        "customers.view_complaint_summary",
     ],
     # R2.4, R2.5: a salesperson sees their own customers and calls, greets
     # the customers given to them and marks themself away; never takes a
@@ -135,6 +157,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_assignment",
         "customers.greet_customer",
         "customers.add_awaymark",
+        # R5.1, R10.2: complaints, feedback and follow-ups of their own customers.
+        "customers.view_complaint",
+        "customers.add_complaint",
+        "customers.view_followup",
+        "customers.add_followup",
+        "customers.change_followup",
+        "customers.view_feedback",
+        "customers.add_feedback",
+        "customers.change_feedback",
         "reception.view_rosterentry",
     ],
     # R2.2: the floor manager sees the whole floor, keeps the order fair,
@@ -146,6 +177,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_fairness",
         "customers.add_awaymark",
         "customers.mark_others_away",
+        "customers.view_complaint_summary",
         "reception.view_rosterentry",
     ],
     # Issue #15: the office manager runs their own site. New sites, department
@@ -217,6 +249,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_fairness",
         "customers.view_call",
         "customers.view_all_calls",
+        # R5.2, R5.3, R10.2: handlers, heads, limits and tier intervals (issue #18).
+        "customers.view_complaint",
+        "customers.view_all_complaints",
+        "customers.view_complaint_summary",
+        "customers.view_caresettings",
+        "customers.add_caresettings",
+        "customers.change_caresettings",
+        "customers.view_complainthandler",
+        "customers.add_complainthandler",
+        "customers.change_complainthandler",
+        "customers.delete_complainthandler",
+        "customers.view_followup",
+        "customers.view_feedback",
     ],
 }
 

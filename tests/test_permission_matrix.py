@@ -19,11 +19,13 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from customers import calls, rotation
+from customers import calls, complaints, followups, rotation
 from customers import services as customer_services
+from customers.models import ComplaintHandler
 from reception import registers, rulebook
 from reception.models import RulesVersion
 from tests.corpus import fingerprint, form_data
+from tests.customers import care
 from tests.visitors.desk import walk_in
 from visitors import links
 from visitors.amend_forms import AmendVisitForm
@@ -205,6 +207,27 @@ _TABLE = {
     "api:hosts":                         (401, 401,  401,  401,  401,  401,  401,  401,  401,  401,  401),
     "api:visitors":                      (401, 401,  401,  401,  401,  401,  401,  401,  401,  401,  401),
     "api:audit_events":                  (401, 401,  401,  401,  401,  401,  401,  401,  401,  401,  401),
+    # customer care (R5, R9.3, R10.2; issue #18): the desk, the director and
+    # the floor manager see every complaint; a salesperson those of their own
+    # customers (the world's is theirs); a department handler (the host, who
+    # handles the world's department) what is routed to them; security and
+    # the secretary none. Handling (route, reply, close) is the desk's, the
+    # floor manager's, the director's and the handler's; the office manager reads.
+    "customers:complaint_list":          (L,   L,    200,  403,  403,  200,  200,  200,  200,  200,  200),
+    "customers:complaint_new":           (L,   L,    200,  403,  403,  403,  200,  403,  200,  200,  200),
+    "customers:complaint_detail":        (L,   L,    200,  403,  403,  200,  200,  200,  200,  200,  200),
+    "customers:complaint_file":          (L,   L,    200,  403,  403,  200,  200,  200,  200,  200,  200),
+    "customers:complaint_route":         (L,   L,    405,  403,  403,  405,  405,  403,  405,  403,  405),
+    "customers:complaint_supervisor":    (L,   L,    405,  403,  403,  405,  405,  403,  405,  403,  405),
+    "customers:complaint_reply":         (L,   L,    405,  403,  403,  405,  405,  403,  405,  403,  405),
+    "customers:complaint_close":         (L,   L,    405,  403,  403,  405,  405,  403,  405,  403,  405),
+    "customers:complaint_reopen":        (L,   L,    405,  403,  403,  405,  405,  403,  405,  403,  405),
+    "customers:complaint_acknowledge":   (L,   L,    405,  403,  403,  405,  405,  403,  405,  403,  405),
+    "customers:due":                     (L,   L,    200,  403,  403,  200,  200,  200,  200,  200,  200),
+    "customers:follow_up_new":           (L,   L,    200,  403,  403,  403,  200,  403,  200,  200,  200),
+    "customers:follow_up_done":          (L,   L,    200,  403,  403,  403,  200,  403,  200,  200,  200),
+    "customers:feedback_new":            (L,   L,    200,  403,  403,  403,  200,  403,  200,  200,  200),
+    "customers:feedback_resolve":        (L,   L,    405,  403,  403,  405,  405,  403,  405,  405,  405),
 }
 # fmt: on
 EXPECTED: dict[str, dict[str, object]] = {name: dict(zip(ROLES, row, strict=True)) for name, row in _TABLE.items()}
@@ -254,6 +277,8 @@ def people(
 
 @pytest.fixture
 def world(
+    settings,
+    tmp_path,
     people,
     site,
     rooms,
@@ -267,6 +292,7 @@ def world(
     sales3,
 ):
     """One of each thing an address can name, all at the user's site."""
+    settings.MEDIA_ROOT = tmp_path / "media"
     clerk = people["clerk"]
     on_site = walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=people["host"], meals=True)
     on_site.visitor.id_number = "110101199003070011"
@@ -283,8 +309,35 @@ def world(
     rules = rulebook.publish_rules_version(
         version=RulesVersion(site=site, effective_from=timezone.now().date(), body_en="Be kind."), by=people["manager"]
     )
+    # Customer care: a written major complaint of Gao Feng's routed to the
+    # host's department, which the host handles; a follow-up and a request.
+    department = people["host"].profile.department
+    ComplaintHandler.objects.create(site=site, department=department, user=people["host"], is_head=True)
+    complaint = complaints.open_complaint(
+        site=site,
+        by=clerk,
+        customer=customer,
+        channel="written",
+        severity="major",
+        heard="See the letter",
+        letter=care.pdf(),
+        department=department,
+    )
+    follow_up = followups.schedule_follow_up(customer=customer, by=clerk)
+    feedback = followups.log_feedback(
+        customer=customer,
+        by=clerk,
+        kind="after_sales",
+        summary="Filter change",
+        department=department,
+        owner=people["host"],
+        due_on=timezone.localdate(),
+    )
     return {
         "rules": rules,
+        "complaint": complaint,
+        "follow_up": follow_up,
+        "feedback": feedback,
         "customer": customer,
         "assignment": call.assignment,
         "away": away,
@@ -351,7 +404,13 @@ def url_of(name: str, world) -> str:
         "api:check_out": {"visit_id": world["on_site"].pk},
         "api:check_in_by_badge": {"code": world["expected"].badge_code},
         "api:check_out_by_badge": {"code": world["on_site"].badge_code},
+        "customers:complaint_file": {"pk": world["complaint"].pk, "which": "letter"},
+        "customers:follow_up_done": {"pk": world["follow_up"].pk},
+        "customers:feedback_resolve": {"pk": world["feedback"].pk},
     }.get(name, {})
+    if name.startswith("customers:complaint_") and name not in {"customers:complaint_file"} and not kwargs:
+        if name not in {"customers:complaint_list", "customers:complaint_new"}:
+            kwargs = {"pk": world["complaint"].pk}
     return reverse(name, kwargs=kwargs)
 
 
@@ -490,6 +549,37 @@ def _payload(name: str, world, role_client) -> dict:
         return {"user": str(world["customer"].owner_id), "reason": "Site visit"}
     if name == "customers:call_new":
         return {"caller": "Mr Sun", "phone": "139 3333 5555", "topic": "enquiry"}
+    if name == "customers:complaint_new":
+        return {
+            "customer": str(world["customer"].pk),
+            "channel": "phone",
+            "source": "desk",
+            "severity": "general",
+            "heard": "Late delivery",
+        }
+    if name == "customers:complaint_route":
+        return {"department": str(world["complaint"].department_id)}
+    if name == "customers:complaint_supervisor":
+        return {"supervisor": str(world["sales2"].pk), "promised_on": timezone.localdate().isoformat()}
+    if name == "customers:complaint_reply":
+        return {"reply": "We will replace it", "reply_letter": care.pdf("reply.pdf")}
+    if name == "customers:follow_up_new":
+        return {"customer": str(world["customer"].pk), "method": "phone"}
+    if name == "customers:follow_up_done":
+        return {"satisfaction": "4", "shortcomings": "", "relationship_note": "Good"}
+    if name == "customers:feedback_new":
+        return {
+            "customer": str(world["customer"].pk),
+            "kind": "feedback",
+            "summary": "Likes the new showroom",
+            "department": str(world["complaint"].department_id),
+            "owner": str(world["sales2"].pk),
+            "due_on": timezone.localdate().isoformat(),
+        }
+    if name == "customers:feedback_resolve":
+        return {"resolution": "Filter changed"}
+    if name == "customers:complaint_acknowledge":
+        return {}
     if name == "public:kiosk_walk_in":
         page = role_client.get(reverse("public:kiosk_walk_in")).content.decode()
         key = re.search(r'name="submission_key" value="([^"]*)"', page)
@@ -546,6 +636,15 @@ def changing_urls() -> list[str]:
             "customers:away",
             "customers:back",
             "customers:call_new",
+            "customers:complaint_new",
+            "customers:complaint_route",
+            "customers:complaint_supervisor",
+            "customers:complaint_reply",
+            "customers:complaint_acknowledge",
+            "customers:follow_up_new",
+            "customers:follow_up_done",
+            "customers:feedback_new",
+            "customers:feedback_resolve",
         }
         and any(expected in REFUSED for expected in row.values())
     )

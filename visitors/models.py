@@ -672,6 +672,10 @@ class Notification(models.Model):
         REPORT = "report", _("Report")
         MONTHLY_REPORT = "monthly_report", _("Monthly report")
         SECURITY = "security", _("Security")
+        # Issue #18: a message the customers app wrote when it decided to send
+        # it (a major complaint, a daily digest): `subject` and `body` are
+        # sent as they are, so this app never imports that one.
+        PREPARED = "prepared", _("Customer care")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -706,6 +710,8 @@ class Notification(models.Model):
     # date the night ended, from which the report is rendered when it is sent.
     # A monthly report (MONTHLY_REPORT): the first day of its month.
     report_day = models.DateField(_("Morning report"), null=True, blank=True)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("message"), blank=True)
     dedupe_key = models.CharField(max_length=200, unique=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

@@ -142,6 +142,9 @@ def chat_text(notification: Notification) -> tuple[str, str]:
     Every typed value (names, company, category, room, host) is markdown-escaped,
     and the title, plain text rendered from the email subject, is escaped whole:
     both robots show it as markdown (issue #15 items 4 and 5)."""
+    if notification.kind == Notification.Kind.PREPARED:
+        lines = [markdown_text(line) for line in notification.body.splitlines() if line.strip()]
+        return markdown_text(notification.subject), "\n\n".join(lines)
     with translation.override(settings.LANGUAGE_CODE):
         context = _context(notification)
         visit = notification.visit
@@ -163,6 +166,9 @@ def webhook_payload(notification: Notification) -> dict:
     """The JSON body of a generic webhook."""
     visit = notification.visit
     title, text = chat_text(notification)
+    if visit is None:
+        event = {"event": f"customers.{notification.dedupe_key.split(':')[0]}", "site": notification.site.slug}
+        return {**event, "notification": notification.pk, "step": notification.step, "title": title, "text": text}
     return {
         "event": f"visit.{notification.kind}",
         "notification": notification.pk,
@@ -379,6 +385,11 @@ def _monthly_report_email(notification: Notification) -> None:
     message.send()
 
 
+def _prepared_email(notification: Notification) -> None:
+    # Written (plain text, autoescape off) by the app that created the row.
+    EmailMultiAlternatives(notification.subject, notification.body, to=[notification.address]).send()
+
+
 def invitation_notification(invitation: Invitation) -> Notification:
     """The one email that carries an invitation (dedupe_key per invitation)."""
     visit = invitation.visit
@@ -438,6 +449,8 @@ def deliver(notification_id: int) -> Notification:
             _report_email(notification)
         elif notification.kind == Notification.Kind.MONTHLY_REPORT:
             _monthly_report_email(notification)
+        elif notification.kind == Notification.Kind.PREPARED:
+            _prepared_email(notification)
         else:
             _email(notification)
     except Exception as exc:  # whatever the mail server or webhook did, record it and retry later

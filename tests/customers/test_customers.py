@@ -176,9 +176,9 @@ def test_the_customer_page_shows_visits_calls_and_assignments_in_time_order(
     client.force_login(clerk)
 
     # session, user, the user's site and time zone (middleware), permissions
-    # (user, groups), the customer, visits, calls, assignments, and the
-    # navbar's two checks: 11, however long the history
-    with django_assert_max_num_queries(11):
+    # (user, groups), the customer, visits, calls, assignments, complaints,
+    # follow-ups, and the navbar's two checks: 13, however long the history
+    with django_assert_max_num_queries(13):
         page = client.get(reverse("customers:customer_detail", args=[chen.pk]))
 
     history = page.context["history"]
@@ -195,7 +195,7 @@ def test_the_customer_page_does_not_grow_its_queries_with_history(
         calls.log_call(site=site, by=clerk, caller="Chen Jing", phone="86 136 1111 2222", topic="feedback")
     client.force_login(clerk)
 
-    with django_assert_max_num_queries(11):  # as above, after twelve calls
+    with django_assert_max_num_queries(13):  # as above, after twelve calls
         client.get(reverse("customers:customer_detail", args=[chen.pk]))
 
 

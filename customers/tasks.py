@@ -1,0 +1,96 @@
+"""Background tasks of customer care (django-tasks): the R5.2 alerts and
+escalation of a major complaint, and the daily due-work digest.
+
+As in visitors.tasks, a service only asks for a task with
+transaction.on_commit, so the complaint is saved before anyone is told of it;
+the sending is visitors.tasks.deliver_notification's (one delivery path).
+"""
+
+from datetime import datetime
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from customers import alerts, due
+from customers.models import Complaint
+from reception.models import Site
+from reception.scheduling import schedule_once
+from visitors.models import Notification
+from visitors.tasks import deliver_notification
+
+
+def _enqueue(task_obj, *args, run_after: datetime | None = None) -> None:
+    """Queue a task, deferred when the backend can defer; a backend that runs
+    tasks at once cannot wait, and escalate_overdue_complaints sweeps up."""
+    if run_after is not None and run_after > timezone.now():
+        if not task_obj.get_backend().supports_defer:
+            return
+        task_obj = task_obj.using(run_after=run_after)
+    task_obj.enqueue(*args)
+
+
+@task()
+def alert_major(complaint_id: int) -> int:
+    """R5.2: tell the department head and the director, and watch for the
+    acknowledgement."""
+    rows = alerts.major_alerts(complaint_id=complaint_id)
+    for row in rows:
+        _enqueue(deliver_notification, row.pk)
+    complaint = Complaint.objects.select_related("site").get(pk=complaint_id)
+    _enqueue(escalate_major, complaint_id, run_after=alerts.escalation_due_at(complaint))
+    return len(rows)
+
+
+@task()
+def escalate_major(complaint_id: int) -> int:
+    done = alerts.escalate_major(complaint_id=complaint_id)
+    for row in done.notifications:
+        _enqueue(deliver_notification, row.pk)
+    if done.next_at is not None:
+        _enqueue(escalate_major, complaint_id, run_after=done.next_at)
+    return len(done.notifications)
+
+
+def escalate_overdue_complaints(at: datetime | None = None) -> int:
+    """The sweep: every major complaint past its limit and never escalated."""
+    sent = 0
+    for complaint_id in alerts.overdue_major(at):
+        done = alerts.escalate_major(complaint_id=complaint_id, at=at)
+        sent += sum(deliver_notification.call(row.pk) == "sent" for row in done.notifications)
+    return sent
+
+
+def announce_major(complaint: Complaint) -> None:
+    """Called by customers.complaints inside its transaction."""
+    transaction.on_commit(partial(_enqueue, alert_major, complaint.pk), robust=True)
+
+
+# --- the daily digest of due work ------------------------------------------------
+
+
+def send_digests(at: datetime | None = None) -> int:
+    """Every site's digest of the day; safe to run again (dedupe per person and day)."""
+    at = at or timezone.now()
+    sent = 0
+    for site in Site.objects.all():
+        for pk in due.digest_notifications(site=site, day=site.local(at).date(), at=at):
+            sent += deliver_notification.call(pk) == Notification.Status.SENT
+    return sent
+
+
+@task()
+def send_daily_digests() -> int:
+    sent = send_digests()
+    schedule_daily_digests()
+    return sent
+
+
+def schedule_daily_digests() -> datetime | None:
+    """Queue the digest task for the next morning, unless it is queued already."""
+    when = due.next_digest_time()
+    if when is None:
+        return None
+    queued = schedule_once(send_daily_digests, run_after=when)
+    return queued.run_after if queued is not None and queued.new else None

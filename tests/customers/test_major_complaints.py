@@ -1,0 +1,110 @@
+"""R5.2: a major complaint reaches the department head and the office
+director at once, through the one delivery path (Notification rows sent by
+visitors.notify.deliver); nobody acknowledging within the site's limit, the
+director hears again, once; an acknowledgement stops it."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+
+from customers import alerts, complaints
+from customers.models import CareSettings
+from customers.tasks import escalate_overdue_complaints, schedule_daily_digests
+from reception.errors import ReceptionError
+from visitors.models import AuditEvent, Notification
+
+
+@pytest.fixture
+def major(gao, clerk, after_sales, department_head, director, immediate_tasks, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return complaints.open_complaint(
+            site=gao.site,
+            by=clerk,
+            customer=gao,
+            channel="phone",
+            severity="major",
+            heard="The boiler installed yesterday leaks <badly> & smells of gas.",
+            department=after_sales,
+        )
+
+
+def test_a_major_complaint_emails_the_department_head_and_the_director_at_once(major, mailoutbox):
+    assert sorted(mail.to[0] for mail in mailoutbox) == ["director@lobby.test", "head@lobby.test"]
+    mail = mailoutbox[0]
+    assert major.reference in mail.subject
+    assert "Gao Feng · Gao Trading" in mail.body
+    assert f"/desk/complaints/{major.pk}/" in mail.body
+    assert "&amp;" not in mail.body  # plain text, not HTML-escaped
+    assert Notification.objects.filter(kind="prepared", status="sent").count() == 2
+
+
+def test_a_general_complaint_tells_nobody(gao, clerk, director, immediate_tasks, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        complaints.open_complaint(site=gao.site, by=clerk, customer=gao, channel="phone", heard="Rude driver")
+
+    assert not Notification.objects.exists()
+
+
+def test_unacknowledged_past_the_sites_limit_the_director_hears_again_once(major, mailoutbox, time_machine):
+    CareSettings.objects.create(site=major.site, major_ack_minutes=20)
+    mailoutbox.clear()
+
+    assert escalate_overdue_complaints() == 0  # not yet
+    time_machine.shift(timedelta(minutes=21))
+    first = escalate_overdue_complaints()
+    again = escalate_overdue_complaints()
+
+    assert (first, again) == (1, 0)
+    [mail] = mailoutbox
+    assert mail.to == ["director@lobby.test"]
+    assert mail.subject.startswith("Not acknowledged")
+    assert AuditEvent.objects.filter(action="complaint.escalate").count() == 1
+
+
+def test_an_acknowledged_major_complaint_is_not_escalated(major, director, mailoutbox, time_machine):
+    complaints.acknowledge(complaint=major, by=director)
+    mailoutbox.clear()
+    time_machine.shift(timedelta(hours=2))
+
+    assert escalate_overdue_complaints() == 0
+    assert alerts.escalate_major(complaint_id=major.pk).notifications == []
+    assert not mailoutbox
+
+
+def test_the_first_acknowledgement_wins(major, director, department_head):
+    complaints.acknowledge(complaint=major, by=department_head)
+    complaints.acknowledge(complaint=major, by=director)
+
+    major.refresh_from_db()
+    assert major.acknowledged_by == department_head
+    assert AuditEvent.objects.filter(action="complaint.acknowledge").count() == 1
+
+
+def test_a_general_complaint_is_not_acknowledged(gao, clerk, director):
+    complaint = complaints.open_complaint(site=gao.site, by=clerk, customer=gao, channel="phone", heard="Late")
+
+    with pytest.raises(ReceptionError) as refusal:
+        complaints.acknowledge(complaint=complaint, by=director)
+
+    assert refusal.value.code == "not_major"
+
+
+def test_the_care_command_escalates_and_sends_the_digests(major, mailoutbox, time_machine):
+    mailoutbox.clear()
+    time_machine.shift(timedelta(hours=1))
+    out = io.StringIO()
+
+    call_command("customer_care", stdout=out)
+
+    assert "1 escalation(s)" in out.getvalue()
+    assert any(mail.subject.startswith("Not acknowledged") for mail in mailoutbox)
+
+
+def test_the_daily_digest_is_queued_once_for_the_next_morning(db, site):
+    first = schedule_daily_digests()
+    again = schedule_daily_digests()
+
+    assert first is not None and again is None
+    assert site.local(first).hour == 8
