@@ -18,8 +18,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from customers import calls, services
-from customers.models import RotationMember, RotationQueue
+from customers import calls, complaints, followups, services
+from customers.models import CareSettings, ComplaintHandler, RotationMember, RotationQueue
 from reception import registers, rulebook
 from reception.backoffice import SiteScopedAdmin
 from reception.models import (
@@ -73,10 +73,31 @@ def river(daytime, other_site, other_clerk, make_staff):
     river_call = calls.log_call(
         site=other_site, by=other_clerk, caller="River Caller", phone="", topic="enquiry", asked_for=river_sales
     )
+    # Issue #18: the branch's customer care.
+    river_department = river_host.profile.department
+    river_handler = ComplaintHandler.objects.create(site=other_site, department=river_department, user=river_host)
+    river_complaint = complaints.open_complaint(
+        site=other_site, by=other_clerk, customer=river_customer, channel="phone", heard="Late delivery"
+    )
+    river_follow_up = followups.schedule_follow_up(customer=river_customer, by=other_clerk)
+    river_feedback = followups.log_feedback(
+        customer=river_customer,
+        by=other_clerk,
+        kind="after_sales",
+        summary="Filter change",
+        department=river_department,
+        owner=river_host,
+        due_on=timezone.localdate() + timedelta(days=3),
+    )
     # Issue #19: the branch's watchlist and a visit it held.
     listed = WatchlistEntry.objects.create(site=other_site, name="Wang Qiang", reason="Threatened staff")
     watchlist.index_entry(listed)
     return {
+        "caresettings": CareSettings.objects.get_or_create(site=other_site)[0],
+        "complainthandler": river_handler,
+        "complaint": river_complaint,
+        "followup": river_follow_up,
+        "feedback": river_feedback,
         "watchlistentry": listed,
         "securityhold": SecurityHold.objects.create(visit=expected, site=other_site, entry=listed),
         "customer": river_customer,
@@ -160,6 +181,11 @@ RIVER_OBJECT = {
     "customers.rotationqueue": "rotationqueue",
     "customers.assignment": "assignment",
     "customers.call": "call",
+    "customers.caresettings": "caresettings",
+    "customers.complainthandler": "complainthandler",
+    "customers.complaint": "complaint",
+    "customers.followup": "followup",
+    "customers.feedback": "feedback",
 }
 
 
