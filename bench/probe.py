@@ -24,10 +24,15 @@ def _is_cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
+SHORT_TERMS = ["Li", "Wu", "Xu", "Hu", "He", "Lu", "Ma", "Yu", "Su", "Ye", "Du", "Qi"]
+
+
 def terms(slug: str, count: int = 12, seed: int = 3) -> dict:
     """Fragments a clerk would type, each taken from a visitor the site has
     seen: five letters of a Latin surname, a Chinese name's first two
-    characters, the last eight digits of a phone, the start of a company."""
+    characters, the last eight digits of a phone, the start of a company; and
+    two-letter pinyin surnames ("Li", "Wu"), which trigram indexes cannot
+    serve (issue #24)."""
     site = Site.objects.get(slug=slug)
     rng = random.Random(seed)
     last = Visit.objects.filter(site=site).order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -58,6 +63,7 @@ def terms(slug: str, count: int = 12, seed: int = 3) -> dict:
         company = visitor.company
         if company:
             add("company", company[:4] if _is_cjk(company) else company.split()[0][:6])
+    found["name_short"] = SHORT_TERMS[:count]
     return found
 
 

@@ -7,21 +7,63 @@ numbers depend on the machine and on whatever else it was doing.
 import json
 from pathlib import Path
 
-# step, measure, comparison, threshold, label
+# step, measure, comparison, threshold, label. Issue #24: every target is a
+# cost in trivial pages of server CPU (or, for the export, rows per trivial
+# page's time), which barely moves between machines; the old millisecond
+# targets and "kiosk ≥ 40 % of the ceiling" are withdrawn. The kiosk keeps its
+# registration in the request, so it is held to a cost, not a share.
+SEARCH_TARGET_PAGES = 20
 TARGETS = [
-    ("kiosk_c8", "ratio_to_ceiling", ">=", 0.40, "kiosk check-in ≥ 40 % of the ceiling (8 clients)"),
-    ("kiosk_c8", "p95_ms", "<", 100, "kiosk check-in p95 < 100 ms (8 clients)"),
-    ("dashboard", "p95_ms", "<", 50, "dashboard p95 < 50 ms"),
-    ("search_name_latin", "p95_ms", "<", 100, "search by name fragment (Latin letters) p95 < 100 ms"),
-    ("search_name_cjk", "p95_ms", "<", 100, "search by name (two Chinese characters) p95 < 100 ms"),
-    ("search_phone", "p95_ms", "<", 100, "search by phone p95 < 100 ms"),
-    ("search_company", "p95_ms", "<", 100, "search by company p95 < 100 ms"),
-    ("csv_export", "rows_per_s", ">=", 50_000, "CSV export ≥ 50,000 rows/s"),
+    ("dashboard", "cpu_in_ceiling_pages", "<=", 15, "desk dashboard (300 on site) ≤ 15 trivial pages"),
+    (
+        "dashboard_unchanged",
+        "cpu_in_ceiling_pages",
+        "<=",
+        3,
+        "dashboard's 30-s refresh when nothing on the desk changed ≤ 3 trivial pages",
+    ),
+    ("kiosk_c8", "cpu_in_ceiling_pages", "<=", 12, "kiosk walk-in (registration in the request) ≤ 12 trivial pages"),
+    *(
+        (f"search_{kind}", "cpu_in_ceiling_pages", "<=", SEARCH_TARGET_PAGES, f"search by {label} ≤ 20 trivial pages")
+        for kind, label in (
+            ("name_latin", "name fragment (Latin letters)"),
+            ("name_cjk", "name (two Chinese characters)"),
+            ("phone", "phone"),
+            ("company", "company"),
+            ("name_short", "a two-letter Latin term"),
+        )
+    ),
+    ("csv_export", "rows_per_trivial_page", ">=", 60, "CSV export of a year ≥ 60 rows per trivial page's time"),
     ("csv_export", "memory_growth_mib", "<", 50, "CSV export worker memory growth < 50 MB"),
-    # Issue #20: the insights page, in trivial pages of server CPU.
-    ("insights_month", "cpu_in_ceiling_pages", "<", 20, "insights, a month's range < 20 trivial pages of server CPU"),
-    ("insights_year", "cpu_in_ceiling_pages", "<", 60, "insights, a year's range < 60 trivial pages of server CPU"),
+    # Issue #20: the insights page.
+    ("insights_month", "cpu_in_ceiling_pages", "<", 20, "insights, a month's range < 20 trivial pages"),
+    ("insights_year", "cpu_in_ceiling_pages", "<", 60, "insights, a year's range < 60 trivial pages"),
 ]
+# Targets across two runs, one at 100k visits and one at 1M (compare()): step,
+# measure, the largest allowed ratio of the 1M figure to the 100k one, label.
+SCALE_TARGETS = [
+    *(
+        (f"search_{kind}", "p95_ms", 1.5, f"search ({kind}): p95 at 1M within 1.5× of p95 at 100k")
+        for kind in ("name_latin", "name_cjk", "phone", "company", "name_short")
+    ),
+    *(
+        (step, "cpu_in_ceiling_pages", 1.1, f"{step}: cost at 1M within 10 % of cost at 100k")
+        for step in (
+            "dashboard",
+            "dashboard_unchanged",
+            "kiosk_c8",
+            "search_name_latin",
+            "search_name_cjk",
+            "search_phone",
+            "search_company",
+            "search_name_short",
+            "insights_month",
+            "insights_year",
+        )
+    ),
+]
+
+_COMPARE = {">=": lambda v, t: v >= t, "<=": lambda v, t: v <= t, "<": lambda v, t: v < t}
 
 
 def evaluate(steps: dict) -> list[dict]:
@@ -31,7 +73,7 @@ def evaluate(steps: dict) -> list[dict]:
         if value is None:
             met = None
         else:
-            met = value >= threshold if op == ">=" else value < threshold
+            met = _COMPARE[op](value, threshold)
         verdicts.append({"target": label, "step": step, "value": value, "met": met})
     return verdicts
 
@@ -47,6 +89,10 @@ def derive(steps: dict) -> dict:
         cost = step.get("server_cpu_ms_per_request")
         if page and cost and step.get("status") == "ok":
             step["cpu_in_ceiling_pages"] = round(cost / page, 1)
+    export = steps.get("csv_export", {})
+    if page and export.get("rows_per_server_cpu_s") and export.get("status") == "ok":
+        # Rows written in the server CPU time of one trivial page.
+        export["rows_per_trivial_page"] = round(export["rows_per_server_cpu_s"] * page / 1000, 1)
     return steps
 
 
@@ -105,25 +151,24 @@ def markdown(results: dict) -> str:
     export = steps.get("csv_export", {})
     lines += [
         "",
-        "| CSV export | rows | seconds | rows/s | rows per server CPU s | MB | worker RSS before → peak (growth) |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| CSV export | rows | seconds | rows/s | rows per server CPU s | rows per trivial page | MB | "
+        "worker RSS before → peak (growth) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     if export.get("status") == "ok":
         lines.append(
             f"| {export['label']} | {_fmt(export['rows'])} | {_fmt(export['seconds'])} | "
             f"{_fmt(export['rows_per_s'], 0)} | {_fmt(export.get('rows_per_server_cpu_s'), 0)} | "
-            f"{_fmt(export['mib'])} | "
+            f"{_fmt(export.get('rows_per_trivial_page'))} | {_fmt(export['mib'])} | "
             f"{_fmt(export['rss_before_mib'])} → {_fmt(export['rss_peak_mib'])} MiB "
             f"(+{_fmt(export['memory_growth_mib'])} MiB) |"
         )
     else:
-        lines.append(f"| {export.get('label', 'CSV export')} | | | | | | {export.get('status', 'not run')} |")
+        lines.append(f"| {export.get('label', 'CSV export')} | | | | | | | {export.get('status', 'not run')} |")
     lines += ["", "| target | measured | verdict |", "|---|---:|---|"]
     for verdict in results["targets"]:
         value = verdict["value"]
-        as_share = verdict["step"].startswith("kiosk") and "%" in verdict["target"] and value is not None
-        shown = f"{value:.1%}" if as_share else _fmt(value)
-        lines.append(f"| {verdict['target']} | {shown} | {_verdict(verdict['met'])} |")
+        lines.append(f"| {verdict['target']} | {_fmt(value)} | {_verdict(verdict['met'])} |")
     invariants = results.get("invariants") or {}
     if invariants:
         lines += ["", f"Invariants after the run: **{'all hold' if invariants.get('ok') else 'VIOLATED'}**", ""]
@@ -171,16 +216,29 @@ COMPARED = [
     ("dashboard: server CPU ms per request", "dashboard", "server_cpu_ms_per_request", "{:,.0f}"),
     ("dashboard: server CPU in trivial pages", "dashboard", "cpu_in_ceiling_pages", "{:,.0f}"),
     ("dashboard self-refresh: p50 / p95 ms", "dashboard_live", ("p50_ms", "p95_ms"), "{:,.0f}"),
+    ("dashboard self-refresh: server CPU in trivial pages", "dashboard_live", "cpu_in_ceiling_pages", "{:,.1f}"),
+    (
+        "dashboard refresh, nothing changed: server CPU in trivial pages",
+        "dashboard_unchanged",
+        "cpu_in_ceiling_pages",
+        "{:,.1f}",
+    ),
     ("search, name fragment (Latin): p50 / p95 ms", "search_name_latin", ("p50_ms", "p95_ms"), "{:,.0f}"),
     ("search, name (2 Chinese characters): p50 / p95 ms", "search_name_cjk", ("p50_ms", "p95_ms"), "{:,.0f}"),
     ("search, phone: p50 / p95 ms", "search_phone", ("p50_ms", "p95_ms"), "{:,.0f}"),
     ("search, company: p50 / p95 ms", "search_company", ("p50_ms", "p95_ms"), "{:,.0f}"),
+    ("search, two Latin letters: p50 / p95 ms", "search_name_short", ("p50_ms", "p95_ms"), "{:,.0f}"),
+    *(
+        (f"search ({kind}): server CPU in trivial pages", f"search_{kind}", "cpu_in_ceiling_pages", "{:,.0f}")
+        for kind in ("name_cjk", "phone", "company", "name_short")
+    ),
     ("search (name, Latin): server CPU ms per request", "search_name_latin", "server_cpu_ms_per_request", "{:,.0f}"),
     ("search (phone): server CPU ms per request", "search_phone", "server_cpu_ms_per_request", "{:,.0f}"),
     ("search (name, Latin): server CPU in trivial pages", "search_name_latin", "cpu_in_ceiling_pages", "{:,.0f}"),
     ("CSV export, one year: rows", "csv_export", "rows", "{:,}"),
     ("CSV export: rows/s", "csv_export", "rows_per_s", "{:,.0f}"),
     ("CSV export: rows per server CPU second", "csv_export", "rows_per_server_cpu_s", "{:,.0f}"),
+    ("CSV export: rows per trivial page", "csv_export", "rows_per_trivial_page", "{:,.0f}"),
     ("CSV export: worker memory growth MiB", "csv_export", "memory_growth_mib", "{:,.1f}"),
     ("insights, last month: p50 / p95 ms", "insights_month", ("p50_ms", "p95_ms"), "{:,.0f}"),
     ("insights, last month: server CPU in trivial pages", "insights_month", "cpu_in_ceiling_pages", "{:,.0f}"),
@@ -215,7 +273,26 @@ def compare(paths: list[Path]) -> str:
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     holds = ["all hold" if (run.get("invariants") or {}).get("ok") else "VIOLATED" for run in runs]
     lines.append("| invariants after the run | " + " | ".join(holds) + " |")
+    small = next((run for run in runs if run["meta"]["visits"] == 100_000), None)
+    large = next((run for run in runs if run["meta"]["visits"] == 1_000_000), None)
+    if small and large:
+        lines += ["", "| target across sizes | 100k | 1M | verdict |", "|---|---:|---:|---|"]
+        for verdict in scale_verdicts(small["steps"], large["steps"]):
+            lines.append(
+                f"| {verdict['target']} | {_fmt(verdict['small'])} | {_fmt(verdict['large'])} | "
+                f"{_verdict(verdict['met'])} |"
+            )
     return "\n".join(lines) + "\n"
+
+
+def scale_verdicts(small: dict, large: dict) -> list[dict]:
+    """SCALE_TARGETS for a run at 100k visits (`small`) and one at 1M (`large`)."""
+    verdicts = []
+    for step, measure, ratio, label in SCALE_TARGETS:
+        a, b = small.get(step, {}).get(measure), large.get(step, {}).get(measure)
+        met = None if not a or b is None else b <= a * ratio
+        verdicts.append({"target": label, "step": step, "small": a, "large": b, "met": met})
+    return verdicts
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from django.utils.translation import gettext, ngettext
 
 from reception.i18n import localized
 from reception.models import STAFF_LABEL_VALUES, ReceptionRoom, Site, staff_label_of, staff_labels
-from visitors.models import Visit, VisitStatus, ack_due_at, ack_minutes, ack_overdue, minutes_between
+from visitors.models import AuditEvent, Visit, VisitStatus, ack_due_at, ack_minutes, ack_overdue, minutes_between
 
 RECENTLY_LEFT = 10
 # The room board names the parties of a room up to this many and counts them
@@ -294,8 +294,13 @@ def room_board(
 def desk_context(site: Site, now: datetime | None = None) -> dict:
     """The dashboard's lists for `site`. Four queries: the day's open visits
     (on site and expected today, read together), the site's rooms, the labels
-    of their hosts, recently left."""
-    now = now or timezone.now()
+    of their hosts, recently left.
+
+    Drawn as of the minute (`now` without its seconds): what the clock alone
+    changes (minutes waiting, overdue, R3.2) then changes once a minute, so a
+    refresh within the minute that finds nothing new can keep what it has
+    (live_marker), and the whole page and its refreshes agree."""
+    now = (now or timezone.now()).replace(second=0, microsecond=0)
     rows = _Rows(site, now)
     visits = Visit.objects.for_site(site)
 
@@ -337,6 +342,27 @@ def desk_context(site: Site, now: datetime | None = None) -> dict:
         "board": board,
         "recently_left": recently_left,
     }
+
+
+def live_marker(site: Site, now: datetime) -> str:
+    """A string that changes whenever the dashboard's live part (desk_context)
+    would: one indexed read, for the desk's 30-second refresh to be answered
+    304 when nothing changed (issue #24).
+
+    - The head of the site's audit chain: every change Lobby makes to a visit
+      (registration, check-in and out, acknowledgement, amendment, a hold),
+      a room, a category or the site is an event in it (R6.4).
+    - The minute: desk_context draws the part as of the minute, so the
+      waiting minutes, an acknowledgement falling overdue (R3.2), "expected
+      today" at midnight and the "updated at" line change with it and with
+      nothing finer. It also bounds, to a minute, how long a change made
+      outside the chain can go unseen: a host's name or department (R3.1),
+      which the rows show but no audit event records.
+
+    The duty panel and the notification details are not in the live part:
+    the first is drawn with the whole page, the second polls on its own."""
+    head = AuditEvent.objects.filter(site=site).order_by("-seq").values_list("seq", flat=True).first() or 0
+    return f"{site.pk}.{head}.{int(now.timestamp() // 60)}"
 
 
 def log_rows(visits, site: Site) -> list[LogRow]:

@@ -11,6 +11,7 @@ from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,7 +22,7 @@ from reception.middleware import passive
 from reception.models import Site
 from reception.security import client_ip
 from visitors import audit, escalation, exports, hospitality, notes, selectors, services, watchlist
-from visitors.dashboard import desk_context, log_rows, room_board
+from visitors.dashboard import desk_context, live_marker, log_rows, room_board
 from visitors.forms import ArrivalForm, LogFilterForm, StepForm, VisitorNotesForm, WalkInForm, room_choices, staff_at
 from visitors.invitations import privacy_notice
 from visitors.models import ConsentWay, Visit, VisitEvent, Visitor, VisitStatus
@@ -59,9 +60,27 @@ def dashboard(request):
 @require_GET
 def dashboard_live(request):
     """The self-refreshing part of the dashboard. Polled by htmx; @passive so
-    the polling never keeps an idle desk signed in (R4.1)."""
+    the polling never keeps an idle desk signed in (R4.1).
+
+    Most polls find nothing new (issue #24), so the part carries an ETag and a
+    poll that sends it back is answered 304 without rendering while nothing
+    it shows has changed: the site's live_marker, plus what differs per
+    reader (the language, and the buttons their permissions show)."""
     site = user_site(request)
-    return render(request, "visitors/_dashboard_live.html", desk_context(site))
+    now = timezone.now()
+    user = request.user
+    buttons = "".join(
+        "1" if user.has_perm(f"visitors.{name}") else "0"
+        for name in ("check_in_visit", "check_out_visit", "register_visit")
+    )
+    etag = f'"desk-{live_marker(site, now)}.{translation.get_language()}.{user.pk}.{buttons}"'
+    response = get_conditional_response(request, etag=etag)
+    if response is None:
+        response = render(request, "visitors/_dashboard_live.html", desk_context(site, now))
+    response["ETag"] = etag
+    # The browser keeps the part but asks every time whether it is still good.
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
 
 
 # --- a host's own visitors ----------------------------------------------------------

@@ -20,7 +20,14 @@
 
   // A poll answered by the sign-in page (the session ended while the screen
   // slept) loads that page whole instead of pasting it into the dashboard.
+  // A poll answered 304 (nothing changed) keeps what is shown: the browser
+  // usually hands htmx the kept copy as a 200, but htmx would paste a bare
+  // 304's empty body.
   document.body.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status === 304) {
+      event.detail.shouldSwap = false;
+      return;
+    }
     var url = event.detail.xhr && event.detail.xhr.responseURL;
     if (url && url.indexOf("/accounts/login/") !== -1) {
       event.detail.shouldSwap = false;

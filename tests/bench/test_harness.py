@@ -260,15 +260,53 @@ def test_the_walk_in_plan_sends_every_post_from_the_next_device():
 
 def test_the_report_marks_each_target_met_missed_or_not_measured(tmp_path):
     steps = {
-        "kiosk_c8": {"status": "ok", "ratio_to_ceiling": 0.5, "p95_ms": 140.0},
-        "dashboard": {"status": "ok", "p95_ms": 20.0},
+        "kiosk_c8": {"status": "ok", "cpu_in_ceiling_pages": 12.0},
+        "dashboard": {"status": "ok", "cpu_in_ceiling_pages": 15.5},
+        "dashboard_unchanged": {"status": "ok", "cpu_in_ceiling_pages": 2.4},
     }
     verdicts = {v["target"]: v["met"] for v in report.evaluate(steps)}
 
-    assert verdicts["kiosk check-in ≥ 40 % of the ceiling (8 clients)"] is True
-    assert verdicts["kiosk check-in p95 < 100 ms (8 clients)"] is False
-    assert verdicts["dashboard p95 < 50 ms"] is True
-    assert verdicts["CSV export ≥ 50,000 rows/s"] is None
+    assert verdicts["kiosk walk-in (registration in the request) ≤ 12 trivial pages"] is True
+    assert verdicts["desk dashboard (300 on site) ≤ 15 trivial pages"] is False
+    assert verdicts["dashboard's 30-s refresh when nothing on the desk changed ≤ 3 trivial pages"] is True
+    assert verdicts["CSV export of a year ≥ 60 rows per trivial page's time"] is None
+
+
+def test_the_targets_are_issue_24s_table_in_trivial_pages():
+    """Issue #24: the withdrawn targets (a share of the ceiling, milliseconds
+    with no reference machine) are gone; every step's target is a cost."""
+    targets = {(step, measure): (op, threshold) for step, measure, op, threshold, _ in report.TARGETS}
+
+    assert targets[("dashboard", "cpu_in_ceiling_pages")] == ("<=", 15)
+    assert targets[("dashboard_unchanged", "cpu_in_ceiling_pages")] == ("<=", 3)
+    assert targets[("kiosk_c8", "cpu_in_ceiling_pages")] == ("<=", 12)
+    for kind in ("name_latin", "name_cjk", "phone", "company", "name_short"):
+        assert targets[(f"search_{kind}", "cpu_in_ceiling_pages")] == ("<=", 20)
+    assert targets[("csv_export", "rows_per_trivial_page")] == (">=", 60)
+    assert targets[("csv_export", "memory_growth_mib")] == ("<", 50)
+    assert not [key for key in targets if key[1] in ("ratio_to_ceiling", "p95_ms", "rows_per_s")]
+
+
+def test_the_export_is_costed_in_rows_per_trivial_page():
+    steps = {
+        "ceiling_c8": {"status": "ok", "server_cpu_ms_per_request": 0.9},
+        "csv_export": {"status": "ok", "rows_per_server_cpu_s": 93_319},
+    }
+
+    report.derive(steps)
+
+    assert steps["csv_export"]["rows_per_trivial_page"] == 84.0
+
+
+def test_the_side_by_side_report_judges_the_1m_run_against_the_100k_one():
+    small = {"search_phone": {"p95_ms": 60.0}, "dashboard": {"cpu_in_ceiling_pages": 14.0}}
+    large = {"search_phone": {"p95_ms": 95.0}, "dashboard": {"cpu_in_ceiling_pages": 15.0}}
+
+    verdicts = {v["target"]: v["met"] for v in report.scale_verdicts(small, large)}
+
+    assert verdicts["search (phone): p95 at 1M within 1.5× of p95 at 100k"] is False
+    assert verdicts["dashboard: cost at 1M within 10 % of cost at 100k"] is True
+    assert verdicts["kiosk_c8: cost at 1M within 10 % of cost at 100k"] is None
 
 
 def test_the_report_states_each_steps_cost_in_trivial_pages(tmp_path):

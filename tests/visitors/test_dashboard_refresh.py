@@ -1,0 +1,168 @@
+"""The dashboard's 30-second refresh answers 304 when nothing on the desk
+changed (issue #24), and every write the live part shows makes the next
+refresh send it again: no clerk is shown a stale arrival, acknowledgement
+(R3.2), room (R1.3) or waiting time."""
+
+import pytest
+
+from tests.visitors.desk import DAYTIME, walk_in
+from visitors import escalation, services
+from visitors.models import Visit
+
+LIVE = "/desk/live/"
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture(autouse=True)
+def daytime(time_machine):
+    time_machine.move_to(DAYTIME, tick=False)
+
+
+@pytest.fixture
+def desk(client, clerk):
+    client.force_login(clerk)
+    return client
+
+
+def refresh(client, etag: str | None = None):
+    headers = {**HTMX, **({"If-None-Match": etag} if etag else {})}
+    return client.get(LIVE, headers=headers)
+
+
+def test_an_unchanged_refresh_is_answered_304_without_rendering(
+    desk, clerk, host, business, business_room, django_assert_max_num_queries
+):
+    walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=host)
+    first = refresh(desk)
+
+    # 1 session, 2 user (with profile and site), 3 user permissions, 4 group
+    # permissions, 5 the head of the site's audit chain.
+    with django_assert_max_num_queries(5):
+        again = refresh(desk, first["ETag"])
+
+    assert first.status_code == 200 and "Zhou Jie" in first.content.decode()
+    assert again.status_code == 304 and again.content == b""
+    assert again["ETag"] == first["ETag"]
+    # The browser keeps the part but must ask again every time.
+    assert "no-cache" in again["Cache-Control"] and "private" in again["Cache-Control"]
+    assert "no-cache" in first["Cache-Control"] and "private" in first["Cache-Control"]
+    assert Visit.objects.count() == 1
+
+
+def test_a_check_in_changes_the_next_refresh(desk, clerk, business, business_room):
+    etag = refresh(desk)["ETag"]
+
+    walk_in(category=business, room=business_room, by=clerk, name="Arrived Meanwhile")
+    response = refresh(desk, etag)
+
+    assert response.status_code == 200
+    assert "Arrived Meanwhile" in response.content.decode()
+    assert response["ETag"] != etag
+
+
+def test_a_hosts_acknowledgement_changes_the_next_refresh(desk, clerk, host, business, business_room):
+    visit = walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=host)
+    etag = refresh(desk)["ETag"]
+
+    escalation.acknowledge_visit(visit=visit, by=host, via="app")
+    response = refresh(desk, etag)
+
+    assert response.status_code == 200
+    assert "Acknowledged 10:00" in response.content.decode()  # R3.2
+    assert Visit.objects.get(pk=visit.pk).acknowledged_at is not None
+
+
+def test_a_check_out_changes_the_next_refresh(desk, clerk, business, business_room):
+    visit = walk_in(category=business, room=business_room, by=clerk, name="Maria Rossi")
+    etag = refresh(desk)["ETag"]
+
+    services.check_out_visit(visit=visit, by=clerk)
+    response = refresh(desk, etag)
+
+    assert response.status_code == 200
+    assert [row["pk"] for row in response.context["recently_left"]] == [visit.pk]
+
+
+def test_a_room_changed_in_the_back_office_changes_the_next_refresh(client, manager, clerk, lounge, ordinary):
+    client.force_login(clerk)
+    etag = refresh(client)["ETag"]
+    client.force_login(manager)
+    data = {
+        "site": lounge.site_id,
+        "name": "Garden Lounge",
+        "name_zh": "",
+        "capacity": "2",
+        "categories": [ordinary.pk],
+        "active": "on",
+        "sort_order": "0",
+    }
+    assert client.post(f"/admin/reception/receptionroom/{lounge.pk}/change/", data).status_code == 302
+    client.force_login(clerk)
+
+    response = refresh(client, etag)
+
+    assert response.status_code == 200
+    assert "Garden Lounge" in response.content.decode()  # R1.3: the board's rooms and capacities
+
+
+def test_the_waiting_minutes_change_with_the_clock(desk, clerk, host, business, business_room, time_machine):
+    walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=host)
+    first = refresh(desk)
+    time_machine.move_to("2026-11-27 10:00:59+08:00", tick=False)
+    assert refresh(desk, first["ETag"]).status_code == 304  # the same minute
+
+    time_machine.move_to("2026-11-27 10:01:00+08:00", tick=False)
+    response = refresh(desk, first["ETag"])
+
+    assert response.status_code == 200
+    assert "1 min" in response.content.decode()
+
+
+def test_an_overdue_acknowledgement_shows_at_its_minute(desk, clerk, host, business, business_room, time_machine):
+    business.ack_deadline_minutes = 10
+    business.save()
+    time_machine.move_to("2026-11-27 10:00:20+08:00", tick=False)
+    walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=host)
+    time_machine.move_to("2026-11-27 10:10:30+08:00", tick=False)
+    first = refresh(desk)
+    time_machine.move_to("2026-11-27 10:10:59+08:00", tick=False)
+    assert refresh(desk, first["ETag"]).status_code == 304  # drawn as of 10:10, and still so
+
+    time_machine.move_to("2026-11-27 10:11:00+08:00", tick=False)
+    response = refresh(desk, first["ETag"])
+
+    # Due at 10:10:20; the part is drawn as of the minute, so it says so from 10:11.
+    assert "Waiting, due by 10:10" in first.content.decode()
+    assert response.status_code == 200
+    assert "Overdue since 10:10 (R3.2)" in response.content.decode()
+
+
+def test_each_reader_gets_their_own_version(client, clerk, manager, business, business_room):
+    walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie")
+    client.force_login(clerk)
+    clerks = refresh(client)["ETag"]
+    client.force_login(manager)
+
+    response = refresh(client, clerks)
+
+    # Another account shows other buttons; its own ETag, never the clerk's copy.
+    assert response.status_code == 200 and response["ETag"] != clerks
+
+
+def test_a_refresh_in_another_language_is_sent_again(desk, clerk, business, business_room):
+    walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie")
+    etag = refresh(desk)["ETag"]
+
+    desk.post("/i18n/setlang/", {"language": "zh-hans", "next": "/desk/"})
+    response = refresh(desk, etag)
+
+    assert response.status_code == 200 and response["ETag"] != etag
+
+
+def test_the_desk_script_keeps_the_part_on_a_304():
+    from django.conf import settings
+
+    script = (settings.BASE_DIR / "static" / "js" / "desk.js").read_text()
+
+    # htmx would paste a bare 304's empty body over the dashboard.
+    assert "status === 304" in script and "shouldSwap = false" in script
