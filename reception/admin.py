@@ -146,6 +146,7 @@ class SiteAdmin(AuditedAdmin):
         (_("Night duty (R6.8)"), {"fields": ["night_starts", "night_ends"]}),
         (_("Confirm"), {"fields": [CONFIRM]}),
         (_("Kiosk"), {"fields": ["kiosk_mode", "kiosk_night_mode"]}),
+        (_("Capacity"), {"fields": ["max_visitors_per_day"]}),
         (
             _("Privacy"),
             {"fields": ["retention_days", "collect_id_numbers", ("privacy_notice_en", "privacy_notice_zh")]},

@@ -61,6 +61,13 @@ class Site(BilingualName, models.Model):
     )
     privacy_notice_en = models.TextField(_("privacy notice (English)"), blank=True)
     privacy_notice_zh = models.TextField(_("privacy notice (Simplified Chinese)"), blank=True)
+    # Issue #19 (A13): invitations beyond it are refused; blank means no limit.
+    max_visitors_per_day = models.PositiveIntegerField(
+        _("maximum visitors a day"),
+        null=True,
+        blank=True,
+        help_text=_("Invitations for a day that already expects this many visitors are refused. Blank: no limit."),
+    )
 
     class Meta:
         verbose_name = _("site")
@@ -68,6 +75,10 @@ class Site(BilingualName, models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(retention_days__gte=1), name="site_retention_positive"),
+            models.CheckConstraint(
+                condition=Q(max_visitors_per_day__isnull=True) | Q(max_visitors_per_day__gte=1),
+                name="site_max_visitors_positive",
+            ),
             models.CheckConstraint(
                 condition=~Q(night_starts=models.F("night_ends")), name="site_night_window_not_empty"
             ),

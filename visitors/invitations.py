@@ -12,6 +12,7 @@ in visitors.kiosk.
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +21,16 @@ from reception.errors import ReceptionError
 from reception.models import KioskDevice, ReceptionRoom, Site, StaffProfile, VisitorCategory
 from reception.validators import EXPECTED_VISIT
 from visitors import audit, links, privacy, services, watchlist
-from visitors.models import CODE_ALPHABET, ConsentWay, Invitation, Visit, Visitor, VisitSource, VisitStatus
+from visitors.models import (
+    CODE_ALPHABET,
+    ConsentWay,
+    Invitation,
+    Visit,
+    Visitor,
+    VisitSource,
+    VisitStatus,
+    log_day,
+)
 from visitors.tasks import announce_invitation, announce_to_security
 
 
@@ -68,6 +78,40 @@ def privacy_notice(site: Site, language: str) -> str:
 
 # --- invitations --------------------------------------------------------------
 
+# The visits that take a place in a day's capacity: all but those that ended
+# without the visitor coming in (cancelled, no-show, refused).
+DAY_PLACES = (VisitStatus.EXPECTED, VisitStatus.ON_SITE, VisitStatus.LEFT, VisitStatus.PENDING_SECURITY)
+
+
+def check_day_capacity(*, site: Site, expected_at: datetime, party_size: int) -> None:
+    """Issue #19 (A13): refuse an invitation whose party would take the site's
+    local day of `expected_at` past its maximum visitors a day (people, not
+    visits: each visit counts its party). Counted in one SQL sum over the
+    visits of that day (log_day: arrival, else expected time, else
+    registration). The caller holds the site row locked, so two invitations
+    cannot both take the last places."""
+    limit = site.max_visitors_per_day
+    if limit is None:
+        return
+    start = site.local(expected_at).replace(hour=0, minute=0, second=0, microsecond=0)
+    end = start + timedelta(days=1)  # wall-clock arithmetic: the next local midnight
+    booked = (
+        Visit.objects.annotate(day=log_day())
+        .filter(site=site, status__in=DAY_PLACES, day__gte=start, day__lt=end)
+        .aggregate(people=Sum("party_size"))["people"]
+        or 0
+    )
+    if booked + party_size > limit:
+        raise ReceptionError(
+            "day_full",
+            _(
+                "%(day)s is full: this site receives at most %(limit)s visitors a day and %(booked)s are "
+                "already expected. Choose another day."
+            )
+            % {"day": formats.date_format(start, "DATE_FORMAT"), "limit": limit, "booked": booked},
+            field="expected_at",
+        )
+
 
 def create_invitation(
     *,
@@ -111,6 +155,9 @@ def create_invitation(
     if expected_until is not None:
         EXPECTED_VISIT.check(expected_until, at=at, field="expected_until")
     with transaction.atomic():
+        check_day_capacity(
+            site=Site.objects.select_for_update().get(pk=site.pk), expected_at=expected_at, party_size=party_size
+        )
         visit = Visit(
             category=category,
             host=host,
