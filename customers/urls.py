@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import care_views, views
+from customers import care_views, summary_views, views
 
 app_name = "customers"
 
@@ -36,4 +36,5 @@ urlpatterns = [
     path("desk/feedback/new/", care_views.feedback_new, name="feedback_new"),
     path("desk/feedback/<int:pk>/resolve/", care_views.feedback_resolve, name="feedback_resolve"),
     path("desk/customers/due/", care_views.due_view, name="due"),
+    path("desk/complaints/summary/", summary_views.complaint_summary, name="complaint_summary"),
 ]

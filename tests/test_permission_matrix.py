@@ -228,6 +228,8 @@ _TABLE = {
     "customers:follow_up_done":          (L,   L,    200,  403,  403,  403,  200,  403,  200,  200,  200),
     "customers:feedback_new":            (L,   L,    200,  403,  403,  403,  200,  403,  200,  200,  200),
     "customers:feedback_resolve":        (L,   L,    405,  403,  403,  405,  405,  403,  405,  405,  405),
+    # R5.5: the monthly summary, for the director, the office and floor managers
+    "customers:complaint_summary":       (L,   L,    403,  403,  403,  403,  403,  200,  200,  403,  200),
 }
 # fmt: on
 EXPECTED: dict[str, dict[str, object]] = {name: dict(zip(ROLES, row, strict=True)) for name, row in _TABLE.items()}
@@ -409,7 +411,7 @@ def url_of(name: str, world) -> str:
         "customers:feedback_resolve": {"pk": world["feedback"].pk},
     }.get(name, {})
     if name.startswith("customers:complaint_") and name not in {"customers:complaint_file"} and not kwargs:
-        if name not in {"customers:complaint_list", "customers:complaint_new"}:
+        if name not in {"customers:complaint_list", "customers:complaint_new", "customers:complaint_summary"}:
             kwargs = {"pk": world["complaint"].pk}
     return reverse(name, kwargs=kwargs)
 

@@ -1,0 +1,78 @@
+"""The monthly complaint summary page (R5.5; issue #18 item 5): one site and
+one month, its tables drawn as SVG charts (visitors.charts) with their
+numbers beside them, cached like the insights page on the site's audit-chain
+head."""
+
+import time
+
+from django import forms
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.cache import cache
+from django.db.models import Count, Max
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from customers.models import FollowUp
+from customers.summary import Summary, build_summary, default_month
+from reception.models import Site
+from visitors.charts import draw
+from visitors.insights_views import CACHE_SECONDS, LIVE_FIGURES_SECONDS, insights_site
+from visitors.models import AuditEvent
+
+
+class MonthForm(forms.Form):
+    """?month=YYYY-MM; a bad value is reported and the page shows last month."""
+
+    month = forms.DateField(label=_("Month"), input_formats=["%Y-%m"], required=False)
+
+    def first(self, today):
+        if self.is_bound and self.is_valid() and self.cleaned_data["month"]:
+            return self.cleaned_data["month"].replace(day=1)
+        return default_month(today)
+
+
+def summary_key(site: Site, first, today) -> str:
+    """Every complaint change is an event in the site's audit chain, so the
+    chain's head says whether the complaint figures changed; follow-ups are
+    told by their count, last id and last completion (one query). A month that
+    reaches today is redrawn at least every LIVE_FIGURES_SECONDS."""
+    head = AuditEvent.objects.filter(site=site).order_by("-seq").values_list("seq", flat=True).first() or 0
+    marker = FollowUp.objects.filter(site=site).aggregate(n=Count("pk"), last=Max("pk"), done=Max("done_at"))
+    follow_ups = f"{marker['n']}.{marker['last']}.{marker['done'].timestamp() if marker['done'] else 0}"
+    live = int(time.time() // LIVE_FIGURES_SECONDS) if first >= today.replace(day=1) else 0
+    language = translation.get_language()
+    return f"complaint-summary:v1:{site.pk}:{first}:{today}:{language}:{head}:{follow_ups}:{live}"
+
+
+def _drawn(site: Site, first, today) -> tuple[Summary, str]:
+    summary = build_summary(site=site, first=first, today=today)
+    charts = [(table, draw(table)) for table in summary.tables]
+    with timezone.override(site.tzinfo):
+        return summary, render_to_string("customers/summary/_body.html", {"charts": charts})
+
+
+@login_required
+@permission_required("customers.view_complaint_summary", raise_exception=True)
+@require_GET
+def complaint_summary(request):
+    site = insights_site(request)
+    today = site.local(timezone.now()).date()
+    form = MonthForm(request.GET or None)
+    first = form.first(today)
+    summary, body = cache.get_or_set(summary_key(site, first, today), lambda: _drawn(site, first, today), CACHE_SECONDS)
+    return render(
+        request,
+        "customers/summary/page.html",
+        {
+            "site": site,
+            "sites": Site.objects.order_by("name") if request.user.is_superuser else None,
+            "form": form,
+            "month": first,
+            "summary": summary,
+            "body": mark_safe(body),
+        },
+    )
