@@ -62,6 +62,13 @@ def _quick_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _media_of_its_own(settings, tmp_path):
+    # Scanned letters and replies (R5.4) a test uploads, or seed_demo makes,
+    # stay in the test's own folder, never in the checkout's var/media.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _english_unless_asked(settings):
     # The active language is per thread and outlives a test that switched it
     # (a request in Chinese, a translation check); start every test in English.
