@@ -56,6 +56,9 @@ def test_a_clerks_morning(live_server, page, sign_in, clerk, host, vip, business
     page.locator("#id_materials").fill("Company brochure")
 
     # A tampered post puts the VIP in the Lounge: the service refuses it (R1.3).
+    # First let every room-list reload (category, party size) land, or a late
+    # one replaces the list with the tampered option in it.
+    page.wait_for_load_state("networkidle")
     page.evaluate(
         "pk => { const room = document.querySelector('#id_room');"
         " room.add(new Option('Lounge', pk)); room.value = pk; }",
