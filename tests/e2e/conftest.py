@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.core.servers.basehttp import WSGIServer
 from django.test.testcases import LiveServerThread
+from playwright.sync_api import expect
 
 from tests.conftest import SKIP_BROWSER, _required
 
@@ -66,6 +67,12 @@ def pytest_collection_modifyitems(config, items):
                         reason=f"{SKIP_BROWSER}: Chromium not found at {CHROMIUM} (apt-get install chromium)"
                     )
                 )
+
+
+# Assertions wait up to 15 s rather than Playwright's 5: CI runs two test
+# workers, a live server and Chromium on two cores, and a page that polls (the
+# escalations panel, the room lists) can take longer than 5 s there to settle.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
