@@ -206,6 +206,20 @@ def staff_label(user) -> str:
         return user.get_full_name() or user.get_username()
 
 
+# Who took a step of a visit that no member of staff took: the visitor, at the
+# kiosk, the one place a visit is registered, checked in or out without staff.
+# Pages and emails say so rather than leave the actor blank (issue #16).
+SELF_SERVICE = _("Kiosk")
+
+
+def actor_label(user, *, done: bool = True) -> str:
+    """Who did a step of a visit: the member of staff (R3.1 "Department-Name"),
+    or the kiosk when nobody on staff did; blank for a step not yet taken."""
+    if not done:
+        return ""
+    return staff_label(user) if user is not None else str(SELF_SERVICE)
+
+
 class VisitorCategory(BilingualName, models.Model):
     """R1.2: A VIP, B business, C ordinary, edited by the office manager."""
 

@@ -15,6 +15,7 @@ from reception.models import (
     Handover,
     RosterEntry,
     Site,
+    actor_label,
     staff_label,
     staff_label_of,
 )
@@ -26,7 +27,6 @@ from reception.night import (
     night_ending_on,
     uncovered,
 )
-from visitors.models import actor_label
 
 # Short weekdays as a front desk writes them: Django's Chinese "D" is 星期六,
 # where a timetable says 周六.

@@ -13,7 +13,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reception.models import Department, ReceptionRoom, Site, VisitorCategory, moment_in_range, staff_label
+from reception.models import (
+    SELF_SERVICE,
+    Department,
+    ReceptionRoom,
+    Site,
+    VisitorCategory,
+    actor_label,
+    moment_in_range,
+    staff_label,
+)
 
 # No 0/O/1/I: badge and invitation codes are read aloud and typed on tablets.
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -160,20 +169,6 @@ def ack_overdue(due_at: datetime, acknowledged_at: datetime | None, now: datetim
 def minutes_between(start: datetime, end: datetime) -> int:
     """Whole minutes from start to end, never negative (minutes waiting)."""
     return max(0, int((end - start).total_seconds() // 60))
-
-
-# Who took a step of a visit that no member of staff took: the visitor, at the
-# kiosk, the one place a visit is registered, checked in or out without staff.
-# Pages and emails say so rather than leave the actor blank (issue #16).
-SELF_SERVICE = _("Kiosk")
-
-
-def actor_label(user, *, done: bool = True) -> str:
-    """Who did a step of a visit: the member of staff (R3.1 "Department-Name"),
-    or the kiosk when nobody on staff did; blank for a step not yet taken."""
-    if not done:
-        return ""
-    return staff_label(user) if user is not None else str(SELF_SERVICE)
 
 
 class VisitQuerySet(models.QuerySet):
