@@ -139,14 +139,19 @@ def test_apps_never_import_the_wiring_package(app):
     assert {module: targets for module, targets in offenders.items() if targets} == {}
 
 
+# The steering folder beside a checkout, which a user's clone does not have;
+# spelt in two parts so that this file does not cite it itself.
+OUTSIDE = "../" + "shared"
+
+
 def test_nothing_cites_a_file_outside_the_repository():
     citing = []
     for folder in ("config", "reception", "visitors", "customers", "templates", "docs", "bench", "tests"):
         for path in (ROOT / folder).rglob("*") if (ROOT / folder).is_dir() else []:
-            if path.suffix in {".py", ".html", ".txt", ".md"} and path != Path(__file__):
-                if "../shared" in path.read_text(encoding="utf-8", errors="replace"):
+            if path.suffix in {".py", ".html", ".txt", ".md"}:
+                if OUTSIDE in path.read_text(encoding="utf-8", errors="replace"):
                     citing.append(str(path.relative_to(ROOT)))
     for name in ("README.md", "SECURITY.md", "Makefile", "pyproject.toml"):
-        if "../shared" in (ROOT / name).read_text(encoding="utf-8"):
+        if OUTSIDE in (ROOT / name).read_text(encoding="utf-8"):
             citing.append(name)
     assert citing == []
