@@ -147,3 +147,10 @@ def sign_in(live_server, page):
         return page
 
     return do
+
+
+def htmx_ready(page) -> None:
+    """Wait until the page's scripts have run. A click that navigates returns
+    once the new page has begun to arrive, so a field can be typed into before
+    htmx has bound its listeners; that keystroke's lookup would never be sent."""
+    page.wait_for_function("() => document.readyState === 'complete' && !!window.htmx")

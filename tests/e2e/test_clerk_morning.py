@@ -10,6 +10,7 @@ import io
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import htmx_ready
 from tests.visitors.desk import expect_visit, walk_in
 from visitors import services
 from visitors.models import Visit, VisitStatus
@@ -40,6 +41,7 @@ def test_a_clerks_morning(live_server, page, sign_in, clerk, host, vip, business
     # Register the VIP walk-in: the category limits the rooms offered.
     page.get_by_role("link", name="Register a walk-in").click()
     page.locator("#id_full_name").fill("李娜")
+    htmx_ready(page)
     page.locator("#id_company").fill("市商务局")
     page.locator("#id_phone").fill("13700001111")
     page.locator("#id_party_size").fill("4")

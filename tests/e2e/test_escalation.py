@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import htmx_ready
 from visitors.models import Notification, Visit, VisitEvent
 
 
@@ -44,6 +45,7 @@ def test_no_acknowledgement_for_31_minutes_escalates_to_the_secretary(
     kiosk.get_by_role("link", name="I have no invitation").click()
     kiosk.get_by_label("Your full name").fill("Maria Rossi")
     kiosk.get_by_label("Phone").fill("+39 06 5551234")
+    htmx_ready(kiosk)
     kiosk.get_by_label("Who are you visiting?").fill("Sun Li")
     kiosk.get_by_label("Sales-Sun Li").check()
     kiosk.get_by_label("I have read the privacy notice and agree to it.").check()

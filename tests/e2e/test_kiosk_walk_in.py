@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import cache
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import htmx_ready
 from visitors.models import Visit, VisitSource, VisitStatus
 
 
@@ -30,6 +31,7 @@ def test_a_walk_in_registers_at_the_kiosk_and_the_screen_resets(live_server, kio
     kiosk.get_by_label("Your full name").fill("Maria Rossi")
     kiosk.get_by_label("Company").fill("Rossi Design")
     kiosk.get_by_label("Phone").fill("+39 06 5551234")
+    htmx_ready(kiosk)
     kiosk.get_by_label("Who are you visiting?").press_sequentially("Su")
     expect(kiosk.get_by_test_id("host-results")).to_contain_text("Type at least three letters")
     kiosk.get_by_label("Who are you visiting?").press_sequentially("n")
@@ -61,6 +63,7 @@ def test_an_idle_kiosk_forgets_a_half_filled_form(live_server, kiosk, host, loun
     kiosk.get_by_role("link", name="I have no invitation").click()
     kiosk.get_by_label("Your full name").fill("Maria Rossi")
     kiosk.get_by_label("Phone").fill("+39 06 5551234")
+    htmx_ready(kiosk)  # the idle timer is armed by the page's script
 
     kiosk.clock.fast_forward("00:50")
     expect(kiosk.get_by_label("Your full name")).to_have_value("Maria Rossi")  # still within the minute
@@ -89,6 +92,7 @@ def test_a_walk_in_on_the_chinese_kiosk_is_sent_to_the_room_by_its_chinese_name(
     kiosk.get_by_role("link", name="我没有邀请").click()
     kiosk.get_by_label("您的姓名").fill("王小明")
     kiosk.get_by_label("电话").fill("13912345678")
+    htmx_ready(kiosk)
     kiosk.get_by_label("您要拜访谁？").press_sequentially("Sun")
     kiosk.get_by_label("Sales-Sun Li").check()
     kiosk.get_by_label("我已阅读并同意隐私声明。").check()
