@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
+from reception import images
 from reception.errors import ReceptionError
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -76,10 +76,11 @@ def check_letter(upload: UploadedFile, *, field: str = "letter") -> Kind:
         if b"%%EOF" not in tail:
             _refuse("bad_file_type", wrong, field)
     else:
+        # Decoded in full with the pixel cap of reception.images: a truncated
+        # scan or a decompression bomb is refused here.
         try:
-            with Image.open(upload) as image:
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            images.verify_image(upload.read(), formats=(images.JPEG, images.PNG), max_bytes=MAX_BYTES, field=field)
+        except ReceptionError:
             _refuse("bad_file_type", wrong, field)
         finally:
             upload.seek(0)

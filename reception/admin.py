@@ -217,6 +217,7 @@ class VisitorCategoryAdmin(AuditedAdmin):
                     "ack_deadline_minutes",
                     "escort_required",
                     "notify_director_on_arrival",
+                    "photo",
                 ]
             },
         ),

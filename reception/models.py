@@ -220,6 +220,14 @@ def actor_label(user, *, done: bool = True) -> str:
     return staff_label(user) if user is not None else str(SELF_SERVICE)
 
 
+class PhotoPolicy(models.TextChoices):
+    """Issue #19 (A12): whether a visitor of a category is photographed on arrival."""
+
+    OFF = "off", _("no photo")
+    OPTIONAL = "optional", _("photo optional")
+    REQUIRED = "required", _("photo required")
+
+
 class VisitorCategory(BilingualName, models.Model):
     """R1.2: A VIP, B business, C ordinary, edited by the office manager."""
 
@@ -235,6 +243,13 @@ class VisitorCategory(BilingualName, models.Model):
     )
     escort_required = models.BooleanField(_("escort required"), default=False)
     notify_director_on_arrival = models.BooleanField(_("notify the office director on arrival"), default=False)
+    photo = models.CharField(
+        _("visitor photo"),
+        max_length=8,
+        choices=PhotoPolicy.choices,
+        default=PhotoPolicy.OFF,
+        help_text=_("Issue #19: whether the kiosk and the desk take the visitor's photo for the badge."),
+    )
 
     class Meta:
         verbose_name = _("visitor category")

@@ -26,8 +26,9 @@ from reception import registers, rulebook
 from reception.models import RulesVersion
 from tests.corpus import fingerprint, form_data
 from tests.customers import care
+from tests.visitors import pictures
 from tests.visitors.desk import walk_in
-from visitors import links
+from visitors import links, photos
 from visitors.amend_forms import AmendVisitForm
 from visitors.models import Visit
 from visitors.ratelimit import Limit
@@ -91,6 +92,10 @@ _TABLE = {
     "visitors:host_options":             (L,   L,    200,  403,  200,  403,  200,  403,  200,  403,  403),
     "visitors:returning_visitors":       (L,   L,    200,  403,  200,  403,  200,  403,  200,  403,  403),
     "visitors:badge":                    (L,   L,    200,  403,  200,  403,  200,  403,  200,  403,  403),
+    # the visitor's photo (issue #19): seen by whoever sees the visit, taken by
+    # whoever checks visitors in (visitors.check_in_visit; POST only)
+    "visitors:photo":                    (L,   L,    200,  200,  200,  403,  200,  200,  200,  403,  403),
+    "visitors:take_photo":               (L,   L,    405,  405,  405,  403,  405,  403,  405,  403,  403),
     "visitors:cancel":                   (L,   L,    405,  403,  405,  403,  405,  403,  405,  403,  403),
     "visitors:no_show":                  (L,   L,    405,  403,  405,  403,  405,  403,  405,  403,  403),
     # check-in (visitors.check_in_visit) and check-out (visitors.check_out_visit)
@@ -299,6 +304,7 @@ def world(
     on_site = walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=people["host"], meals=True)
     on_site.visitor.id_number = "110101199003070011"
     on_site.visitor.save(update_fields=["id_number"])
+    photos.take_photo(visit=on_site, photo=photos.reencode(pictures.picture(size=(64, 48))), by=clerk, via="desk")
     expected = Visit.objects.get(pk=invitation.visit_id)
     handover = registers.write_handover(site=site, by=clerk, open_items="Call Mr Li", incidents="", keys_and_items="")
     # The sales floor: the salesperson's own customer, a call given to them
@@ -360,6 +366,8 @@ def world(
 # that need it, the visitor on site for the rest.
 ON_EXPECTED = {"visitors:check_in", "visitors:cancel", "visitors:no_show"}
 ON_SITE = {
+    "visitors:photo",
+    "visitors:take_photo",
     "visitors:clear_hold",
     "visitors:refuse_hold",
     "visitors:visit",
@@ -497,6 +505,8 @@ def _payload(name: str, world, role_client) -> dict:
         return {"item": "meals"}
     if name == "visitors:visitor_notes":
         return {"notes": "Prefers green tea"}
+    if name == "visitors:take_photo":
+        return {"photo_data": pictures.data_url(pictures.picture(size=(64, 48)))}
     if name == "visitors:erase":
         return {"confirm": "on"}
     if name == "reception:handover_new":
@@ -615,6 +625,7 @@ def changing_urls() -> list[str]:
             "visitors:host_met",
             "visitors:acknowledge",
             "visitors:visitor_notes",
+            "visitors:take_photo",
             "visitors:serve_hospitality",
             "visitors:check_out_everyone",
             "reception:handover_new",

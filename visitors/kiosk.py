@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from reception.errors import ReceptionError
 from reception.models import KioskDevice, KioskMode, Site, StaffProfile, VisitorCategory
 from reception.validators import comparable_text, normalise_phone
-from visitors import audit, invitations, links, services
+from visitors import audit, invitations, links, photos, services
 from visitors.invitations import normalise_code, refuse_self_service_at_night
 from visitors.models import ConsentWay, Visit, Visitor, VisitSource, VisitStatus
 
@@ -195,6 +195,7 @@ def kiosk_walk_in(
     submission_key: str,
     client_address: str | None = None,
     at: datetime | None = None,
+    photo: bytes | None = None,
 ) -> Visit:
     """A walk-in registers themself at the kiosk and is checked in at once.
 
@@ -215,6 +216,7 @@ def kiosk_walk_in(
             submission_key=submission_key,
             client_address=client_address,
             at=at,
+            photo=photo,
         )
     except (ReceptionError, IntegrityError):
         # A double tap, a retry or the back button: the first submission made
@@ -227,7 +229,7 @@ def kiosk_walk_in(
 
 
 def _register_walk_in(
-    *, kiosk, visitor: dict, host, party_size, accept_privacy, submission_key, client_address, at
+    *, kiosk, visitor: dict, host, party_size, accept_privacy, submission_key, client_address, at, photo=None
 ) -> Visit:
     site = kiosk.site
     if not accept_privacy:
@@ -239,6 +241,7 @@ def _register_walk_in(
     if category is None:
         raise ReceptionError("no_category", _("Please register at the front desk."))
     category.site = site  # the kiosk's site, already loaded
+    photos.refuse_missing_photo(category, photo)  # issue #19: before anything is written
     profile = host.profile
     returning = returning_visitor(site, **visitor)
     for room in walk_in_rooms(category, party_size):
@@ -253,21 +256,33 @@ def _register_walk_in(
             submission_key=submission_key,
         )
         try:
-            return services.register_visit(
-                visit=visit,
-                visitor=returning or Visitor(**visitor),
-                by=None,
-                arrive_now=True,
-                client_address=client_address,
-                at=at,
-                audit_details={"kiosk": kiosk.pk, "returning": returning is not None},
-                consent=ConsentWay.KIOSK,
-            )
+            with transaction.atomic():  # the photo with the visit, or neither
+                visit = services.register_visit(
+                    visit=visit,
+                    visitor=returning or Visitor(**visitor),
+                    by=None,
+                    arrive_now=True,
+                    client_address=client_address,
+                    at=at,
+                    audit_details={"kiosk": kiosk.pk, "returning": returning is not None},
+                    consent=ConsentWay.KIOSK,
+                )
+                if photo is not None:
+                    photos.take_photo(
+                        visit=visit, photo=photo, by=None, via="kiosk", client_address=client_address, at=at
+                    )
+                return visit
         except ReceptionError as error:
             if error.code != "room_full":
                 raise
             # Someone took the last seats meanwhile: try the next room.
     raise ReceptionError("room_full", _("All our visitor rooms are full right now. Please ask at the front desk."))
+
+
+def walk_in_category(site: Site) -> VisitorCategory | None:
+    """The category of a visitor who registers themself (R1.2), for what the
+    walk-in page asks of them (issue #19: a photo)."""
+    return VisitorCategory.objects.filter(site=site, code=KIOSK_CATEGORY_CODE).first()
 
 
 def kiosk_check_in_by_code(

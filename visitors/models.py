@@ -171,6 +171,11 @@ def minutes_between(start: datetime, end: datetime) -> int:
     return max(0, int((end - start).total_seconds() // 60))
 
 
+def _photo_path(instance, filename: str) -> str:
+    # The name is always a random one made by visitors.photos.
+    return f"visitors/photos/{instance.site_id}/{filename}"
+
+
 class VisitQuerySet(models.QuerySet):
     def for_site(self, site: Site):
         return self.filter(site=site)
@@ -287,6 +292,9 @@ class Visit(models.Model):
     night_override_reason = models.CharField(_("night-duty override reason"), max_length=200, blank=True)
 
     legal_hold = models.BooleanField(_("legal hold"), default=False)
+    # Issue #19 (A12): the photo taken on arrival, re-encoded (visitors.photos),
+    # served only by visitors.file_views; erased with the visitor (R4.1).
+    photo = models.FileField(_("photo"), upload_to=_photo_path, blank=True, editable=False)
     # Kiosk and invitation forms carry a one-time key: a double tap, a retry or the
     # back button finds the visit the first submission made instead of a second one.
     submission_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)

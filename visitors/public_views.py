@@ -23,9 +23,9 @@ from reception import rulebook
 from reception.access import user_site
 from reception.errors import ReceptionError
 from reception.middleware import passive
-from reception.models import KioskMode, staff_label
+from reception.models import KioskMode, PhotoPolicy, staff_label
 from reception.security import client_ip
-from visitors import escalation, invitations, kiosk, links, watchlist
+from visitors import escalation, invitations, kiosk, links, photos, watchlist
 from visitors.models import Visit, VisitStatus
 from visitors.public_forms import CheckOutForm, CodeForm, ConfirmDetailsForm, DeskCodeForm, InvitationForm, WalkInForm
 from visitors.ratelimit import rate_limited
@@ -147,12 +147,15 @@ def kiosk_walk_in(request):
     device = request.kiosk
     data = request.POST if request.method == "POST" else None
     form = WalkInForm(data, site=device.site, initial={"submission_key": _submission_key(request), "party_size": 1})
+    extras = {"photo_errors": [], "photo_data": ""}  # issue #19: the photo, kept through a form error
     if data is not None and form.is_valid():
         key = kiosk.scoped_submission_key(device, form.cleaned_data["submission_key"], "walk_in")
         if key is None:
             form.add_error(None, _("This form has expired. Please start again."))
         else:
             try:
+                photo = photos.photo_from_request(request.FILES, data)
+                extras["photo_data"] = data.get("photo_data", "") if photo is not None else ""
                 visit = kiosk.kiosk_walk_in(
                     kiosk=device,
                     full_name=form.cleaned_data["full_name"],
@@ -163,15 +166,21 @@ def kiosk_walk_in(request):
                     accept_privacy=form.cleaned_data["accept_privacy"],
                     submission_key=key,
                     client_address=client_ip(request),
+                    photo=photo,
                 )
             except ReceptionError as error:
-                error.add_to_form(form)
+                if error.field == "photo":
+                    extras["photo_errors"].append(error.message)
+                else:
+                    error.add_to_form(form)
             else:
                 return _show_done(request, visit, "arrived")
     notice = invitations.privacy_notice(device.site, translation.get_language())
     context = _kiosk_context(
         request, form=form, notice=notice, house_rules=_house_rules(device.site), host_choice=form.host_choice()
     )
+    category = kiosk.walk_in_category(device.site)
+    context |= extras | {"photo_policy": category.photo if category else PhotoPolicy.OFF}
     return render(request, "visitors/kiosk/walk_in.html", context)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from visitors import amend_views, insights_views, security_views, views
+from visitors import amend_views, file_views, insights_views, security_views, views
 
 app_name = "visitors"
 
@@ -25,6 +25,8 @@ urlpatterns = [
     path("desk/visits/<int:pk>/steps/", views.record_step, name="record_step"),
     path("desk/visits/<int:pk>/notes/", views.visitor_notes, name="visitor_notes"),
     path("desk/visits/<int:pk>/badge/", views.badge, name="badge"),
+    path("desk/visits/<int:pk>/photo/", file_views.photo, name="photo"),
+    path("desk/visits/<int:pk>/photo/take/", file_views.take_photo, name="take_photo"),
     path("desk/hospitality/", views.hospitality_list, name="hospitality"),
     path("desk/visits/<int:pk>/hospitality/", views.serve_hospitality, name="serve_hospitality"),
     path("desk/closing/", views.closing, name="closing"),
