@@ -15,7 +15,7 @@ import warnings
 
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from reception.errors import ReceptionError
 
@@ -60,7 +60,13 @@ def open_image(data: bytes, *, formats: tuple[str, ...], max_bytes: int, field: 
             width, height = image.size
             if width < 1 or height < 1 or width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
                 _refuse("image_too_large", too_large, field)
-            image.load()  # decodes everything: a truncated file fails here
+            # Decodes everything: a truncated file fails here. WeasyPrint, once
+            # imported, tells Pillow to accept truncated images everywhere; not ours.
+            allowed, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+            try:
+                image.load()
+            finally:
+                ImageFile.LOAD_TRUNCATED_IMAGES = allowed
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             _refuse("image_too_large", too_large, field)
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):

@@ -194,6 +194,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reception.add_visitorcategory",
         "reception.change_visitorcategory",
         "reception.view_visitorcategory",
+        # Issue #19: the agreements visitors sign; versions are written by the
+        # agreement's admin, never edited; signed copies are read-only.
+        "visitors.view_agreement",
+        "visitors.add_agreement",
+        "visitors.change_agreement",
+        "visitors.view_agreementversion",
+        "visitors.view_signedagreement",
         "reception.add_receptionroom",
         "reception.change_receptionroom",
         "reception.view_receptionroom",

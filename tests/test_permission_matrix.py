@@ -15,6 +15,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -28,9 +29,9 @@ from tests.corpus import fingerprint, form_data
 from tests.customers import care
 from tests.visitors import pictures
 from tests.visitors.desk import walk_in
-from visitors import links, photos
+from visitors import agreements, links, photos
 from visitors.amend_forms import AmendVisitForm
-from visitors.models import Visit
+from visitors.models import Agreement, AgreementKind, SignedAgreement, Visit
 from visitors.ratelimit import Limit
 
 ROLES = (
@@ -96,6 +97,8 @@ _TABLE = {
     # whoever checks visitors in (visitors.check_in_visit; POST only)
     "visitors:photo":                    (L,   L,    200,  200,  200,  403,  200,  200,  200,  403,  403),
     "visitors:take_photo":               (L,   L,    405,  405,  405,  403,  405,  403,  405,  403,  403),
+    # the signed copy of an agreement (issue #19): whoever sees the visit
+    "visitors:signed_agreement":         (L,   L,    200,  200,  200,  403,  200,  200,  200,  403,  403),
     "visitors:cancel":                   (L,   L,    405,  403,  405,  403,  405,  403,  405,  403,  403),
     "visitors:no_show":                  (L,   L,    405,  403,  405,  403,  405,  403,  405,  403,  403),
     # check-in (visitors.check_in_visit) and check-out (visitors.check_out_visit)
@@ -305,6 +308,13 @@ def world(
     on_site.visitor.id_number = "110101199003070011"
     on_site.visitor.save(update_fields=["id_number"])
     photos.take_photo(visit=on_site, photo=photos.reencode(pictures.picture(size=(64, 48))), by=clerk, via="desk")
+    nda = Agreement.objects.create(site=site, category=on_site.category, kind=AgreementKind.NDA)
+    version = agreements.publish_version(
+        agreement=nda, title_en="NDA", title_zh="保密协议", text_en="Secret.", text_zh="保密。", by=people["manager"]
+    )
+    signed = SignedAgreement(site=site, visit=on_site, visitor=on_site.visitor, version=version, signed_name="Zhou Jie")
+    signed.document.save("copy.html", ContentFile(b"<p>signed</p>"), save=False)
+    signed.save()
     expected = Visit.objects.get(pk=invitation.visit_id)
     handover = registers.write_handover(site=site, by=clerk, open_items="Call Mr Li", incidents="", keys_and_items="")
     # The sales floor: the salesperson's own customer, a call given to them
@@ -342,6 +352,7 @@ def world(
         due_on=timezone.localdate(),
     )
     return {
+        "signed": signed,
         "rules": rules,
         "complaint": complaint,
         "follow_up": follow_up,
@@ -415,6 +426,7 @@ def url_of(name: str, world) -> str:
         "api:check_in_by_badge": {"code": world["expected"].badge_code},
         "api:check_out_by_badge": {"code": world["on_site"].badge_code},
         "customers:complaint_file": {"pk": world["complaint"].pk, "which": "letter"},
+        "visitors:signed_agreement": {"pk": world["on_site"].pk, "signed": world["signed"].pk},
         "customers:follow_up_done": {"pk": world["follow_up"].pk},
         "customers:feedback_resolve": {"pk": world["feedback"].pk},
     }.get(name, {})

@@ -2,6 +2,7 @@
 (R6.4) and nobody deletes them; corrections are amendments. Each list is
 limited to the office manager's site (reception/backoffice.py, issue #15)."""
 
+from django import forms
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
@@ -9,13 +10,16 @@ from django.utils.translation import gettext_lazy as _
 
 from reception.backoffice import STAFF_LABEL_RELATED, AuditedAdmin, SiteScopedAdmin, site_of_request, staff_column
 from reception.security import client_ip
-from visitors import privacy, watchlist
+from visitors import agreements, privacy, watchlist
 from visitors.models import (
+    Agreement,
+    AgreementVersion,
     Amendment,
     AuditEvent,
     Invitation,
     Notification,
     SecurityHold,
+    SignedAgreement,
     Visit,
     VisitEvent,
     Visitor,
@@ -200,3 +204,98 @@ class SecurityHoldAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["site", "outcome"]
     list_select_related = ["visit__visitor", "site", "entry", f"decided_by__{STAFF_LABEL_RELATED}"]
+
+
+# --- agreements (issue #19, A12) ----------------------------------------------------
+
+
+class AgreementForm(forms.ModelForm):
+    """The agreement's settings, and the words of its current version: changed
+    words are published as a new version (visitors.agreements.publish_version);
+    the versions already signed stay as they were."""
+
+    title_en = forms.CharField(label=_("title (English)"), max_length=150)
+    title_zh = forms.CharField(label=_("title (Simplified Chinese)"), max_length=150)
+    text_en = forms.CharField(label=_("text (English)"), widget=forms.Textarea, max_length=20000)
+    text_zh = forms.CharField(label=_("text (Simplified Chinese)"), widget=forms.Textarea, max_length=20000)
+
+    class Meta:
+        model = Agreement
+        fields = ["site", "category", "kind", "validity_days", "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        latest = self.instance.versions.order_by("-number").first() if self.instance.pk else None
+        if latest is not None:
+            for name in ("title_en", "title_zh", "text_en", "text_zh"):
+                self.fields[name].initial = getattr(latest, name)
+
+    def clean(self):
+        data = super().clean()
+        for name in ("title_en", "title_zh", "text_en", "text_zh"):
+            if "\x00" in (data.get(name) or ""):
+                self.add_error(name, _("The text contains invalid characters."))
+        category, site = data.get("category"), data.get("site")
+        if category is not None and site is not None and category.site_id != site.pk:
+            self.add_error("category", _("Choose a category of this site."))
+        return data
+
+
+class AgreementVersionInline(admin.TabularInline):
+    """Every version, as it was written: read only."""
+
+    model = AgreementVersion
+    extra = 0
+    can_delete = False
+    fields = ["number", "title_en", "title_zh", "written_at", staff_column("written_by", _("written by"))]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(f"written_by__{STAFF_LABEL_RELATED}")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Agreement)
+class AgreementAdmin(AuditedAdmin):
+    """Issue #19: the agreements visitors sign, per site and category, written
+    by the office manager. Settings changes are audited as for every rule; new
+    words are a new version, audited by the service. Never deleted: signed
+    copies refer to them (switch one off with "asked on arrival")."""
+
+    form = AgreementForm
+    inlines = [AgreementVersionInline]
+    list_display = ["kind", "category", "site", "validity_days", "active"]
+    list_filter = ["site", "kind", "active"]
+    list_select_related = ["site", "category"]
+    fields = ["site", "category", "kind", "validity_days", "active", "title_en", "title_zh", "text_en", "text_zh"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        data = form.cleaned_data
+        agreements.publish_version(
+            agreement=form.instance,
+            title_en=data["title_en"],
+            title_zh=data["title_zh"],
+            text_en=data["text_en"],
+            text_zh=data["text_zh"],
+            by=request.user,
+        )
+
+
+@admin.register(SignedAgreement)
+class SignedAgreementAdmin(ReadOnlyAdmin):
+    """Issue #19: who signed which version on which visit (the copies
+    themselves are downloaded from the visit page)."""
+
+    list_display = ["version", "signed_name", "visit", "site", "signed_at"]
+    list_filter = ["site"]
+    list_select_related = ["version", "visit", "site"]
+    fields = ["site", "visit", "version", "signed_name", "language", "signed_at"]

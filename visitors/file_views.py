@@ -9,13 +9,14 @@ static tree, under random names (visitors.photos, visitors.agreements).
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from reception.errors import ReceptionError
 from reception.security import client_ip
 from visitors import photos
+from visitors.models import SignedAgreement
 from visitors.views import get_visit
 
 
@@ -52,3 +53,23 @@ def take_photo(request, pk: int):
     else:
         messages.success(request, _("The photo is saved."))
     return redirect("visitors:visit", pk=visit.pk)
+
+
+@login_required
+@permission_required("visitors.view_visit", raise_exception=True)
+@require_GET
+def signed_agreement(request, pk: int, signed: int):
+    """The signed copy of an agreement (PDF, or HTML where no PDF could be made)."""
+    visit = get_visit(request, pk)
+    copy = get_object_or_404(SignedAgreement.objects.select_related("version"), pk=signed, visit=visit)
+    if not copy.document:
+        raise Http404
+    is_pdf = copy.document.name.endswith(".pdf")
+    filename = f"{visit.badge_code}-{copy.version.agreement_id}-v{copy.version.number}.{'pdf' if is_pdf else 'html'}"
+    response = FileResponse(
+        copy.document.open("rb"),
+        content_type="application/pdf" if is_pdf else "text/html; charset=utf-8",
+        as_attachment=True,
+        filename=filename,
+    )
+    return _private(response)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from reception.errors import ReceptionError
 from reception.models import KioskDevice, KioskMode, Site, StaffProfile, VisitorCategory
 from reception.validators import comparable_text, normalise_phone
-from visitors import audit, invitations, links, photos, services
+from visitors import agreements, audit, invitations, links, photos, services
 from visitors.invitations import normalise_code, refuse_self_service_at_night
 from visitors.models import ConsentWay, Visit, Visitor, VisitSource, VisitStatus
 
@@ -196,6 +196,7 @@ def kiosk_walk_in(
     client_address: str | None = None,
     at: datetime | None = None,
     photo: bytes | None = None,
+    signing: agreements.Signing | None = None,
 ) -> Visit:
     """A walk-in registers themself at the kiosk and is checked in at once.
 
@@ -217,6 +218,7 @@ def kiosk_walk_in(
             client_address=client_address,
             at=at,
             photo=photo,
+            signing=signing,
         )
     except (ReceptionError, IntegrityError):
         # A double tap, a retry or the back button: the first submission made
@@ -229,7 +231,17 @@ def kiosk_walk_in(
 
 
 def _register_walk_in(
-    *, kiosk, visitor: dict, host, party_size, accept_privacy, submission_key, client_address, at, photo=None
+    *,
+    kiosk,
+    visitor: dict,
+    host,
+    party_size,
+    accept_privacy,
+    submission_key,
+    client_address,
+    at,
+    photo=None,
+    signing=None,
 ) -> Visit:
     site = kiosk.site
     if not accept_privacy:
@@ -237,13 +249,19 @@ def _register_walk_in(
             "privacy_required", _("Please read and accept the privacy notice."), field="accept_privacy"
         )
     refuse_self_service_at_night(site, at)
-    category = VisitorCategory.objects.filter(site=site, code=KIOSK_CATEGORY_CODE).first()
+    category = walk_in_category(site)
     if category is None:
         raise ReceptionError("no_category", _("Please register at the front desk."))
     category.site = site  # the kiosk's site, already loaded
     photos.refuse_missing_photo(category, photo)  # issue #19: before anything is written
     profile = host.profile
     returning = returning_visitor(site, **visitor)
+    # Issue #19: the agreements this visitor has still to sign (no query when
+    # the category has none); nothing is written without their signature.
+    needed = (
+        agreements.to_sign(agreements.current_versions(category), returning, at) if category.asks_agreements else []
+    )
+    agreements.refuse_unsigned(needed, signing)
     for room in walk_in_rooms(category, party_size):
         visit = Visit(
             category=category,
@@ -271,6 +289,8 @@ def _register_walk_in(
                     photos.take_photo(
                         visit=visit, photo=photo, by=None, via="kiosk", client_address=client_address, at=at
                     )
+                if needed:
+                    agreements.sign(visit=visit, versions=needed, signing=signing, client_address=client_address, at=at)
                 return visit
         except ReceptionError as error:
             if error.code != "room_full":
@@ -281,8 +301,13 @@ def _register_walk_in(
 
 def walk_in_category(site: Site) -> VisitorCategory | None:
     """The category of a visitor who registers themself (R1.2), for what the
-    walk-in page asks of them (issue #19: a photo)."""
-    return VisitorCategory.objects.filter(site=site, code=KIOSK_CATEGORY_CODE).first()
+    walk-in page asks of them (issue #19: a photo, agreements to sign), with
+    `asks_agreements` in the same query."""
+    return (
+        VisitorCategory.objects.filter(site=site, code=KIOSK_CATEGORY_CODE)
+        .annotate(asks_agreements=agreements.asks_agreements())
+        .first()
+    )
 
 
 def kiosk_check_in_by_code(

@@ -852,3 +852,124 @@ class SecurityHold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visit_id} · {self.get_outcome_display()}"
+
+
+# --- agreements a visitor signs (issue #19, A12) --------------------------------------
+
+
+class AgreementKind(models.TextChoices):
+    NDA = "nda", _("Non-disclosure agreement")
+    HOUSE_RULES = "house_rules", _("House rules")
+    SAFETY = "safety", _("Safety briefing")
+
+
+class Agreement(models.Model):
+    """A document a visitor of one category at one site reads and signs on
+    arrival (NDA, house rules, safety briefing), written by the office manager.
+    Its words live in AgreementVersion rows: editing them makes a new version;
+    a version once written is never changed, so every signed copy says exactly
+    what was signed (visitors.agreements)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
+    category = models.ForeignKey(
+        VisitorCategory, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("visitor category")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=AgreementKind.choices)
+    validity_days = models.PositiveSmallIntegerField(
+        _("valid for (days)"),
+        default=365,
+        help_text=_("Days a signature of this version counts for a returning visitor; 0: sign at every visit."),
+    )
+    active = models.BooleanField(_("asked on arrival"), default=True)
+
+    class Meta:
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
+        ordering = ["site", "category", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "kind"], name="agreement_one_kind_per_category"),
+            models.CheckConstraint(condition=Q(kind__in=AgreementKind.values), name="agreement_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.category.code}"
+
+
+class AgreementVersion(models.Model):
+    """The words of one version of an agreement, in both languages. Written
+    once by visitors.agreements.publish_version, never edited."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.PROTECT, related_name="versions", verbose_name=_("agreement")
+    )
+    number = models.PositiveSmallIntegerField(_("version"))
+    title_en = models.CharField(_("title (English)"), max_length=150)
+    title_zh = models.CharField(_("title (Simplified Chinese)"), max_length=150)
+    text_en = models.TextField(_("text (English)"))
+    text_zh = models.TextField(_("text (Simplified Chinese)"))
+    written_at = models.DateTimeField(_("written at"), default=timezone.now)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+
+    class Meta:
+        verbose_name = _("agreement version")
+        verbose_name_plural = _("agreement versions")
+        ordering = ["agreement", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "number"], name="agreement_version_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="agreement_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title_en} (v{self.number})"
+
+    def title(self, language: str) -> str:
+        return self.title_zh if language.startswith("zh") and self.title_zh else self.title_en
+
+    def text(self, language: str) -> str:
+        return self.text_zh if language.startswith("zh") and self.text_zh else self.text_en
+
+
+def _signed_path(instance, filename: str) -> str:
+    # Always a random name made by visitors.agreements.
+    return f"visitors/agreements/{instance.site_id}/{filename}"
+
+
+class SignedAgreement(models.Model):
+    """A visitor's signature of one agreement version on one visit: the typed
+    name, the drawn signature (PNG) and the signed copy (PDF, or HTML where no
+    PDF could be made). Erased with the visitor (R4.1, visitors.privacy)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
+    visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, related_name="signed_agreements", verbose_name=_("visit")
+    )
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.PROTECT, related_name="signed_agreements", verbose_name=_("visitor")
+    )
+    version = models.ForeignKey(
+        AgreementVersion, on_delete=models.PROTECT, related_name="signatures", verbose_name=_("agreement version")
+    )
+    signed_name = models.CharField(_("name as typed"), max_length=120)
+    language = models.CharField(_("language"), max_length=10)
+    signed_at = models.DateTimeField(_("signed at"), default=timezone.now)
+    signature = models.FileField(_("signature"), upload_to=_signed_path, blank=True)
+    document = models.FileField(_("signed copy"), upload_to=_signed_path, blank=True)
+
+    class Meta:
+        verbose_name = _("signed agreement")
+        verbose_name_plural = _("signed agreements")
+        ordering = ["-signed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "version"], name="agreement_signed_once_per_visit"),
+        ]
+        indexes = [models.Index(fields=["visitor", "version", "signed_at"], name="signed_by_visitor_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.version} · {self.signed_name}"

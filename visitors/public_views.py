@@ -25,7 +25,7 @@ from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import KioskMode, PhotoPolicy, staff_label
 from reception.security import client_ip
-from visitors import escalation, invitations, kiosk, links, photos, watchlist
+from visitors import agreements, escalation, invitations, kiosk, links, photos, watchlist
 from visitors.models import Visit, VisitStatus
 from visitors.public_forms import CheckOutForm, CodeForm, ConfirmDetailsForm, DeskCodeForm, InvitationForm, WalkInForm
 from visitors.ratelimit import rate_limited
@@ -147,7 +147,8 @@ def kiosk_walk_in(request):
     device = request.kiosk
     data = request.POST if request.method == "POST" else None
     form = WalkInForm(data, site=device.site, initial={"submission_key": _submission_key(request), "party_size": 1})
-    extras = {"photo_errors": [], "photo_data": ""}  # issue #19: the photo, kept through a form error
+    # Issue #19: the photo (kept through a form error) and the signature.
+    extras = {"photo_errors": [], "photo_data": "", "signature_errors": []}
     if data is not None and form.is_valid():
         key = kiosk.scoped_submission_key(device, form.cleaned_data["submission_key"], "walk_in")
         if key is None:
@@ -156,6 +157,7 @@ def kiosk_walk_in(request):
             try:
                 photo = photos.photo_from_request(request.FILES, data)
                 extras["photo_data"] = data.get("photo_data", "") if photo is not None else ""
+                signing = agreements.signing_from_request(data, translation.get_language())
                 visit = kiosk.kiosk_walk_in(
                     kiosk=device,
                     full_name=form.cleaned_data["full_name"],
@@ -167,10 +169,11 @@ def kiosk_walk_in(request):
                     submission_key=key,
                     client_address=client_ip(request),
                     photo=photo,
+                    signing=signing,
                 )
             except ReceptionError as error:
-                if error.field == "photo":
-                    extras["photo_errors"].append(error.message)
+                if error.field in ("photo", "signature"):
+                    extras[f"{error.field}_errors"].append(error.message)
                 else:
                     error.add_to_form(form)
             else:
@@ -180,7 +183,10 @@ def kiosk_walk_in(request):
         request, form=form, notice=notice, house_rules=_house_rules(device.site), host_choice=form.host_choice()
     )
     category = kiosk.walk_in_category(device.site)
-    context |= extras | {"photo_policy": category.photo if category else PhotoPolicy.OFF}
+    context |= extras | {
+        "photo_policy": category.photo if category else PhotoPolicy.OFF,
+        "agreements": agreements.current_versions(category) if category and category.asks_agreements else [],
+    }
     return render(request, "visitors/kiosk/walk_in.html", context)
 
 

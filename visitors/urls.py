@@ -27,6 +27,7 @@ urlpatterns = [
     path("desk/visits/<int:pk>/badge/", views.badge, name="badge"),
     path("desk/visits/<int:pk>/photo/", file_views.photo, name="photo"),
     path("desk/visits/<int:pk>/photo/take/", file_views.take_photo, name="take_photo"),
+    path("desk/visits/<int:pk>/agreements/<int:signed>/", file_views.signed_agreement, name="signed_agreement"),
     path("desk/hospitality/", views.hospitality_list, name="hospitality"),
     path("desk/visits/<int:pk>/hospitality/", views.serve_hospitality, name="serve_hospitality"),
     path("desk/closing/", views.closing, name="closing"),

@@ -36,8 +36,17 @@ from reception.models import (
 )
 from reception.roles import DUTY_GROUPS
 from tests.visitors.desk import expect, walk_in
-from visitors import watchlist
-from visitors.models import AuditEvent, Invitation, Notification, SecurityHold, WatchlistEntry
+from visitors import agreements, watchlist
+from visitors.models import (
+    Agreement,
+    AgreementKind,
+    AuditEvent,
+    Invitation,
+    Notification,
+    SecurityHold,
+    SignedAgreement,
+    WatchlistEntry,
+)
 
 # One list for every site: the manager reads them and cannot change them
 # (reception/roles.py gives no change permission), except adding a department.
@@ -92,7 +101,17 @@ def river(daytime, other_site, other_clerk, make_staff):
     # Issue #19: the branch's watchlist and a visit it held.
     listed = WatchlistEntry.objects.create(site=other_site, name="Wang Qiang", reason="Threatened staff")
     watchlist.index_entry(listed)
+    # Issue #19: the branch's NDA, signed by its visitor on site.
+    river_nda = Agreement.objects.create(site=other_site, category=category, kind=AgreementKind.NDA)
+    river_version = agreements.publish_version(
+        agreement=river_nda, title_en="NDA", title_zh="保密协议", text_en="Secret.", text_zh="保密。", by=None
+    )
+    river_signed = SignedAgreement.objects.create(
+        site=other_site, visit=on_site, visitor=on_site.visitor, version=river_version, signed_name="Zhou Jie"
+    )
     return {
+        "agreement": river_nda,
+        "signedagreement": river_signed,
         "caresettings": CareSettings.objects.get_or_create(site=other_site)[0],
         "complainthandler": river_handler,
         "complaint": river_complaint,
@@ -177,6 +196,8 @@ RIVER_OBJECT = {
     "visitors.invitation": "invitation",
     "visitors.watchlistentry": "watchlistentry",
     "visitors.securityhold": "securityhold",
+    "visitors.agreement": "agreement",
+    "visitors.signedagreement": "signedagreement",
     "customers.customer": "customer",
     "customers.rotationqueue": "rotationqueue",
     "customers.assignment": "assignment",

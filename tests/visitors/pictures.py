@@ -44,3 +44,15 @@ def truncated() -> bytes:
 
 
 NOT_A_PICTURE = b"%PDF-1.4 this is not a picture at all, whatever its name says\n" * 10
+
+
+def signature(blank: bool = False) -> str:
+    """A signature as the canvas sends it: a PNG data URL, ink on transparency."""
+    from PIL import ImageDraw
+
+    image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    if not blank:
+        ImageDraw.Draw(image).line([(40, 150), (200, 40), (360, 160), (560, 50)], fill=(17, 17, 17, 255), width=4)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return data_url(out.getvalue(), "image/png")

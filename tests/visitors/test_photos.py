@@ -77,6 +77,17 @@ def test_bad_input_is_refused_with_a_reason(data, code):
     assert refusal.value.code == code and refusal.value.field == "photo"
 
 
+def test_a_truncated_picture_is_refused_even_once_weasyprint_is_loaded(monkeypatch):
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)  # what importing WeasyPrint does
+
+    with pytest.raises(ReceptionError) as refusal:
+        photos.reencode(pictures.truncated())
+
+    assert refusal.value.code == "bad_image" and ImageFile.LOAD_TRUNCATED_IMAGES is True
+
+
 def test_a_data_url_of_another_type_is_refused():
     with pytest.raises(ReceptionError) as refusal:
         photos.photo_from_request({}, {"photo_data": pictures.data_url(b"<svg/>", "image/svg+xml")})
