@@ -35,6 +35,7 @@ from visitors.models import (
     Invitation,
     Notification,
     PrivacyConsent,
+    SignedAgreement,
     Visit,
     Visitor,
     VisitStatus,
@@ -44,7 +45,8 @@ logger = logging.getLogger(__name__)
 
 # Stored in place of the name; the record stays countable but no longer says who.
 ANONYMISED_NAME = "Anonymised visitor"
-# Identity fields a visitor record holds, besides any file fields (photo, signature).
+# Identity fields a visitor record holds, besides files: the visitor's own file
+# fields, their visits' photos and their signed agreements (issue #19).
 IDENTITY_FIELDS = ("full_name", "company", "phone", "email", "id_type", "id_number", "notes")
 # The daily purge runs in the quiet hours of the server's time zone.
 PURGE_AT = time(3, 0)
@@ -135,6 +137,9 @@ def anonymise_visitor(
             setattr(visitor, field.attname, "")
     visitor.anonymised_at = at
     visitor.save()
+    # Issue #19: the photos of their visits, their drawn signatures and the
+    # signed copies that show them; the rows stay (which version, which visit).
+    files += _visit_files(visitor, cleared)
 
     Invitation.objects.filter(visit__visitor=visitor).exclude(email="").update(email="")
     Notification.objects.filter(visit__visitor=visitor, kind=Notification.Kind.INVITATION).update(
@@ -159,6 +164,28 @@ def anonymise_visitor(
             at=at,
         )
     return True
+
+
+def _visit_files(visitor: Visitor, cleared: list[str]) -> list[tuple]:
+    """Blank the file fields that hold this visitor's likeness or signature
+    (visit photos, signatures and signed copies of agreements, and the name
+    typed to sign); the files to delete once the transaction commits."""
+    files = []
+    photo_storage = Visit._meta.get_field("photo").storage
+    photographed = Visit.objects.filter(visitor=visitor).exclude(photo="")
+    names = list(photographed.values_list("photo", flat=True))
+    if names:
+        files += [(photo_storage, name) for name in names]
+        cleared.append("photo")
+        photographed.update(photo="")
+    copies = SignedAgreement.objects.filter(visitor=visitor)
+    rows = list(copies.values_list("signature", "document"))
+    if rows:
+        storage = SignedAgreement._meta.get_field("signature").storage
+        files += [(storage, name) for row in rows for name in row if name]
+        cleared.append("signed_agreements")
+        copies.update(signature="", document="", signed_name="")
+    return files
 
 
 def _clear_handover_snapshots(visitor: Visitor) -> None:
