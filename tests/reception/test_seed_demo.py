@@ -4,7 +4,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from reception.models import ReceptionRoom, RosterEntry
-from visitors.models import Visit, VisitStatus
+from visitors.models import AgreementVersion, Visit, VisitStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +31,9 @@ def test_seed_demo_creates_the_rooms_of_r1_3_and_an_account_per_duty(time_machin
     statuses = set(Visit.objects.values_list("status", flat=True))
     assert statuses == {VisitStatus.EXPECTED, VisitStatus.ON_SITE, VisitStatus.LEFT}
     assert RosterEntry.objects.filter(duty__code="night_officer").exists()
+    # Issue #19: the walk-ins' NDA, in both languages.
+    nda = AgreementVersion.objects.get(agreement__category__code="C", agreement__kind="nda")
+    assert nda.number == 1 and nda.text_en and "保密" in nda.text_zh and nda.title_zh
 
 
 def test_seed_demo_run_twice_changes_nothing(time_machine):

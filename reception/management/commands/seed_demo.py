@@ -34,9 +34,9 @@ from reception.models import (
 from reception.morning_report import last_finished_night_day
 from reception.night import night_ending_on
 from reception.roles import DUTY_GROUPS, OFFICE_MANAGER
-from visitors import links, services
+from visitors import agreements, links, services
 from visitors.escalation import DEFAULT_CHAIN
-from visitors.models import Visit, Visitor, VisitSource
+from visitors.models import Agreement, AgreementKind, Visit, Visitor, VisitSource
 
 PASSWORD = "lobby-demo"
 
@@ -45,6 +45,18 @@ PRIVACY_EN = (
     "your host you have arrived. Only reception staff see them; they are deleted 180 days after your visit."
 )
 PRIVACY_ZH = "总部基地登记您的姓名、公司和电话，用于保障现场安全并通知接待人。仅接待人员可见；来访180天后删除。"
+
+# Issue #19: the visitor NDA of the demo site's walk-ins.
+NDA_TITLE_EN = "Visitor non-disclosure agreement"
+NDA_TITLE_ZH = "访客保密协议"
+NDA_EN = """While on our premises you may see or hear information that is not public:
+products, plans, customers and people. You agree to keep it to yourself, not to
+photograph or record anything without your host's permission, and to hand back
+any documents you were given before you leave. This agreement holds for two
+years after your visit."""
+NDA_ZH = """在我方场所内，您可能看到或听到未公开的信息，包括产品、计划、客户和人员。
+您同意对此保密；未经接待人许可，不拍照、不录音录像；离开前归还所获得的所有文件。
+本协议自来访之日起两年内有效。"""
 
 # The first version of the written rules (issue #22), after docs/reception-rules.md.
 RULES_EN = """## Who we receive, and where
@@ -187,6 +199,7 @@ class Command(BaseCommand):
             self.seed_registers(site, users)
             kiosk = self.seed_public_side(site)
             self.seed_written_rules(site, users)
+            self.seed_agreements(site)
         self.stdout.write(self.style.SUCCESS(f"Demo site: {site.name}. Accounts (password {PASSWORD}):"))
         for username, real_name, department, group, _ in USERS:
             self.stdout.write(f"  {username:<10} {department}-{real_name} ({group})")
@@ -211,6 +224,17 @@ class Command(BaseCommand):
                 house_rules_zh=HOUSE_RULES_ZH,
             ),
             by=None,
+        )
+
+    def seed_agreements(self, site: Site) -> None:
+        """Issue #19: the NDA every walk-in (category C, the kiosk's) signs, in
+        both languages, once."""
+        category = site.categories.get(code="C")
+        if Agreement.objects.filter(category=category, kind=AgreementKind.NDA).exists():
+            return
+        nda = Agreement.objects.create(site=site, category=category, kind=AgreementKind.NDA, validity_days=365)
+        agreements.publish_version(
+            agreement=nda, title_en=NDA_TITLE_EN, title_zh=NDA_TITLE_ZH, text_en=NDA_EN, text_zh=NDA_ZH, by=None
         )
 
     def seed_public_side(self, site: Site) -> KioskDevice:
