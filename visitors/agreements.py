@@ -67,12 +67,15 @@ def current_versions(category: VisitorCategory) -> list[AgreementVersion]:
     )
 
 
-def to_sign(versions: list[AgreementVersion], visitor: Visitor | None, at: datetime) -> list[AgreementVersion]:
+def to_sign(
+    versions: list[AgreementVersion], visitor: Visitor | None, at: datetime, *, visit: Visit | None = None
+) -> list[AgreementVersion]:
     """The versions `visitor` still has to sign: all for a new visitor; for a
-    returning one, those not signed within their agreement's validity."""
+    returning one, those not signed within their agreement's validity, nor
+    already for `visit` (an invitation signed ahead of the day)."""
     if not versions or visitor is None or visitor.pk is None:
         return list(versions)
-    recent = Q()
+    recent = Q(visit=visit) if visit is not None else Q()
     for version in versions:
         days = version.agreement.validity_days
         if days:

@@ -20,7 +20,7 @@ from reception import rulebook
 from reception.errors import ReceptionError
 from reception.models import KioskDevice, ReceptionRoom, Site, StaffProfile, VisitorCategory
 from reception.validators import EXPECTED_VISIT
-from visitors import audit, links, privacy, services, watchlist
+from visitors import agreements, audit, links, privacy, services, watchlist
 from visitors.models import (
     CODE_ALPHABET,
     ConsentWay,
@@ -219,9 +219,11 @@ def confirm_invitation(
     accept_privacy: bool,
     client_address: str | None = None,
     at: datetime | None = None,
+    signing: agreements.Signing | None = None,
 ) -> Invitation:
     """The visitor confirms or completes their details and accepts the privacy
-    notice, on their phone, before the visit.
+    notice, on their phone, before the visit; and signs the agreements of the
+    visit's category they have still to sign (issue #19), or nothing is saved.
 
     Only while the visit is still expected. The audit event names the fields
     that changed, not their values: the trail is kept longer than the identity.
@@ -237,6 +239,10 @@ def confirm_invitation(
             "privacy_required", _("Please read and accept the privacy notice."), field="accept_privacy"
         )
     visitor = Visitor.objects.select_for_update().get(pk=invitation.visit.visitor_id)
+    needed = agreements.to_sign(
+        agreements.current_versions(invitation.visit.category), visitor, at, visit=invitation.visit
+    )
+    agreements.refuse_unsigned(needed, signing)
     wanted = {"full_name": full_name, "company": company, "phone": phone}
     changed = sorted(name for name, value in wanted.items() if getattr(visitor, name) != value)
     for name in changed:
@@ -247,6 +253,9 @@ def confirm_invitation(
     invitation.privacy_accepted_at = invitation.privacy_accepted_at or at
     invitation.save(update_fields=["confirmed_at", "privacy_accepted_at"])
     privacy.record_consent(visit=invitation.visit, way=ConsentWay.INVITATION, at=invitation.privacy_accepted_at)
+    if needed:
+        invitation.visit.visitor = visitor
+        agreements.sign(visit=invitation.visit, versions=needed, signing=signing, client_address=client_address, at=at)
     audit.record(
         site=invitation.visit.site,
         actor=None,

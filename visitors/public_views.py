@@ -303,8 +303,10 @@ def invitation(request, token):
     initial = {"full_name": visit.visitor.full_name, "company": visit.visitor.company, "phone": visit.visitor.phone}
     data = request.POST if request.method == "POST" else None
     form = ConfirmDetailsForm(data, initial=initial, privacy_accepted=invite.privacy_accepted_at is not None)
+    signature_errors = []  # issue #19: the agreements of the visit's category
     if data is not None and form.is_valid():
         try:
+            signing = agreements.signing_from_request(data, translation.get_language())
             invitations.confirm_invitation(
                 invitation=invite,
                 full_name=form.cleaned_data["full_name"],
@@ -312,9 +314,13 @@ def invitation(request, token):
                 phone=form.cleaned_data["phone"],
                 accept_privacy=form.accepts_privacy,
                 client_address=client_ip(request),
+                signing=signing,
             )
         except ReceptionError as error:
-            error.add_to_form(form)
+            if error.field == "signature":
+                signature_errors.append(error.message)
+            else:
+                error.add_to_form(form)
         else:
             messages.success(request, _("Thank you, your details are confirmed. See you soon."))
             return redirect(request.path)
@@ -328,7 +334,11 @@ def invitation(request, token):
             "notice": invitations.privacy_notice(site, translation.get_language()),
             "house_rules": _house_rules(site),
             "open": visit.status == VisitStatus.EXPECTED,
+            "signature_errors": signature_errors,
         }
+        if context["open"]:
+            versions = agreements.current_versions(visit.category)
+            context["agreements"] = agreements.to_sign(versions, visit.visitor, timezone.now(), visit=visit)
         return render(request, "visitors/invitations/invitation.html", context)
 
 

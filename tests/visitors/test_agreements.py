@@ -250,3 +250,55 @@ def test_a_copy_is_found_only_under_its_own_visit(client, clerk, signed_visit, d
     assert client.get(f"/desk/visits/{other.pk}/agreements/{copy.pk}/").status_code == 404
     assert AgreementVersion.objects.count() == 1
     assert timezone.now() - copy.signed_at < timedelta(minutes=1)
+
+
+# --- on the invitation page -----------------------------------------------------------
+
+
+@pytest.fixture
+def business_nda(business, manager):
+    """Business (category B) visitors sign the NDA, every visit."""
+    agreement = Agreement.objects.create(site=business.site, category=business, kind=AgreementKind.NDA, validity_days=0)
+    agreements.publish_version(
+        agreement=agreement,
+        title_en="Business NDA",
+        title_zh="商务保密协议",
+        text_en="Our prices are confidential.",
+        text_zh="我方价格保密。",
+        by=manager,
+    )
+    return agreement
+
+
+def confirm(client, invitation, **extra):
+    from visitors import links
+
+    token = links.invitation_token(invitation)
+    form = {"full_name": "Kenji Tanaka", "company": "Tanaka Industries", "phone": "", "accept_privacy": "on"}
+    return token, client.post(f"/i/{token}/", {**form, **extra})
+
+
+def test_an_invited_visitor_signs_on_the_invitation_page(client, invitation, business_nda, monkeypatch):
+    from visitors import links
+
+    monkeypatch.setattr(agreements, "html_to_pdf", lambda html: None)
+    token = links.invitation_token(invitation)
+    page = client.get(f"/i/{token}/").content.decode()
+    assert "Our prices are confidential." in page and "js/signature.js" in page
+
+    _, unsigned = confirm(client, invitation)
+    assert unsigned.status_code == 200 and "Please read the agreement" in unsigned.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.confirmed_at is None and not SignedAgreement.objects.exists()
+
+    _, response = confirm(client, invitation, signed_name="Kenji Tanaka", signature_data=pictures.signature())
+
+    assert response.status_code == 302
+    invitation.refresh_from_db()
+    copy = SignedAgreement.objects.get()
+    assert invitation.confirmed_at and copy.visit_id == invitation.visit_id and copy.signed_name == "Kenji Tanaka"
+    # Signed for this visit: not asked again on the page, even at zero days' validity.
+    again = client.get(f"/i/{token}/").content.decode()
+    assert "Our prices are confidential." not in again
+    _, resaved = confirm(client, invitation, company="Tanaka Industries Ltd")
+    assert resaved.status_code == 302 and SignedAgreement.objects.count() == 1
