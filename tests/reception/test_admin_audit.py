@@ -100,7 +100,15 @@ def escalation_inline(steps: list[tuple[int, str, int]], initial: list[Escalatio
 
 
 def category_form(site, **fields) -> dict:
-    return {"site": str(site.pk), "code": "A", "name": "VIP", "description": "", "ack_deadline_minutes": "30", **fields}
+    return {
+        "site": str(site.pk),
+        "code": "A",
+        "name": "VIP",
+        "description": "",
+        "ack_deadline_minutes": "30",
+        "photo": "off",  # issue #19: the select always sends its choice
+        **fields,
+    }
 
 
 def test_a_new_category_and_its_escalation_chain_are_audited(office, site):
@@ -134,6 +142,18 @@ def test_a_changed_escalation_step_is_audited_on_its_category(office, site, vip)
         "ack_deadline_minutes": {"before": 30, "after": 10},
         "escalation_steps": {"before": ["1. host +0 min"], "after": ["1. secretary +5 min"]},
     }
+
+
+def test_a_categorys_photo_rule_is_audited(office, site, vip):
+    response = office.post(
+        reverse("admin:reception_visitorcategory_change", args=[vip.pk]),
+        {**category_form(site, escort_required="on", photo="required"), **escalation_inline([])},
+    )
+
+    assert response.status_code == 302
+    vip.refresh_from_db()
+    assert vip.photo == "required"
+    assert last_event(site).changes == {"photo": {"before": "off", "after": "required"}}
 
 
 def test_a_rooms_categories_are_audited_as_ids(office, site, lounge, ordinary, business):
