@@ -24,7 +24,7 @@ from customers import calls, complaints, followups, rotation
 from customers import services as customer_services
 from customers.models import ComplaintHandler
 from reception import registers, rulebook
-from reception.models import RulesVersion
+from reception.models import PhotoPolicy, RulesVersion
 from tests.corpus import fingerprint, form_data
 from tests.customers import care
 from tests.visitors import pictures
@@ -307,6 +307,8 @@ def world(
     on_site = walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=people["host"], meals=True)
     on_site.visitor.id_number = "110101199003070011"
     on_site.visitor.save(update_fields=["id_number"])
+    on_site.category.photo = PhotoPolicy.OPTIONAL  # issue #19: business visitors may be photographed
+    on_site.category.save(update_fields=["photo"])
     photos.take_photo(visit=on_site, photo=photos.reencode(pictures.picture(size=(64, 48))), by=clerk, via="desk")
     nda = Agreement.objects.create(site=site, category=on_site.category, kind=AgreementKind.NDA)
     version = agreements.publish_version(

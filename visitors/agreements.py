@@ -38,6 +38,13 @@ from visitors.models import Agreement, AgreementVersion, SignedAgreement, Visit,
 logger = logging.getLogger(__name__)
 
 MAX_SIGNATURE_BYTES = 512 * 1024
+# The signed copy's look in the PDF; the page itself carries no inline style
+# (tests/reception/test_no_inline_scripts.py), and the HTML copy needs none.
+SIGNED_COPY_CSS = """
+body { font-family: "Noto Sans CJK SC", "Noto Sans", "DejaVu Sans", sans-serif; font-size: 11pt; margin: 2cm; }
+h1 { font-size: 16pt; } h2 { font-size: 13pt; margin-top: 1.2em; }
+.signature { border: 1px solid #999; max-width: 8cm; max-height: 4cm; }
+"""
 MAX_NAME = 120
 
 
@@ -157,7 +164,9 @@ def html_to_pdf(html: str) -> bytes | None:
 
     # Only the inline signature (a data: URL) is ever loaded, never a file or the network.
     fetcher = weasyprint.urls.URLFetcher(allowed_protocols=("data",))
-    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(
+        stylesheets=[weasyprint.CSS(string=SIGNED_COPY_CSS)]
+    )
 
 
 def sign(

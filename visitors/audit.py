@@ -81,6 +81,8 @@ WORKFLOW_COLUMNS = (
     "acknowledged_by_id",
     "legal_hold",
     "submission_key",
+    # Issue #19: taken or retaken by visitors.photos (audited), blanked on erasure.
+    "photo",
 )
 
 

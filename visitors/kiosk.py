@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
-from reception.models import KioskDevice, KioskMode, Site, StaffProfile, VisitorCategory
+from reception.models import KioskDevice, KioskMode, PhotoPolicy, Site, StaffProfile, VisitorCategory
 from reception.validators import comparable_text, normalise_phone
 from visitors import agreements, audit, invitations, links, photos, services
 from visitors.invitations import normalise_code, refuse_self_service_at_night
@@ -254,6 +254,8 @@ def _register_walk_in(
         raise ReceptionError("no_category", _("Please register at the front desk."))
     category.site = site  # the kiosk's site, already loaded
     photos.refuse_missing_photo(category, photo)  # issue #19: before anything is written
+    if category.photo == PhotoPolicy.OFF:
+        photo = None  # a category that takes no photo keeps none, whatever was sent
     profile = host.profile
     returning = returning_visitor(site, **visitor)
     # Issue #19: the agreements this visitor has still to sign (no query when

@@ -88,7 +88,10 @@ def take_photo(
     expected or on site. Audited without the image: who, how, and whether it
     replaced one."""
     at = at or timezone.now()
-    visit = Visit.objects.select_for_update(of=("self",)).select_related("site").get(pk=visit.pk)
+    visit = Visit.objects.select_for_update(of=("self",)).select_related("site", "category").get(pk=visit.pk)
+    if visit.category.photo == PhotoPolicy.OFF:
+        # Data minimisation (R4.1): a category that takes no photo keeps none.
+        raise ReceptionError("photo_off", _("Visitors of this category are not photographed."), field="photo")
     if visit.status not in (VisitStatus.EXPECTED, VisitStatus.ON_SITE):
         raise ReceptionError("photo_closed", _("A photo is taken only of a visitor who is expected or on site."))
     earlier = visit.photo.name if visit.photo else ""

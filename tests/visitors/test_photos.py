@@ -186,6 +186,24 @@ def test_a_category_without_photos_shows_no_camera(client, clerk, daytime, busin
     assert "data-camera" not in page and "camera.js" not in page
 
 
+def test_a_category_without_photos_keeps_none(client, clerk, daytime, business, business_room, host, media):
+    visit = register_walk_in(category=business, room=business_room, by=clerk, name="Li Lei", host=host)
+    client.force_login(clerk)
+
+    response = client.post(f"/desk/visits/{visit.pk}/photo/take/", {"photo": upload(pictures.picture())}, follow=True)
+
+    assert "Visitors of this category are not photographed." in response.content.decode()
+    visit.refresh_from_db()
+    assert not visit.photo and stored_files(media) == []
+
+
+def test_a_photo_sent_to_the_kiosk_for_a_category_without_photos_is_not_kept(ordinary, walk_in, media):
+    response = walk_in(photo_data=pictures.data_url(pictures.picture()))
+
+    assert response.status_code == 302
+    assert not Visit.objects.get().photo and stored_files(media) == []
+
+
 def test_a_host_cannot_see_the_photo_and_another_site_finds_nothing(client, clerk, host, other_clerk, zhou):
     client.force_login(clerk)
     client.post(f"/desk/visits/{zhou.pk}/photo/take/", {"photo": upload(pictures.picture())})
