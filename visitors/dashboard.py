@@ -16,9 +16,14 @@ from datetime import datetime
 from operator import attrgetter, itemgetter
 from typing import TypedDict
 
+from django.core.cache import cache
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext, ngettext
 
 from reception.i18n import localized
 from reception.models import STAFF_LABEL_VALUES, ReceptionRoom, Site, staff_label_of, staff_labels
@@ -349,9 +354,12 @@ def live_marker(site: Site, now: datetime) -> str:
     would: one indexed read, for the desk's 30-second refresh to be answered
     304 when nothing changed (issue #24).
 
-    - The head of the site's audit chain: every change Lobby makes to a visit
-      (registration, check-in and out, acknowledgement, amendment, a hold),
-      a room, a category or the site is an event in it (R6.4).
+    - The head of the site's audit chain, its number and hash: every change
+      Lobby makes to a visit (registration, check-in and out,
+      acknowledgement, amendment, a hold), a room, a category or the site is
+      an event in it (R6.4). The hash, not the number alone, so that a
+      database restored from a backup and written to again never matches a
+      part drawn before.
     - The minute: desk_context draws the part as of the minute, so the
       waiting minutes, an acknowledgement falling overdue (R3.2), "expected
       today" at midnight and the "updated at" line change with it and with
@@ -361,8 +369,50 @@ def live_marker(site: Site, now: datetime) -> str:
 
     The duty panel and the notification details are not in the live part:
     the first is drawn with the whole page, the second polls on its own."""
-    head = AuditEvent.objects.filter(site=site).order_by("-seq").values_list("seq", flat=True).first() or 0
-    return f"{site.pk}.{head}.{int(now.timestamp() // 60)}"
+    head = AuditEvent.objects.filter(site=site).order_by("-seq").values_list("seq", "hash").first() or (0, "")
+    return f"{site.pk}.{head[0]}.{head[1][:16]}.{int(now.timestamp() // 60)}"
+
+
+# The live part's buttons, by the permission that shows each; the part is
+# drawn once for each combination a site's readers have.
+LIVE_BUTTONS = ("check_in_visit", "check_out_visit", "register_visit")
+LIVE_TEMPLATE = "visitors/_dashboard_live.html"
+# Longer than the minute the part is drawn for, which is in its key.
+LIVE_CACHE_SECONDS = 120
+_CSRF_INPUT = '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+# What the shared drawing holds where each reader's CSRF token goes. Visitor
+# data cannot forge it: a quote typed by anyone is escaped to &quot;.
+_CSRF_SLOT = _CSRF_INPUT.format("csrf-slot")
+
+
+def live_buttons(user) -> str:
+    """Which of the live part's buttons `user` sees, as "101"."""
+    return "".join("1" if user.has_perm(f"visitors.{name}") else "0" for name in LIVE_BUTTONS)
+
+
+def live_part(request, site: Site, now: datetime, *, marker: str | None = None) -> SafeString:
+    """The dashboard's live part for this reader, drawn once per site, minute,
+    change, language and set of buttons, and shared by every desk of the site
+    through the cache (issue #24).
+
+    The key is the live_marker (the head of the site's audit chain and the
+    minute), so any change Lobby makes to what the part shows draws it afresh
+    on the next load, and what the clock alone changes (minutes waiting, R3.2
+    overdue) follows the minute; a conditional refresh is answered 304 by
+    the same marker. Nothing in the part belongs to one reader but their
+    buttons (in the key) and their CSRF token, put into the shared drawing
+    per response."""
+    marker = marker or live_marker(site, now)
+    buttons = live_buttons(request.user)
+    key = f"desk-live:{marker}:{get_language()}:{buttons}"
+    html = cache.get(key)
+    if html is None:
+        context = desk_context(site, now)
+        shown = {name: flag == "1" for name, flag in zip(LIVE_BUTTONS, buttons, strict=True)}
+        html = render_to_string(LIVE_TEMPLATE, {**context, "perms": {"visitors": shown}, "csrf_token": "csrf-slot"})
+        cache.set(key, html, LIVE_CACHE_SECONDS)
+    token = format_html(_CSRF_INPUT, get_token(request))
+    return mark_safe(html.replace(_CSRF_SLOT, token))  # noqa: S308 (drawn by the template, which escapes)
 
 
 def log_rows(visits, site: Site) -> list[LogRow]:

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Q, Subquery
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -22,7 +22,7 @@ from reception.middleware import passive
 from reception.models import Site
 from reception.security import client_ip
 from visitors import audit, escalation, exports, hospitality, notes, selectors, services, watchlist
-from visitors.dashboard import desk_context, live_marker, log_rows, room_board
+from visitors.dashboard import live_buttons, live_marker, live_part, log_rows, room_board
 from visitors.forms import ArrivalForm, LogFilterForm, StepForm, VisitorNotesForm, WalkInForm, room_choices, staff_at
 from visitors.invitations import privacy_notice
 from visitors.models import ConsentWay, Visit, VisitEvent, Visitor, VisitStatus
@@ -51,7 +51,7 @@ def _back(request, default: str):
 @require_GET
 def dashboard(request):
     site = user_site(request)
-    return render(request, "visitors/dashboard.html", desk_context(site))
+    return render(request, "visitors/dashboard.html", {"site": site, "live": live_part(request, site, timezone.now())})
 
 
 @passive
@@ -68,15 +68,11 @@ def dashboard_live(request):
     reader (the language, and the buttons their permissions show)."""
     site = user_site(request)
     now = timezone.now()
-    user = request.user
-    buttons = "".join(
-        "1" if user.has_perm(f"visitors.{name}") else "0"
-        for name in ("check_in_visit", "check_out_visit", "register_visit")
-    )
-    etag = f'"desk-{live_marker(site, now)}.{translation.get_language()}.{user.pk}.{buttons}"'
+    marker = live_marker(site, now)
+    etag = f'"desk-{marker}.{translation.get_language()}.{request.user.pk}.{live_buttons(request.user)}"'
     response = get_conditional_response(request, etag=etag)
     if response is None:
-        response = render(request, "visitors/_dashboard_live.html", desk_context(site, now))
+        response = HttpResponse(live_part(request, site, now, marker=marker))
     response["ETag"] = etag
     # The browser keeps the part but asks every time whether it is still good.
     patch_cache_control(response, private=True, no_cache=True)
