@@ -27,6 +27,7 @@ from django.utils.translation import get_language, gettext, ngettext
 
 from reception.i18n import localized
 from reception.models import STAFF_LABEL_VALUES, ReceptionRoom, Site, staff_label_of, staff_labels
+from reception.roster import duty_panel_context
 from visitors.models import AuditEvent, Visit, VisitStatus, ack_due_at, ack_minutes, ack_overdue, minutes_between
 
 RECENTLY_LEFT = 10
@@ -390,6 +391,17 @@ def live_buttons(user) -> str:
     return "".join("1" if user.has_perm(f"visitors.{name}") else "0" for name in LIVE_BUTTONS)
 
 
+def _drawn_once(request, key: str, draw: Callable[[], str]) -> SafeString:
+    """The drawing cached under `key`, drawn by `draw()` when missing, with the
+    reader's own CSRF token put where the drawing holds its slot."""
+    html = cache.get(key)
+    if html is None:
+        html = draw()
+        cache.set(key, html, LIVE_CACHE_SECONDS)
+    token = format_html(_CSRF_INPUT, get_token(request))
+    return mark_safe(html.replace(_CSRF_SLOT, token))  # noqa: S308 (drawn by a template, which escapes)
+
+
 def live_part(request, site: Site, now: datetime, *, marker: str | None = None) -> SafeString:
     """The dashboard's live part for this reader, drawn once per site, minute,
     change, language and set of buttons, and shared by every desk of the site
@@ -404,15 +416,36 @@ def live_part(request, site: Site, now: datetime, *, marker: str | None = None) 
     per response."""
     marker = marker or live_marker(site, now)
     buttons = live_buttons(request.user)
-    key = f"desk-live:{marker}:{get_language()}:{buttons}"
-    html = cache.get(key)
-    if html is None:
-        context = desk_context(site, now)
-        shown = {name: flag == "1" for name, flag in zip(LIVE_BUTTONS, buttons, strict=True)}
-        html = render_to_string(LIVE_TEMPLATE, {**context, "perms": {"visitors": shown}, "csrf_token": "csrf-slot"})
-        cache.set(key, html, LIVE_CACHE_SECONDS)
-    token = format_html(_CSRF_INPUT, get_token(request))
-    return mark_safe(html.replace(_CSRF_SLOT, token))  # noqa: S308 (drawn by the template, which escapes)
+    shown = {name: flag == "1" for name, flag in zip(LIVE_BUTTONS, buttons, strict=True)}
+    return _drawn_once(
+        request,
+        f"desk-live:{marker}:{get_language()}:{buttons}",
+        lambda: render_to_string(
+            LIVE_TEMPLATE, {**desk_context(site, now), "perms": {"visitors": shown}, "csrf_token": "csrf-slot"}
+        ),
+    )
+
+
+# The duty panel's links, by the permission that shows each.
+DUTY_LINKS = ("view_rosterentry", "view_handover")
+
+
+def duty_part(request, site: Site, now: datetime, *, marker: str) -> SafeString:
+    """The duty panel as the dashboard page shows it (R1.5, R6.6, R6.8), drawn
+    once per site, minute and change like the live part: what it shows (the
+    roster, the night's visits, waiting handovers) changes only through the
+    admin, the desk and the registers, each of which writes to the site's
+    audit chain, or with the clock (the night starting, the 16:00 warning),
+    which the minute in the marker follows."""
+    links = {name: request.user.has_perm(f"reception.{name}") for name in DUTY_LINKS}
+    flags = "".join("1" if links[name] else "0" for name in DUTY_LINKS)
+    return _drawn_once(
+        request,
+        f"desk-duty:{marker}:{get_language()}:{flags}",
+        lambda: render_to_string(
+            "reception/_duty_panel.html", {**duty_panel_context(site, now=now), "perms": {"reception": links}}
+        ),
+    )
 
 
 def log_rows(visits, site: Site) -> list[LogRow]:

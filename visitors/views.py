@@ -22,7 +22,7 @@ from reception.middleware import passive
 from reception.models import Site
 from reception.security import client_ip
 from visitors import audit, escalation, exports, hospitality, notes, selectors, services, watchlist
-from visitors.dashboard import live_buttons, live_marker, live_part, log_rows, room_board
+from visitors.dashboard import duty_part, live_buttons, live_marker, live_part, log_rows, room_board
 from visitors.forms import ArrivalForm, LogFilterForm, StepForm, VisitorNotesForm, WalkInForm, room_choices, staff_at
 from visitors.invitations import privacy_notice
 from visitors.models import ConsentWay, Visit, VisitEvent, Visitor, VisitStatus
@@ -51,7 +51,17 @@ def _back(request, default: str):
 @require_GET
 def dashboard(request):
     site = user_site(request)
-    return render(request, "visitors/dashboard.html", {"site": site, "live": live_part(request, site, timezone.now())})
+    now = timezone.now()
+    marker = live_marker(site, now)
+    return render(
+        request,
+        "visitors/dashboard.html",
+        {
+            "site": site,
+            "duty": duty_part(request, site, now, marker=marker),
+            "live": live_part(request, site, now, marker=marker),
+        },
+    )
 
 
 @passive

@@ -7,6 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from reception import registers
 from reception.models import DutyCode
 from reception.roles import DUTY_GROUPS
 from tests.visitors.desk import DAYTIME, walk_in
@@ -236,3 +237,28 @@ def test_a_visitor_cannot_forge_the_token_slot(shared_cache, desk, clerk, host, 
 
     assert page.count('name="csrfmiddlewaretoken"') == 2  # the two tables' forms, nothing typed
     assert "&lt;input type=&quot;hidden&quot;" in page
+
+
+def test_a_second_desk_loads_the_whole_dashboard_without_reading_a_row(
+    shared_cache, client, clerk, host, business, business_room, django_assert_num_queries
+):
+    walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=host)
+    client.force_login(clerk)
+    first = client.get("/desk/").content.decode()
+
+    # 1 session, 2 user, 3-4 permissions, 5 the chain's head: the live part
+    # and the duty panel are the drawings the first load left (issue #24).
+    with django_assert_num_queries(5):
+        again = client.get("/desk/").content.decode()
+
+    assert "Zhou Jie" in again and 'data-testid="duty-panel"' in again
+    assert first.split('data-testid="duty-panel"')[1][:2000] == again.split('data-testid="duty-panel"')[1][:2000]
+
+
+def test_a_handover_written_shows_in_the_duty_panel_on_the_next_load(shared_cache, client, clerk, site):
+    client.force_login(clerk)
+    assert "Handover from" not in client.get("/desk/").content.decode()
+
+    registers.write_handover(site=site, by=clerk, open_items="Keys to room 3", incidents="", keys_and_items="")
+
+    assert "Handover from" in client.get("/desk/").content.decode()
