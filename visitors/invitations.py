@@ -79,8 +79,14 @@ def privacy_notice(site: Site, language: str) -> str:
 # --- invitations --------------------------------------------------------------
 
 # The visits that take a place in a day's capacity: all but those that ended
-# without the visitor coming in (cancelled, no-show, refused).
-DAY_PLACES = (VisitStatus.EXPECTED, VisitStatus.ON_SITE, VisitStatus.LEFT, VisitStatus.PENDING_SECURITY)
+# without the visitor coming in (cancelled, no-show, refused, declined).
+DAY_PLACES = (
+    VisitStatus.EXPECTED,
+    VisitStatus.ON_SITE,
+    VisitStatus.LEFT,
+    VisitStatus.PENDING_SECURITY,
+    VisitStatus.AWAITING_HOST,
+)
 
 
 def check_day_capacity(*, site: Site, expected_at: datetime, party_size: int) -> None:
