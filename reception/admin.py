@@ -222,6 +222,7 @@ class VisitorCategoryAdmin(AuditedAdmin):
             },
         ),
         (_("Walk-ups"), {"fields": ["walk_ups_need_approval", "host_approval_minutes"]}),
+        (_("Capacity"), {"fields": ["max_visitors_per_day"]}),
         (_("Confirm"), {"fields": [CONFIRM]}),
     ]
 

@@ -268,6 +268,16 @@ class VisitorCategory(BilingualName, models.Model):
         blank=True,
         help_text=_("Blank: the site's time."),
     )
+    # Issue #19 (A13): invitations beyond it, for this category, are refused; blank means no limit.
+    max_visitors_per_day = models.PositiveIntegerField(
+        _("maximum visitors a day"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Invitations of this category for a day that already expects this many of its visitors are refused. "
+            "Blank: no limit of its own."
+        ),
+    )
 
     class Meta:
         verbose_name = _("visitor category")
@@ -279,6 +289,10 @@ class VisitorCategory(BilingualName, models.Model):
             models.CheckConstraint(
                 condition=Q(host_approval_minutes__isnull=True) | Q(host_approval_minutes__gte=1),
                 name="category_approval_minutes_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_visitors_per_day__isnull=True) | Q(max_visitors_per_day__gte=1),
+                name="category_max_visitors_positive",
             ),
         ]
 
