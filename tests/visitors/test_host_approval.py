@@ -326,3 +326,53 @@ def test_at_night_the_host_cannot_check_in_but_the_night_officer_can_once_the_ti
 
     visit.refresh_from_db()
     assert visit.status == VisitStatus.ON_SITE and visit.id_sighted and visit.host_contacted
+
+
+# --- what else hears of it ----------------------------------------------------------------------
+
+
+def test_a_chat_channel_hears_of_the_request_without_the_hosts_link(
+    daytime, site, clerk, host, contractor, business_room, django_capture_on_commit_callbacks
+):
+    from reception.models import ChannelKind, NotificationChannel
+    from visitors import notify
+
+    NotificationChannel.objects.create(
+        site=site, name="Front desk group", kind=ChannelKind.GENERIC, url="https://chat.example.com/hook", secret="s"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        visit = walk_in(category=contractor, room=business_room, by=clerk, name="Maria Rossi", host=host)
+    for queued in DBTaskResult.objects.filter(task_path="visitors.tasks.notify_approval"):
+        notify_approval.call(*queued.args_kwargs["args"])
+
+    to_channel = Notification.objects.get(visit=visit, kind=Notification.Kind.APPROVAL, channel__isnull=False)
+    title, text = notify.chat_text(to_channel)
+    assert "Maria Rossi" in title and "host's approval" in text
+    assert "/i/approve/" not in text and "/i/approve/" not in str(notify.webhook_payload(to_channel))
+
+
+def test_an_alert_match_tells_security_and_still_waits_for_the_host(
+    daytime, site, clerk, host, contractor, business_room, django_capture_on_commit_callbacks
+):
+    from visitors import watchlist
+    from visitors.models import WatchlistEntry, WatchlistLevel
+
+    entry = WatchlistEntry.objects.create(site=site, name="Maria Rossi", reason="Watch", level=WatchlistLevel.ALERT)
+    watchlist.index_entry(entry)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        visit = walk_in(category=contractor, room=business_room, by=clerk, name="Maria Rossi", host=host)
+
+    assert visit.status == VisitStatus.AWAITING_HOST
+    assert AuditEvent.objects.filter(action="visit.watchlist_alert", object_id=str(visit.pk)).exists()
+    assert DBTaskResult.objects.filter(task_path="visitors.tasks.notify_security").exists()
+
+
+def test_the_dashboard_reads_waiting_walk_ups_in_its_four_queries(waiting, django_assert_num_queries):
+    from visitors.dashboard import desk_context
+
+    with django_assert_num_queries(4):  # open visits (with the waiting walk-up), rooms, host labels, recently left
+        context = desk_context(waiting.site)
+
+    assert [row["name"] for row in context["awaiting_host"]] == ["Maria Rossi"]
+    assert context["expected"] == [] and context["on_site"] == []
