@@ -147,6 +147,7 @@ class SiteAdmin(AuditedAdmin):
         (_("Confirm"), {"fields": [CONFIRM]}),
         (_("Kiosk"), {"fields": ["kiosk_mode", "kiosk_night_mode"]}),
         (_("Capacity"), {"fields": ["max_visitors_per_day"]}),
+        (_("Walk-ups"), {"fields": ["walk_ups_need_approval", "host_approval_minutes"]}),
         (
             _("Privacy"),
             {"fields": ["retention_days", "collect_id_numbers", ("privacy_notice_en", "privacy_notice_zh")]},
@@ -220,6 +221,8 @@ class VisitorCategoryAdmin(AuditedAdmin):
                 ]
             },
         ),
+        (_("Walk-ups"), {"fields": ["walk_ups_need_approval", "host_approval_minutes"]}),
+        (_("Capacity"), {"fields": ["max_visitors_per_day"]}),
         (_("Confirm"), {"fields": [CONFIRM]}),
     ]
 

@@ -68,6 +68,18 @@ class Site(BilingualName, models.Model):
         blank=True,
         help_text=_("Invitations for a day that already expects this many visitors are refused. Blank: no limit."),
     )
+    # Issue #19 (A13): a walk-up waits for their host's approval before check-in
+    # (visitors.approvals), for every category here or per category.
+    walk_ups_need_approval = models.BooleanField(
+        _("walk-ups need the host's approval"),
+        default=False,
+        help_text=_("Every walk-in, at the kiosk or the desk, waits for the host to approve before check-in."),
+    )
+    host_approval_minutes = models.PositiveSmallIntegerField(
+        _("host approval time (minutes)"),
+        default=10,
+        help_text=_("A host who has not answered a walk-up in this time leaves the decision to the front desk."),
+    )
 
     class Meta:
         verbose_name = _("site")
@@ -82,10 +94,19 @@ class Site(BilingualName, models.Model):
             models.CheckConstraint(
                 condition=~Q(night_starts=models.F("night_ends")), name="site_night_window_not_empty"
             ),
+            models.CheckConstraint(condition=Q(host_approval_minutes__gte=1), name="site_approval_minutes_positive"),
         ]
 
     def __str__(self) -> str:
         return self.display_name
+
+    def needs_host_approval(self, category: "VisitorCategory") -> bool:
+        """Issue #19 (A13): whether a walk-up of `category` here waits for the host."""
+        return self.walk_ups_need_approval or category.walk_ups_need_approval
+
+    def approval_minutes(self, category: "VisitorCategory") -> int:
+        """How long the host has to answer a walk-up of `category` (the category's own time, else the site's)."""
+        return category.host_approval_minutes or self.host_approval_minutes
 
     @property
     def display_address(self) -> str:
@@ -235,6 +256,28 @@ class VisitorCategory(BilingualName, models.Model):
     )
     escort_required = models.BooleanField(_("escort required"), default=False)
     notify_director_on_arrival = models.BooleanField(_("notify the office director on arrival"), default=False)
+    # Issue #19 (A13): walk-ups of this category wait for their host's approval.
+    walk_ups_need_approval = models.BooleanField(
+        _("walk-ups need the host's approval"),
+        default=False,
+        help_text=_("A walk-in of this category, at the kiosk or the desk, waits for the host to approve."),
+    )
+    host_approval_minutes = models.PositiveSmallIntegerField(
+        _("host approval time (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("Blank: the site's time."),
+    )
+    # Issue #19 (A13): invitations beyond it, for this category, are refused; blank means no limit.
+    max_visitors_per_day = models.PositiveIntegerField(
+        _("maximum visitors a day"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Invitations of this category for a day that already expects this many of its visitors are refused. "
+            "Blank: no limit of its own."
+        ),
+    )
 
     class Meta:
         verbose_name = _("visitor category")
@@ -243,6 +286,14 @@ class VisitorCategory(BilingualName, models.Model):
         constraints = [
             models.UniqueConstraint(fields=["site", "code"], name="category_code_unique_per_site"),
             models.CheckConstraint(condition=Q(ack_deadline_minutes__gte=1), name="category_deadline_positive"),
+            models.CheckConstraint(
+                condition=Q(host_approval_minutes__isnull=True) | Q(host_approval_minutes__gte=1),
+                name="category_approval_minutes_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_visitors_per_day__isnull=True) | Q(max_visitors_per_day__gte=1),
+                name="category_max_visitors_positive",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -126,6 +126,10 @@ _TABLE = {
     "visitors:security_holds":           (L,   L,    403,  200,  403,  403,  403,  403,  403,  403,  403),
     "visitors:clear_hold":               (L,   L,    403,  405,  403,  403,  403,  403,  403,  403,  403),
     "visitors:refuse_hold":              (L,   L,    403,  405,  403,  403,  403,  403,  403,  403,  403),
+    # a walk-up waiting for the host (issue #19, A13): its host, or the desk once
+    # the host's time is up (the service decides which); POST only
+    "visitors:approve_walk_up":          (L,   L,    405,  405,  405,  405,  405,  403,  405,  403,  403),
+    "visitors:decline_walk_up":          (L,   L,    405,  405,  405,  405,  405,  403,  405,  403,  403),
     # invitations (visitors.invite_visitor: hosts too, not security or the manager)
     "public:invite":                     (L,   L,    200,  403,  200,  200,  200,  403,  200,  403,  403),
     "public:invite_rooms":               (L,   L,    200,  403,  200,  200,  200,  403,  200,  403,  403),
@@ -163,6 +167,7 @@ _TABLE = {
     # links in emails: the token is the key, whoever opens it
     "public:invitation":                 (200, 200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
     "public:acknowledge":                (200, 200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    "public:approve":                    (200, 200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
     # the back office: staff status (the office manager) and model permissions
     "admin:index":                       (A,   A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
     "admin:visitors_visit_changelist":   (A,   A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
@@ -300,6 +305,12 @@ def world(
     on_site.visitor.id_number = "110101199003070011"
     on_site.visitor.save(update_fields=["id_number"])
     expected = Visit.objects.get(pk=invitation.visit_id)
+    # Issue #19 (A13): a walk-up whose category needs the host's approval, waiting for it.
+    business.walk_ups_need_approval = True
+    business.save()
+    awaiting = walk_in(category=business, room=business_room, by=clerk, name="Qian Hao", host=people["host"])
+    business.walk_ups_need_approval = False
+    business.save()
     handover = registers.write_handover(site=site, by=clerk, open_items="Call Mr Li", incidents="", keys_and_items="")
     # The sales floor: the salesperson's own customer, a call given to them
     # (not yet greeted), and Xu Jing away at lunch.
@@ -353,6 +364,8 @@ def world(
         "kiosk": lobby_kiosk,
         "visit_token": links.invitation_token(invitation),
         "ack_token": links.ack_token(on_site, people["host"]),
+        "awaiting": awaiting,
+        "approval_token": links.approval_token(awaiting, people["host"]),
     }
 
 
@@ -395,6 +408,9 @@ def url_of(name: str, world) -> str:
         "public:kiosk_enrol": {"token": world["kiosk"].token},
         "public:invitation": {"token": world["visit_token"]},
         "public:acknowledge": {"token": world["ack_token"]},
+        "public:approve": {"token": world["approval_token"]},
+        "visitors:approve_walk_up": {"pk": world["awaiting"].pk},
+        "visitors:decline_walk_up": {"pk": world["awaiting"].pk},
         "visitors:insights_csv": {"table": "summary"},
         "customers:customer_detail": {"pk": world["customer"].pk},
         "customers:customer_edit": {"pk": world["customer"].pk},
@@ -582,6 +598,8 @@ def _payload(name: str, world, role_client) -> dict:
         return {"resolution": "Filter changed"}
     if name == "customers:complaint_acknowledge":
         return {}
+    if name in ("visitors:approve_walk_up", "visitors:decline_walk_up"):
+        return {"reason": "Not expected today"}
     if name == "public:kiosk_walk_in":
         page = role_client.get(reverse("public:kiosk_walk_in")).content.decode()
         key = re.search(r'name="submission_key" value="([^"]*)"', page)
@@ -614,6 +632,8 @@ def changing_urls() -> list[str]:
             "visitors:record_step",
             "visitors:host_met",
             "visitors:acknowledge",
+            "visitors:approve_walk_up",
+            "visitors:decline_walk_up",
             "visitors:visitor_notes",
             "visitors:serve_hospitality",
             "visitors:check_out_everyone",
@@ -657,6 +677,9 @@ def changing_urls() -> list[str]:
 # a visit is acknowledged in the app by its host).
 ALLOWED_SAMPLE = {
     "visitors:acknowledge": "host",
+    # the host answers at once; the desk only once the host's time is up
+    "visitors:approve_walk_up": "host",
+    "visitors:decline_walk_up": "host",
     "visitors:reveal_id_number": "security",
     "visitors:erase": "manager",
     "reception:handover_acknowledge": "night",

@@ -62,6 +62,10 @@ OPEN_VISIT = (
     "ack_deadline_minutes",
     "category__ack_deadline_minutes",
     "category__name",
+    # Issue #19 (A13): a walk-up waiting for the host, and whether the host's time is up.
+    "registered_at",
+    "host_approval__due_at",
+    "host_approval__unanswered_at",
 )
 
 
@@ -98,6 +102,21 @@ class OnSiteRow(TypedDict):
     overdue: bool  # R3.2: unacknowledged past the category's deadline
     ack: str  # what the acknowledgement cell shows: no_host, acknowledged, overdue or waiting
     ack_text: str
+
+
+class AwaitingHostRow(TypedDict):
+    pk: int
+    url: str
+    registered: str  # H:i in the site's time zone
+    due: str  # H:i: when the host's time is up
+    name: str
+    party_size: int
+    company: str
+    category: str
+    room_id: int | None
+    room: str
+    host: str
+    unanswered: bool  # the host did not answer in time: the desk decides
 
 
 class LeftRow(TypedDict):
@@ -234,6 +253,16 @@ class _Rows:
             "ack_text": text,
         }
 
+    def awaiting_host(self, row: dict) -> AwaitingHostRow:
+        """A walk-up waiting for the host's approval (issue #19, A13)."""
+        return {
+            **self.party(row),
+            "category": self.category(row),
+            "registered": self.hhmm(row["registered_at"]),
+            "due": self.hhmm(row["host_approval__due_at"]) if row["host_approval__due_at"] else "",
+            "unanswered": row["host_approval__unanswered_at"] is not None,
+        }
+
     def logged(self, row: dict) -> LogRow:
         """A row of the visitor log."""
         if row["status"] not in self.statuses:
@@ -299,7 +328,7 @@ def room_board(
 
 def desk_context(site: Site, now: datetime | None = None) -> dict:
     """The dashboard's lists for `site`. Four queries: the day's open visits
-    (on site and expected today, read together), the site's rooms, the labels
+    (on site, expected today and walk-ups waiting for their host, read together), the site's rooms, the labels
     of their hosts, recently left.
 
     Drawn as of the minute (`now` without its seconds): what the clock alone
@@ -310,14 +339,23 @@ def desk_context(site: Site, now: datetime | None = None) -> dict:
     rows = _Rows(site, now)
     visits = Visit.objects.for_site(site)
 
-    open_today = list((visits.on_site() | Visit.objects.expected_on(site, now)).order_by().values(*OPEN_VISIT))
+    waiting_for_host = visits.filter(status=VisitStatus.AWAITING_HOST)
+    open_today = list(
+        (visits.on_site() | Visit.objects.expected_on(site, now) | waiting_for_host).order_by().values(*OPEN_VISIT)
+    )
     rooms = list(ReceptionRoom.objects.filter(site=site).order_by(*BOARD_ORDER))
     room_names = {room.pk: (room.name, room.name_zh) for room in rooms}
     rows.label_hosts({row["host_id"] for row in open_today} - {None})
-    arrived, awaited = [], []
+    arrived, awaited, asking = [], [], []
     for row in open_today:
         row["room__name"], row["room__name_zh"] = room_names.get(row["room_id"], (None, None))
-        (arrived if row["status"] == VisitStatus.ON_SITE else awaited).append(row)
+        if row["status"] == VisitStatus.ON_SITE:
+            arrived.append(row)
+        elif row["status"] == VisitStatus.AWAITING_HOST:
+            asking.append(row)
+        else:
+            awaited.append(row)
+    awaiting_host = [rows.awaiting_host(row) for row in sorted(asking, key=itemgetter("registered_at", "pk"))]
     on_site = [rows.on_site(row) for row in sorted(arrived, key=itemgetter("checked_in_at", "pk"))]
     expected = [rows.expected(row) for row in sorted(awaited, key=itemgetter("expected_at", "pk"))]
 
@@ -342,6 +380,7 @@ def desk_context(site: Site, now: datetime | None = None) -> dict:
         "site": site,
         "now": now,
         "expected": expected,
+        "awaiting_host": awaiting_host,
         "on_site": on_site,
         "on_site_people": sum(row["party_size"] for row in on_site),
         "ack": ack,

@@ -104,12 +104,19 @@ def _context(notification: Notification) -> dict:
         context["held"] = visit.status == VisitStatus.PENDING_SECURITY
         context["expected"] = _when(visit, visit.expected_at) if visit.checked_in_at is None else ""
         return context
+    if notification.kind == Notification.Kind.APPROVAL:
+        # Issue #19 (A13): the host's signed approve/decline link; a channel gets none.
+        context["approval_url"] = links.approval_url(visit, notification.recipient) if notification.recipient_id else ""
+        context["registered"] = _when(visit, visit.registered_at)
+        return context
     if notification.recipient_id:
         context["ack_url"] = links.ack_url(visit, notification.recipient)
     return context
 
 
 def _templates(notification: Notification) -> str:
+    if notification.kind == Notification.Kind.APPROVAL:
+        return "approval"
     return "security" if notification.kind == Notification.Kind.SECURITY else "arrival"
 
 
@@ -157,7 +164,7 @@ def chat_text(notification: Notification) -> tuple[str, str]:
         }
         name = _templates(notification)
         title = markdown_text(render_to_string(f"visitors/email/{name}_subject.txt", context))
-        chat = "visitors/email/chat_security.md" if name == "security" else "visitors/email/chat.md"
+        chat = f"visitors/email/chat_{name}.md" if name in ("security", "approval") else "visitors/email/chat.md"
         body = render_to_string(chat, context).strip()
     return title, body
 

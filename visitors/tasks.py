@@ -87,6 +87,22 @@ def notify_security(visit_id: int, step: int) -> int:
 
 
 @task()
+def notify_approval(visit_id: int) -> int:
+    """Issue #19 (A13): ask the host to approve a walk-up (email with signed
+    approve/decline links, and the channels that hear arrivals)."""
+    visit = Visit.objects.select_related("site", "category", "host").get(pk=visit_id)
+    notifications = escalation.approval_notifications(visit=visit)
+    _deliver_later(notifications)
+    return len(notifications)
+
+
+@task()
+def approval_timeout(visit_id: int) -> bool:
+    """Issue #19 (A13): the host's time is up; flag the walk-up for the desk."""
+    return escalation.host_did_not_answer(visit_id=visit_id)
+
+
+@task()
 def send_invitation(invitation_id: int) -> str:
     invitation = Invitation.objects.select_related("visit__site").get(pk=invitation_id)
     notification = notify.invitation_notification(invitation)
@@ -114,6 +130,15 @@ def announce_to_security(visit: Visit, *, ahead: bool = False) -> None:
     was on an invitation confirmed before the visit, not at the door."""
     step = escalation.SECURITY_AHEAD if ahead else escalation.SECURITY_AT_DOOR
     transaction.on_commit(partial(_enqueue, notify_security, visit.pk, step), robust=True)
+
+
+def ask_host_to_approve(visit: Visit, *, due_at: datetime) -> None:
+    """Called by the services inside their transaction for a walk-up that
+    waits for its host (issue #19 A13): once it commits, the host is asked,
+    and the timeout is queued for `due_at` (the escalate_overdue sweep
+    catches it where the backend cannot defer)."""
+    transaction.on_commit(partial(_enqueue, notify_approval, visit.pk), robust=True)
+    transaction.on_commit(partial(_enqueue, approval_timeout, visit.pk, run_after=due_at), robust=True)
 
 
 def announce_invitation(invitation: Invitation) -> None:

@@ -21,7 +21,7 @@ from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import Site
 from reception.security import client_ip
-from visitors import audit, escalation, exports, hospitality, notes, selectors, services, watchlist
+from visitors import approvals, audit, escalation, exports, hospitality, notes, selectors, services, watchlist
 from visitors.dashboard import duty_part, live_buttons, live_marker, live_part, log_rows, room_board
 from visitors.forms import ArrivalForm, LogFilterForm, StepForm, VisitorNotesForm, WalkInForm, room_choices, staff_at
 from visitors.invitations import privacy_notice
@@ -154,6 +154,9 @@ def register(request):
             if visit.status == VisitStatus.PENDING_SECURITY:
                 messages.warning(request, watchlist.HELD_AT_DESK % {"name": visit.visitor.full_name})
                 return redirect("visitors:visit", pk=visit.pk)
+            if visit.status == VisitStatus.AWAITING_HOST:
+                messages.info(request, approvals.AWAITING_AT_DESK % {"name": visit.visitor.full_name})
+                return redirect("visitors:visit", pk=visit.pk)
             messages.success(
                 request,
                 _("%(name)s is registered and checked in; please take them to %(room)s.")
@@ -246,6 +249,8 @@ def visit_detail(request, pk: int):
     escort_due = visit.category.escort_required and all(e.kind != VisitEvent.Kind.ESCORTED for e in events)
     steps = [kind for kind in services.MANUAL_STEPS if kind != VisitEvent.Kind.ESCORTED or escort_due]
     steps.remove(VisitEvent.Kind.MATERIALS)  # its own form: the note names them
+    # Issue #19 (A13): a walk-up waiting for the host, and whether this reader may decide it.
+    approval = approvals.approval_of(visit) if visit.status == VisitStatus.AWAITING_HOST else None
     if escalation.awaiting_acknowledgement(visit):
         # Until the arrival is acknowledged, "the host met them" is the button
         # that also stops the escalation (R3.2); a bare step would not.
@@ -262,6 +267,9 @@ def visit_detail(request, pk: int):
             "row": hospitality.visit_row(visit),
             "servable": hospitality.SERVABLE,
             "night": visit.site.in_night_window(),
+            "approval": approval,
+            "may_decide": approvals.may_decide(visit, approval, request.user),
+            "decide_as_desk": visit.host_id != request.user.pk,
             "may_acknowledge": escalation.awaiting_acknowledgement(visit)
             and request.user.has_perm("visitors.acknowledge_visit")
             and escalation.may_acknowledge(visit, request.user),
