@@ -18,6 +18,7 @@ from visitors import invitations, selectors, services
 from visitors.api import schemas
 from visitors.api.auth import TokenAuth, audit_details
 from visitors.api.errors import REFUSALS, ApiRefusal, install
+from visitors.api.schemas import visit_out
 from visitors.forms import LogFilterForm, staff_at
 from visitors.models import AuditEvent, Visit, Visitor, VisitStatus
 
@@ -45,29 +46,6 @@ SEARCH_RESULTS = 20
 
 def _refuses(ok):
     return {200: ok, REFUSALS: schemas.Error}
-
-
-def visit_out(visit: Visit) -> dict:
-    """A visit read with Visit.objects.with_people(): no further query."""
-    return {
-        "id": visit.pk,
-        "status": visit.status,
-        "source": visit.source,
-        "badge_code": visit.badge_code,
-        "visitor": {"id": visit.visitor_id, "full_name": visit.visitor.full_name, "company": visit.visitor.company},
-        "category": {"id": visit.category_id, "code": visit.category.code, "name": visit.category.display_name},
-        "host": {"id": visit.host_id, "label": staff_label(visit.host)} if visit.host_id else None,
-        "room": {"id": visit.room_id, "name": visit.room.display_name} if visit.room_id else None,
-        "purpose": visit.purpose,
-        "party_size": visit.party_size,
-        "expected_at": visit.expected_at,
-        "expected_until": visit.expected_until,
-        "registered_at": visit.registered_at,
-        "checked_in_at": visit.checked_in_at,
-        "checked_out_at": visit.checked_out_at,
-        "acknowledged_at": visit.acknowledged_at,
-        "night_registration": visit.night_registration,
-    }
 
 
 def _visit(site, **lookups) -> Visit:
