@@ -715,6 +715,7 @@ class ApiScope(models.TextChoices):
     WRITE_VISITS = "write_visits", _("Create expected visits, check in and out")
     READ_AUDIT = "read_audit", _("Read the audit trail")
     ON_SITE_LIST = "on_site_list", _("Read the on-site list")
+    ERASE_VISITORS = "erase_visitors", _("Erase a visitor's identity on request (R4.1)")
 
 
 class ApiTokenQuerySet(models.QuerySet):

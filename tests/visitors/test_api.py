@@ -13,8 +13,8 @@ from django.utils import timezone
 from reception.models import ApiScope, ApiToken
 from tests.visitors.api_tokens import bearer, make_token
 from tests.visitors.desk import expect, walk_in
-from visitors import audit
-from visitors.models import AuditEvent, Invitation, Visit, VisitStatus
+from visitors import audit, privacy, services
+from visitors.models import AuditEvent, Invitation, Visit, Visitor, VisitStatus
 from visitors.ratelimit import Limit
 
 
@@ -138,6 +138,7 @@ OPERATIONS = [
     ("post", "/badges/{badge}/check-out", ApiScope.WRITE_VISITS),
     ("get", "/on-site", ApiScope.ON_SITE_LIST),
     ("get", "/audit-events", ApiScope.READ_AUDIT),
+    ("post", "/visitors/{visitor}/erasure-request", ApiScope.ERASE_VISITORS),
 ]
 
 
@@ -145,7 +146,7 @@ OPERATIONS = [
 @pytest.mark.parametrize(("method", "path", "needs"), OPERATIONS)
 def test_each_operation_opens_only_to_its_scope(client, site, zhou, method, path, needs, scope):
     secret = make_token(site=site, scopes=[scope])
-    url = "/api/v1" + path.format(visit=zhou.pk, badge=zhou.badge_code)
+    url = "/api/v1" + path.format(visit=zhou.pk, badge=zhou.badge_code, visitor=zhou.visitor_id)
     before = AuditEvent.objects.count()
 
     if method == "get":
@@ -432,3 +433,64 @@ def test_an_integration_writes_without_a_csrf_token(site, secret, zhou):
     response = integration.post(f"/api/v1/visits/{zhou.pk}/check-out", **bearer(secret))
 
     assert response.status_code == 200
+
+
+# --- erasure on request (R4.1) ---------------------------------------------------------
+
+
+@pytest.fixture
+def eraser(site, manager):
+    """A token that may only erase, as an HR system's would."""
+    return make_token(site=site, by=manager, scopes=[ApiScope.ERASE_VISITORS], name="HR requests")
+
+
+def erase(client, secret, visitor_id):
+    return post(client, f"/visitors/{visitor_id}/erasure-request", secret)
+
+
+def test_a_visitor_who_left_is_erased_on_request_and_audited_as_the_token(client, site, eraser, zhou, clerk):
+    services.check_out_visit(visit=zhou, by=clerk)
+    token = ApiToken.objects.get(name="HR requests")
+
+    response = erase(client, eraser, zhou.visitor_id)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["erased"] is True and response.json()["id"] == zhou.visitor_id
+    visitor = Visitor.objects.get(pk=zhou.visitor_id)
+    assert (visitor.full_name, visitor.company, visitor.phone) == (privacy.ANONYMISED_NAME, "", "")
+    assert visitor.anonymised_at == timezone.now()
+    assert Visit.objects.filter(pk=zhou.pk).exists()  # the visit stays, anonymised
+    event = AuditEvent.objects.get(action="visitor.anonymise")
+    assert event.actor_id is None and event.changes["api_token"] == token.pk and event.changes["reason"] == "erasure"
+    assert "Zhou" not in json.dumps(event.changes)
+    assert audit.verify_chain(site).intact
+
+    again = erase(client, eraser, zhou.visitor_id)
+    assert (again.status_code, again.json()["erased"]) == (200, False)
+    assert AuditEvent.objects.filter(action="visitor.anonymise").count() == 1
+
+
+def test_a_visitor_on_site_is_not_erased(client, eraser, zhou):
+    response = erase(client, eraser, zhou.visitor_id)
+
+    assert (response.status_code, response.json()["code"]) == (400, "on_site")
+    assert Visitor.objects.get(pk=zhou.visitor_id).full_name == "Zhou Jie"
+    assert not AuditEvent.objects.filter(action="visitor.anonymise").exists()
+
+
+def test_a_visitor_under_legal_hold_is_not_erased(client, eraser, guest):
+    Visit.objects.filter(pk=guest.pk).update(legal_hold=True)
+
+    response = erase(client, eraser, guest.visitor_id)
+
+    assert (response.status_code, response.json()["code"]) == (400, "legal_hold")
+    assert Visitor.objects.get(pk=guest.visitor_id).anonymised_at is None
+
+
+def test_another_sites_visitor_is_not_found_for_erasure(client, eraser, river_visit, other_clerk):
+    services.check_out_visit(visit=river_visit, by=other_clerk)
+
+    response = erase(client, eraser, river_visit.visitor_id)
+
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+    assert Visitor.objects.get(pk=river_visit.visitor_id).full_name == "Lin Tao"

@@ -14,7 +14,7 @@ from ninja import NinjaAPI, Query, Router, Status
 
 from reception.models import ApiScope, ReceptionRoom, VisitorCategory, staff_label
 from reception.security import client_ip
-from visitors import invitations, selectors, services
+from visitors import invitations, privacy, selectors, services
 from visitors.api import schemas
 from visitors.api.auth import TokenAuth, audit_details
 from visitors.api.errors import REFUSALS, ApiRefusal, install
@@ -37,6 +37,7 @@ router = Router()
 READ = TokenAuth(ApiScope.READ_VISITS)
 WRITE = TokenAuth(ApiScope.WRITE_VISITS)
 ON_SITE = TokenAuth(ApiScope.ON_SITE_LIST)
+ERASE = TokenAuth(ApiScope.ERASE_VISITORS)
 AUDIT = TokenAuth(ApiScope.READ_AUDIT)
 
 PAGE_SIZE = 50
@@ -277,6 +278,27 @@ def visitors(request, phone: str | None = None, name: str | None = None):
         }
         for row in rows
     ]
+
+
+@router.post(
+    "/visitors/{visitor_id}/erasure-request",
+    response=_refuses(schemas.Erasure),
+    url_name="erase_visitor",
+    auth=ERASE,
+)
+def erasure_request(request, visitor_id: schemas.Id):
+    """Erase a visitor's identity on their request (R4.1), as the office
+    manager's erasure page does: name, company, phone, email, ID document and
+    notes are overwritten at once, the visits stay, anonymised. Refused while
+    they are on site (`on_site`) or a visit is under legal hold (`legal_hold`).
+    Audited with the token as the actor; asking again changes nothing."""
+    site = request.auth.site
+    visitor = get_object_or_404(Visitor.objects.for_site(site), pk=visitor_id)
+    erased = privacy.erase_visitor(
+        visitor=visitor, by=None, client_address=client_ip(request), audit_details=audit_details(request)
+    )
+    visitor.refresh_from_db(fields=["anonymised_at"])
+    return {"id": visitor.pk, "erased": erased, "anonymised_at": visitor.anonymised_at}
 
 
 # --- the audit trail --------------------------------------------------------------------

@@ -164,6 +164,12 @@ class VisitorFound(Schema):
     last_host: Person | None
 
 
+class Erasure(Schema):
+    id: int = Field(description="The visitor's id")
+    erased: bool = Field(description="False if their identity had been erased already (nothing was written)")
+    anonymised_at: datetime
+
+
 class AuditEvent(Schema):
     """Every field the chain's hash covers (visitors.audit), so a client can
     recompute each hash and check each link."""
