@@ -264,6 +264,52 @@ def test_the_visit_lists_queries_do_not_grow_with_the_page(
         assert len(response.json()["items"]) == limit
 
 
+# Every list answers in a fixed number of queries, whatever the page size or the
+# rows: 1 the token with its site; 11 statements of the rate limit's slot in
+# the tests' database cache (the hint, claiming the slot, the next hint; one
+# Redis round trip each in production); then each operation's own, below.
+RATE_LIMITED_TOKEN = 12
+LIST_QUERIES = {
+    "/visits?limit=100": 1,  # the page of visits joined to visitor, category, room and host's department
+    "/on-site": 1,  # everyone on site, joined the same way
+    "/rooms": 2,  # the rooms with their occupancy annotated; their categories, prefetched
+    "/hosts?q=Sun": 1,  # the staff joined to their departments
+    "/visitors?name=Guest": 2,  # the visitors with their last visit and host annotated; those hosts' labels
+    "/audit-events?limit=100": 1,  # the page of events
+}
+
+
+def _busy_site(*, first, last, site, clerk, make_staff, business, business_room):
+    """Visitors `first` to `last` (those from 6 on gone, the Business Room
+    holds 8), each with a host called Sun, and their audit events."""
+    for n in range(first, last):
+        host = make_staff(f"host-{n}", None, site=site, department=f"Dept {n}", real_name=f"Sun {n}")
+        visit = walk_in(category=business, room=business_room, by=clerk, name=f"Guest {n}", host=host)
+        if n >= 6:
+            services.check_out_visit(visit=visit, by=clerk)
+
+
+@pytest.mark.parametrize("path", list(LIST_QUERIES))
+def test_each_list_costs_the_same_queries_for_one_row_or_many(
+    client, secret, site, clerk, make_staff, business, business_room, rooms, path, django_assert_max_num_queries
+):
+    pinned = RATE_LIMITED_TOKEN + LIST_QUERIES[path]
+    people = {"site": site, "clerk": clerk, "make_staff": make_staff, "business": business}
+    _busy_site(first=0, last=1, business_room=business_room, **people)
+    get(client, "/rooms", secret)  # notes the token's use: once a minute
+    with django_assert_max_num_queries(pinned) as one:
+        few = get(client, path, secret)
+
+    _busy_site(first=1, last=12, business_room=business_room, **people)
+    with django_assert_max_num_queries(pinned) as twelve:
+        many = get(client, path, secret)
+
+    assert few.status_code == many.status_code == 200
+    rows = many.json() if isinstance(many.json(), list) else many.json()["items"]
+    assert len(rows) > 1
+    assert len(twelve.captured_queries) == len(one.captured_queries)
+
+
 def test_a_visit_reads_with_its_people_as_department_name(client, secret, zhou):
     visit = get(client, f"/visits/{zhou.pk}", secret).json()
 
