@@ -419,7 +419,7 @@ DELIVERIES_SHOWN = 10
 @admin.register(NotificationChannel)
 class NotificationChannelAdmin(AuditedAdmin):
     form = NotificationChannelForm
-    list_display = ["name", "site", "kind", "on_arrival", "on_escalation", "events", "active"]
+    list_display = ["name", "site", "kind", "on_arrival", "on_escalation", "event_list", "active"]
     audit_masked = {"url": mask_url, "secret": mask_secret}
     # A URL pasted without its scheme is meant as https, the only one allowed (issue #15).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -464,6 +464,10 @@ class NotificationChannelAdmin(AuditedAdmin):
             )
         ]
         return own + super().get_urls()
+
+    @admin.display(description=_("events"))
+    def event_list(self, channel):
+        return ", ".join(channel.events or []) or None  # the admin's empty value
 
     @admin.display(description=_("delivery log"))
     def delivery_log(self, channel):

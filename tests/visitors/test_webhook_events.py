@@ -351,6 +351,26 @@ def test_send_test_event_queues_a_ping_and_audits_it(office, site, django_captur
     assert office.get(url).status_code == 405
 
 
+def test_the_add_page_and_the_list_show_the_events(office, site):
+    subscribe(site, events=["visit.checked_in", "visit.checked_out"])
+
+    add = office.get(reverse("admin:reception_notificationchannel_add"))
+    listing = office.get(reverse("admin:reception_notificationchannel_changelist"))
+
+    assert add.status_code == 200 and "Save the channel first." in add.content.decode()
+    assert "visit.checked_in, visit.checked_out" in listing.content.decode()
+
+
+def test_the_visit_page_names_the_event_delivered(client, clerk, site, business, business_room, host):
+    subscribe(site, events=["visit.checked_in"])
+    visit = walk_in(category=business, room=business_room, by=clerk, host=host)
+    client.force_login(clerk)
+
+    page = client.get(reverse("visitors:visit", args=[visit.pk])).content.decode()
+
+    assert "Webhook event visit.checked_in" in " ".join(page.split())
+
+
 def test_the_channels_page_has_the_button_and_its_latest_deliveries(office, site):
     channel = subscribe(site)
     webhooks.ping(channel)
