@@ -468,8 +468,21 @@ class ChannelKind(models.TextChoices):
     DINGTALK = "dingtalk", _("DingTalk group robot")
 
 
+class WebhookEvent(models.TextChoices):
+    """What a generic webhook channel may subscribe to (issue #21): each is sent
+    by the service that did it, once its transaction commits (visitors.webhooks)."""
+
+    REGISTERED = "visit.registered", _("Visit registered")
+    CHECKED_IN = "visit.checked_in", _("Visitor checked in")
+    CHECKED_OUT = "visit.checked_out", _("Visitor checked out")
+    ACKNOWLEDGED = "visit.acknowledged", _("Arrival acknowledged by the host")
+    ESCALATED = "visit.escalated", _("Arrival escalated")
+    AMENDED = "visit.amended", _("Registration amended")
+
+
 class NotificationChannel(models.Model):
-    """A work-chat group (R3) or other webhook that hears about arrivals and escalations."""
+    """A work-chat group (R3) or other webhook that hears about arrivals and
+    escalations; a generic one may also subscribe to visit events (issue #21)."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="channels", verbose_name=_("site"))
     name = models.CharField(_("name"), max_length=80)
@@ -478,6 +491,8 @@ class NotificationChannel(models.Model):
     secret = models.CharField(_("signing secret"), max_length=200, blank=True)
     on_arrival = models.BooleanField(_("arrivals"), default=True)
     on_escalation = models.BooleanField(_("escalations"), default=True)
+    # Issue #21: the WebhookEvent values this channel receives as signed JSON.
+    events = models.JSONField(_("events"), default=list, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -496,6 +511,19 @@ class NotificationChannel(models.Model):
             validate_webhook_url(self.url)
         except ValidationError as error:
             raise ValidationError({"url": error.error_list}) from None
+        if self.events:
+            unknown = sorted(set(self.events) - set(WebhookEvent.values))
+            if unknown:
+                raise ValidationError({"events": _("Unknown events: %(events)s.") % {"events": ", ".join(unknown)}})
+            if self.kind != ChannelKind.GENERIC:
+                raise ValidationError({"events": _("Only a generic webhook receives events; a chat robot cannot.")})
+            if not self.secret:
+                raise ValidationError(
+                    {"secret": _("Events are signed: give a signing secret, which the receiver checks.")}
+                )
+
+    def receives(self, event: str) -> bool:
+        return self.kind == ChannelKind.GENERIC and event in (self.events or [])
 
 
 class EscalationStep(models.Model):
@@ -738,6 +766,7 @@ class ApiScope(models.TextChoices):
     WRITE_VISITS = "write_visits", _("Create expected visits, check in and out")
     READ_AUDIT = "read_audit", _("Read the audit trail")
     ON_SITE_LIST = "on_site_list", _("Read the on-site list")
+    ERASE_VISITORS = "erase_visitors", _("Erase a visitor's identity on request (R4.1)")
 
 
 class ApiTokenQuerySet(models.QuerySet):

@@ -23,7 +23,7 @@ from customers import calls, complaints, followups, rotation
 from customers import services as customer_services
 from customers.models import ComplaintHandler
 from reception import registers, rulebook
-from reception.models import RulesVersion
+from reception.models import NotificationChannel, RulesVersion
 from tests.corpus import fingerprint, form_data
 from tests.customers import care
 from tests.visitors.desk import walk_in
@@ -67,6 +67,7 @@ ADMIN_SAMPLES = {
     "admin:reception_rosterentry_changelist",
     "admin:auth_user_changelist",
     "admin:reception_rule_tester",  # issue #22: reads only, the category admin's view permission
+    "admin:reception_notificationchannel_test_event",  # issue #21: POST only, the channel's change permission
 }
 
 # fmt: off
@@ -175,6 +176,7 @@ _TABLE = {
     "admin:reception_rosterentry_changelist": (A, A, A,    A,    A,    A,    A,    200,  A,  A,  A),
     "admin:auth_user_changelist":        (A,   A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
     "admin:reception_rule_tester":       (A,   A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
+    "admin:reception_notificationchannel_test_event": (A, A, A, A, A, A, A, 405, A,  A,  A),
     # the sales floor (R2, R9.2, R10.1; issue #17): the desk registers, links
     # and logs; a salesperson sees their own customers and calls and greets;
     # the floor manager sees the floor, overrides and reads the fairness;
@@ -207,6 +209,7 @@ _TABLE = {
     "api:check_out":                     (405, 405,  405,  405,  405,  405,  405,  405,  405,  405,  405),
     "api:check_in_by_badge":             (405, 405,  405,  405,  405,  405,  405,  405,  405,  405,  405),
     "api:check_out_by_badge":            (405, 405,  405,  405,  405,  405,  405,  405,  405,  405,  405),
+    "api:erase_visitor":                 (405, 405,  405,  405,  405,  405,  405,  405,  405,  405,  405),
     "api:on_site":                       (401, 401,  401,  401,  401,  401,  401,  401,  401,  401,  401),
     "api:rooms":                         (401, 401,  401,  401,  401,  401,  401,  401,  401,  401,  401),
     "api:hosts":                         (401, 401,  401,  401,  401,  401,  401,  401,  401,  401,  401),
@@ -346,7 +349,10 @@ def world(
         owner=people["host"],
         due_on=timezone.localdate(),
     )
+    # A generic webhook for "Send test event" (issue #21), subscribed to nothing.
+    channel = NotificationChannel.objects.create(site=site, name="Door", url="https://hooks.example/", secret="s")
     return {
+        "channel": channel,
         "rules": rules,
         "complaint": complaint,
         "follow_up": follow_up,
@@ -422,6 +428,8 @@ def url_of(name: str, world) -> str:
         "api:check_out": {"visit_id": world["on_site"].pk},
         "api:check_in_by_badge": {"code": world["expected"].badge_code},
         "api:check_out_by_badge": {"code": world["on_site"].badge_code},
+        "api:erase_visitor": {"visitor_id": world["expected"].visitor_id},
+        "admin:reception_notificationchannel_test_event": {"object_id": world["channel"].pk},
         "customers:complaint_file": {"pk": world["complaint"].pk, "which": "letter"},
         "customers:follow_up_done": {"pk": world["follow_up"].pk},
         "customers:feedback_resolve": {"pk": world["feedback"].pk},
@@ -667,6 +675,7 @@ def changing_urls() -> list[str]:
             "customers:follow_up_done",
             "customers:feedback_new",
             "customers:feedback_resolve",
+            "admin:reception_notificationchannel_test_event",
         }
         and any(expected in REFUSED for expected in row.values())
     )
@@ -682,6 +691,7 @@ ALLOWED_SAMPLE = {
     "visitors:decline_walk_up": "host",
     "visitors:reveal_id_number": "security",
     "visitors:erase": "manager",
+    "admin:reception_notificationchannel_test_event": "manager",
     "reception:handover_acknowledge": "night",
     "public:kiosk_walk_in": "kiosk",
     "public:kiosk_code": "kiosk",

@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
-from reception.models import Duty, DutyCode, NotificationChannel, on_duty, staff_label
-from visitors import audit
+from reception.models import Duty, DutyCode, NotificationChannel, WebhookEvent, on_duty, staff_label
+from visitors import audit, webhooks
 from visitors.models import ApprovalOutcome, HostApproval, Notification, Visit, VisitEvent, VisitStatus
 
 Status = Notification.Status
@@ -350,6 +350,7 @@ def escalate_visit(*, visit_id: int, at: datetime | None = None) -> Escalation:
             changes={"step": step.position, "duty": step.duty, "recipients": [user.pk for user in people]},
             at=at,
         )
+        webhooks.emit(visit, WebhookEvent.ESCALATED, at=at, step=step.position)  # issue #21
         outgoing += [row for row in rows if row.status in (Status.PENDING, Status.FAILED)]
     return Escalation(notifications=outgoing, next_at=_first_due(visit, chain, taken))
 
@@ -468,4 +469,5 @@ def _acknowledge(*, visit: Visit, person, actor, changes: dict, note: str, clien
         client_address=client_address,
         at=at,
     )
+    webhooks.emit(visit, WebhookEvent.ACKNOWLEDGED, at=at)  # issue #21
     return visit

@@ -683,6 +683,9 @@ class Notification(models.Model):
         # it (a major complaint, a daily digest): `subject` and `body` are
         # sent as they are, so this app never imports that one.
         PREPARED = "prepared", _("Customer care")
+        # Issue #21: a visit event (or a test "ping") for a generic webhook
+        # channel that subscribes to it; `subject` holds the event's name.
+        EVENT = "event", _("Webhook event")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -723,6 +726,8 @@ class Notification(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    # A webhook's last HTTP status (issue #21: the delivery log); null for email.
+    response_code = models.PositiveSmallIntegerField(_("response code"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 

@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
-from reception.models import ReceptionRoom, Site, VisitorCategory
+from reception.models import ReceptionRoom, Site, VisitorCategory, WebhookEvent
 from reception.night import check_night_duty
-from visitors import audit, privacy, watchlist
+from visitors import audit, privacy, watchlist, webhooks
 from visitors.models import (
     ConsentWay,
     HoldOutcome,
@@ -342,6 +342,8 @@ def register_visit(
         client_address=client_address,
         at=at,
     )
+    # Issue #21: the integrations hear of it once this commits.
+    webhooks.emit(visit, WebhookEvent.REGISTERED, *([WebhookEvent.CHECKED_IN] if arrives else []), at=at)
     if held:
         _hold(visit=visit, entry=listed, actor=visit.registered_by, client_address=client_address, at=at)
         return visit
@@ -467,6 +469,7 @@ def check_in_visit(
     )
     if listed is not None:
         _alert(visit=visit, entry=listed, actor=actor, client_address=client_address, at=at)
+    webhooks.emit(visit, WebhookEvent.CHECKED_IN, at=at)  # issue #21
     announce_arrival(visit)  # R3.2: the host is told once this commits
     return visit
 
@@ -526,6 +529,7 @@ def clear_hold(
         client_address=client_address,
         at=at,
     )
+    webhooks.emit(visit, WebhookEvent.CHECKED_IN, at=at)  # issue #21
     announce_arrival(visit)  # R3.2: the host is told once this commits
     return visit
 
@@ -602,6 +606,7 @@ def check_out_visit(
         client_address=client_address,
         at=at,
     )
+    webhooks.emit(visit, WebhookEvent.CHECKED_OUT, at=at)  # issue #21
     return visit
 
 

@@ -23,21 +23,10 @@ from django.utils import timezone
 from django_tasks import task
 
 from reception.models import Site
+from reception.scheduling import enqueue as _enqueue
 from reception.scheduling import schedule_once
 from visitors import escalation, monthly_report, notify
 from visitors.models import Invitation, Notification, Visit
-
-
-def _enqueue(task_obj, *args, run_after: datetime | None = None) -> None:
-    """Queue a task, deferred when the backend can defer. A backend that runs
-    tasks at once (tests, TASKS_BACKEND=immediate) cannot wait: deferred work is
-    then left to the escalate_overdue sweep."""
-    backend = task_obj.get_backend()
-    if run_after is not None and run_after > timezone.now():
-        if not backend.supports_defer:
-            return
-        task_obj = task_obj.using(run_after=run_after)
-    task_obj.enqueue(*args)
 
 
 def _deliver_later(notifications: list[Notification]) -> None:
