@@ -399,6 +399,7 @@ def admit(
     )
     _arrive(visit=visit, by=by, at=at, override=override, facts=night_facts)
     visit.save()
+    webhooks.emit(visit, WebhookEvent.CHECKED_IN, at=at)  # issue #21: as every other arrival
     return {"status": visit.status, **({"room": visit.room.name} if placed else {}), **_night_changes(visit)}
 
 

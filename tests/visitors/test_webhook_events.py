@@ -21,7 +21,7 @@ from django_tasks_db.models import DBTaskResult
 from reception.models import ChannelKind, NotificationChannel, WebhookEvent
 from tests.visitors.api_tokens import bearer, make_token
 from tests.visitors.desk import expect, walk_in
-from visitors import amendments, escalation, services, webhooks
+from visitors import amendments, approvals, escalation, services, webhooks
 from visitors.models import AuditEvent, Notification, Visit
 
 Status = Notification.Status
@@ -449,3 +449,20 @@ def test_the_delivery_log_is_read_only(office, site):
     assert response.status_code == 403
     ours.refresh_from_db()
     assert ours.status == Status.PENDING
+
+
+def test_a_walk_up_approved_by_its_host_is_checked_in_as_an_event(site, clerk, host, business, business_room):
+    """Issue #19's walk-ups that wait for the host arrive through their own
+    path (services.admit); an integration still hears the arrival."""
+    subscribe(site)
+    business.walk_ups_need_approval = True
+    business.save()
+    visit = walk_in(category=business, room=business_room, by=clerk, host=host)
+    assert visit.status == "awaiting_host"
+    assert events_of(visit) == ["visit.registered"]
+
+    approvals.approve_walk_up(visit=visit, by=host, via="app")
+
+    visit.refresh_from_db()
+    assert visit.status == "on_site"
+    assert events_of(visit) == ["visit.registered", "visit.checked_in"]
