@@ -73,11 +73,16 @@ def announce_major(complaint: Complaint) -> None:
 
 
 def send_digests(at: datetime | None = None) -> int:
-    """Every site's digest of the day; safe to run again (dedupe per person and day)."""
+    """Every site's digest of the day, once the site's morning has come
+    (due.DIGEST_AT, local time); safe to run as often as a timer likes
+    (dedupe per person and day)."""
     at = at or timezone.now()
     sent = 0
     for site in Site.objects.all():
-        for pk in due.digest_notifications(site=site, day=site.local(at).date(), at=at):
+        local = site.local(at)
+        if local.time() < due.DIGEST_AT:
+            continue
+        for pk in due.digest_notifications(site=site, day=local.date(), at=at):
             sent += deliver_notification.call(pk) == Notification.Status.SENT
     return sent
 

@@ -145,3 +145,18 @@ def test_the_daily_digest_is_queued_once_for_the_next_morning(db, site):
 
     assert first is not None and again is None
     assert site.local(first).hour == 8
+
+
+def test_the_care_command_sends_no_digest_before_the_sites_morning(major, mailoutbox, time_machine):
+    # The timer runs customer_care every five minutes: the digest waits for 08:00 local.
+    time_machine.move_to("2026-11-28 07:55:00+08:00", tick=False)
+    mailoutbox.clear()
+    call_command("customer_care", stdout=io.StringIO())
+    early = [mail for mail in mailoutbox if mail.subject.startswith("Due customer work")]
+
+    time_machine.move_to("2026-11-28 08:00:00+08:00", tick=False)
+    call_command("customer_care", stdout=io.StringIO())
+    call_command("customer_care", stdout=io.StringIO())
+
+    assert early == []
+    assert [mail.to for mail in mailoutbox if mail.subject.startswith("Due customer work")] == [["head@lobby.test"]]
