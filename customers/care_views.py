@@ -97,7 +97,14 @@ def complaint_list(request):
 
 
 def _number(value) -> int | None:
-    return int(value) if value and str(value).isdigit() else None
+    # Beyond 18 digits no row has it, and SQLite would refuse the lookup.
+    return int(value) if value and str(value).isdigit() and len(str(value)) <= 18 else None
+
+
+def _visits(request, site):
+    """The visits a complaint or follow-up may start from: those of the
+    user's site, for those who may see visits at all (not the sales floor)."""
+    return Visit.objects.filter(site=site) if request.user.has_perm("visitors.view_visit") else Visit.objects.none()
 
 
 def _from_visit_or_call(request, site) -> tuple[dict, str]:
@@ -107,7 +114,7 @@ def _from_visit_or_call(request, site) -> tuple[dict, str]:
     not see starts nothing."""
     visit_id, call_id = _number(request.GET.get("visit")), _number(request.GET.get("call"))
     if visit_id is not None:
-        visit = Visit.objects.filter(site=site, pk=visit_id).select_related("visitor__customer_link").first()
+        visit = _visits(request, site).filter(pk=visit_id).select_related("visitor__customer_link").first()
         if visit is not None:
             link = getattr(visit.visitor, "customer_link", None)
             day = visit.checked_in_at or visit.expected_at or visit.registered_at
@@ -151,7 +158,7 @@ def complaint_new(request):
         request.FILES or None,
         customers=customers,
         staff=_staff(site),
-        visits=Visit.objects.filter(site=site),
+        visits=_visits(request, site),
         calls=Call.objects.visible_to(request.user, site),
         initial=initial,
     )

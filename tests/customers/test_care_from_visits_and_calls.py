@@ -176,7 +176,17 @@ def test_a_call_the_user_may_not_see_starts_nothing(client, sales2, gao_calls, g
     assert 'data-testid="came-from"' not in response.content.decode()
 
 
-@pytest.mark.parametrize("value", ["abc", "-1", "99999"])
+def test_the_sales_floor_cannot_start_from_a_visit_it_may_not_see(client, salesperson, gao_visits):
+    client.force_login(salesperson)
+
+    response = client.get(NEW_COMPLAINT, {"visit": gao_visits.pk})
+
+    assert response.status_code == 200
+    assert "visit" not in response.context["form"].initial
+    assert "Gao Feng on 2026-11-27" not in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "99999", "9" * 30])
 def test_a_bad_visit_or_call_number_is_ignored(client, clerk, value):
     client.force_login(clerk)
 
