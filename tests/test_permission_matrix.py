@@ -238,6 +238,7 @@ _TABLE = {
     "customers:feedback_resolve":        (L,   L,    405,  403,  403,  405,  405,  403,  405,  405,  405),
     # R5.5: the monthly summary, for the director, the office and floor managers
     "customers:complaint_summary":       (L,   L,    403,  403,  403,  403,  403,  200,  200,  403,  200),
+    "customers:complaint_summary_csv":   (L,   L,    403,  403,  403,  403,  403,  200,  200,  403,  200),
 }
 # fmt: on
 EXPECTED: dict[str, dict[str, object]] = {name: dict(zip(ROLES, row, strict=True)) for name, row in _TABLE.items()}
@@ -431,10 +432,11 @@ def url_of(name: str, world) -> str:
         "api:erase_visitor": {"visitor_id": world["expected"].visitor_id},
         "admin:reception_notificationchannel_test_event": {"object_id": world["channel"].pk},
         "customers:complaint_file": {"pk": world["complaint"].pk, "which": "letter"},
+        "customers:complaint_summary_csv": {"table": "channel"},
         "customers:follow_up_done": {"pk": world["follow_up"].pk},
         "customers:feedback_resolve": {"pk": world["feedback"].pk},
     }.get(name, {})
-    if name.startswith("customers:complaint_") and name not in {"customers:complaint_file"} and not kwargs:
+    if name.startswith("customers:complaint_") and not kwargs:
         if name not in {"customers:complaint_list", "customers:complaint_new", "customers:complaint_summary"}:
             kwargs = {"pk": world["complaint"].pk}
     return reverse(name, kwargs=kwargs)

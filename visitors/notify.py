@@ -34,6 +34,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.mime.image import MIMEImage
 
@@ -439,9 +440,34 @@ def _monthly_report_email(notification: Notification) -> None:
     message.send()
 
 
+# Issue #18: a prepared message may need more than the text its app wrote when
+# it created the row: the monthly complaint summary is drawn as HTML, with a
+# PDF, when it is sent. The app registers, by the first part of its rows'
+# dedupe_key, a function turning the row into (subject, text, html,
+# attachments), so this module never imports it.
+Attachment = tuple[str, bytes, str]  # filename, content, MIME type
+PreparedRenderer = Callable[[Notification], tuple[str, str, str, list[Attachment]]]
+_PREPARED_RENDERERS: dict[str, PreparedRenderer] = {}
+
+
+def register_prepared_renderer(prefix: str, render: PreparedRenderer) -> None:
+    """Render the PREPARED notifications whose dedupe_key starts with
+    "<prefix>:" with `render` when they are emailed (an AppConfig.ready() calls it)."""
+    _PREPARED_RENDERERS[prefix] = render
+
+
 def _prepared_email(notification: Notification) -> None:
-    # Written (plain text, autoescape off) by the app that created the row.
-    EmailMultiAlternatives(notification.subject, notification.body, to=[notification.address]).send()
+    render = _PREPARED_RENDERERS.get(notification.dedupe_key.split(":", 1)[0])
+    if render is None:
+        # Written (plain text, autoescape off) by the app that created the row.
+        EmailMultiAlternatives(notification.subject, notification.body, to=[notification.address]).send()
+        return
+    subject, text, html, attachments = render(notification)
+    message = EmailMultiAlternatives(subject, text, to=[notification.address])
+    message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
+    message.send()
 
 
 def invitation_notification(invitation: Invitation) -> Notification:
