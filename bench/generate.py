@@ -537,10 +537,34 @@ def kiosk_cookies(site: Site, count: int) -> list[str]:
     return [f"{KIOSK_COOKIE}={signer.sign(device.token)}" for device in devices]
 
 
+# Each API token is rate limited as an integration is (120 requests a minute),
+# so the "API list visits" step takes these in turn, as the kiosk step its tablets.
+API_TOKENS = 100
+
+
+def api_token_secrets(site: Site, count: int) -> list[str]:
+    """`count` API tokens of `site` with the read_visits scope, made as the
+    back office makes them (issue #21); returns their secrets, which exist
+    nowhere else (only digests are stored)."""
+    try:
+        from reception import api_tokens
+        from reception.models import ApiScope, ApiToken
+    except ImportError:  # a checkout from before the API
+        return []
+    tokens, made = [], []
+    for n in range(count):
+        token = ApiToken(site=site, name=f"Benchmark integration {n:03d}", scopes=[ApiScope.READ_VISITS])
+        made.append(api_tokens.issue(token))
+        tokens.append(token)
+    ApiToken.objects.bulk_create(tokens)
+    return made
+
+
 @transaction.atomic
-def generate_today(on_site: int, expected: int, kiosks: int = 0, seed: int = 11) -> dict:
+def generate_today(on_site: int, expected: int, kiosks: int = 0, seed: int = 11, api_tokens: int = 0) -> dict:
     """The roster around now, `on_site` visitors on site at the main site, visits
-    expected later today, and `kiosks` enrolled kiosk devices there."""
+    expected later today, and `kiosks` enrolled kiosk devices and `api_tokens`
+    API tokens there."""
     rng = random.Random(seed)
     people = People(seed)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -576,6 +600,7 @@ def generate_today(on_site: int, expected: int, kiosks: int = 0, seed: int = 11)
         if slug != main:
             continue
         result["sites"][slug]["kiosks"] = kiosk_cookies(site, kiosks)
+        result["sites"][slug]["api_tokens"] = api_token_secrets(site, api_tokens)
         result["sites"][slug]["host_names"] = [h.profile.real_name for h in hosts[:8]]
         categories = {c.code: c for c in site.categories.all()}
         centre = site.rooms.get(name="Visitor Centre")
@@ -634,6 +659,7 @@ def main(argv=None) -> None:
     today.add_argument("--on-site", type=int, default=300)
     today.add_argument("--expected", type=int, default=120)
     today.add_argument("--kiosks", type=int, default=0)
+    today.add_argument("--api-tokens", type=int, default=API_TOKENS)
     today.add_argument(
         "--local-hour",
         type=int,
@@ -651,7 +677,7 @@ def main(argv=None) -> None:
     else:
         if args.local_hour is not None:
             Site.objects.filter(slug__startswith="bench-").update(timezone=local_time_zone(args.local_hour))
-        result = generate_today(args.on_site, args.expected, args.kiosks)
+        result = generate_today(args.on_site, args.expected, args.kiosks, api_tokens=args.api_tokens)
         result["password"] = BENCH_PASSWORD
     print(json.dumps(result))
 

@@ -31,6 +31,9 @@ from bench.report import write as write_report
 from bench.stack import ROOT, log
 
 LUA = ROOT / "bench" / "wrk" / "lobby.lua"
+# The integrations' visit list (issue #21), a page the size of the desk log's.
+API_VISITS = "/api/v1/visits"
+API_PAGE = 50
 SEARCH_KINDS = {
     "name_latin": "name fragment (Latin letters)",
     "name_cjk": "name (two Chinese characters)",
@@ -352,6 +355,31 @@ class Bench:
                 terms=terms[kind],
             )
 
+    # (4b) the API's visit list (issue #21): the desk log's search by name, as JSON
+    def api_visits(self, tokens: list[str] | None, terms: dict | None) -> None:
+        key, label = "api_visits", "API list visits (GET /api/v1/visits?q=…)"
+        browser = self.browser()
+        if not tokens:
+            self.unavailable(key, label, "no API token given")
+            return
+        if not terms or not terms.get("name_latin"):
+            self.unavailable(key, label, "no terms given")
+            return
+        if not self.available(browser, "/api/v1/openapi.json"):
+            self.unavailable(key, label)
+            return
+        urls = api_visit_urls(terms["name_latin"])
+        self.warm_up(browser, urls, {"Authorization": f"Bearer {tokens[0]}"})
+        self.load(
+            key,
+            label,
+            api_visits_plan(urls, tokens, _headers(browser)),
+            1,
+            {200},
+            notes=f"the desk log's {len(urls)} name searches, {API_PAGE} a page; {len(tokens)} tokens in turn",
+            terms=terms["name_latin"],
+        )
+
     # (6) insights (issue #20): the office director's page, a month and a year
     def insights(self, director: Browser | None) -> None:
         steps = {
@@ -503,7 +531,8 @@ def run_local(cfg: Config, results: dict) -> None:
         director = bench.browser()
         director.login(today["sites"][main_site]["director"], today["password"])
         kiosk = today["sites"][main_site]
-        measure(bench, clerk, terms, kiosk, gunicorn.worker_pids(), expected, director)
+        tokens = kiosk.get("api_tokens")
+        measure(bench, clerk, terms, kiosk, gunicorn.worker_pids(), expected, director, tokens)
         stack.settle(env["DATABASE_URL"])
         results["invariants"] = stack.bench_module(
             "bench.invariants", "check", json.dumps(snapshot), json.dumps(bench.performed), env=env
@@ -518,12 +547,31 @@ def run_local(cfg: Config, results: dict) -> None:
         meta["notes"].append(f"{meta['server_errors_logged']} server errors (500) logged; see {gunicorn.log_path}.")
 
 
-def measure(bench: Bench, clerk: Browser | None, terms, kiosk, pids, expected_rows, director=None) -> None:
+def api_visit_urls(terms: list[str]) -> list[str]:
+    """The API's visit list with each of the desk log's search terms: the same
+    filter and page size as the "visitor log search" steps, as JSON."""
+    return [API_VISITS + "?" + urllib.parse.urlencode({"q": term, "limit": API_PAGE}) for term in terms]
+
+
+def api_visits_plan(urls: list[str], tokens: list[str], headers: list[tuple]) -> list[tuple]:
+    """wrk's plan for the API list: each request the next URL and the next
+    token (each token has its own rate limit, as each integration does)."""
+    return [
+        *(("path", url) for url in urls),
+        *headers,
+        *(("variant", "header:Authorization", f"Bearer {token}") for token in tokens),
+    ]
+
+
+def measure(
+    bench: Bench, clerk: Browser | None, terms, kiosk, pids, expected_rows, director=None, api_tokens=None
+) -> None:
     # Reads first, on the history as generated (300 on site); the kiosk's
     # walk-ins, which add visitors on site, come last.
     bench.ceiling()
     bench.dashboard(clerk)
     bench.search(clerk, terms)
+    bench.api_visits(api_tokens, terms)
     bench.export(clerk, pids, expected_rows)
     bench.insights(director)
     bench.kiosk(kiosk)
@@ -546,7 +594,8 @@ def run_remote(cfg: Config, results: dict) -> None:
     links = [link.strip() for link in cfg.kiosk_link.split(",") if link.strip()]
     kiosk = {"links": links, "host_names": os.environ.get("BENCH_HOST_NAMES", "").split(",")} if links else None
     terms = json.loads(os.environ["BENCH_TERMS"]) if os.environ.get("BENCH_TERMS") else None
-    measure(bench, clerk, terms, kiosk, [], None)
+    tokens = [t.strip() for t in os.environ.get("BENCH_API_TOKENS", "").split(",") if t.strip()]
+    measure(bench, clerk, terms, kiosk, [], None, api_tokens=tokens)
     results["steps"] = bench.steps
     bench.notes.append("Remote instance: worker memory and invariants are not measured from here.")
 

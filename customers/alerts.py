@@ -1,6 +1,7 @@
-"""R5.2: who hears of a major complaint, and when: the department head and
-the office director at once, and the director again when nobody has
-acknowledged it within the site's limit (CareSettings.major_ack_minutes).
+"""R5.2: who hears of a major complaint, and when: the department head, the
+office director and the site's chat channels that hear escalations at once,
+and the director (and those channels) again when nobody has acknowledged it
+within the site's limit (CareSettings.major_ack_minutes).
 
 The R3.2 machinery's shape (visitors.escalation): each message is a
 Notification row created once (its dedupe_key), here of kind PREPARED with
@@ -22,7 +23,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from customers.models import CareSettings, Complaint, ComplaintHandler, ComplaintStatus, Severity
-from reception.models import staff_label
+from reception.models import NotificationChannel, staff_label
 from reception.morning_report import report_recipients
 from visitors import audit
 from visitors.models import Notification
@@ -88,7 +89,28 @@ def _notify(complaint: Complaint, *, step: int, people, at: datetime, minutes: i
                 },
             )[0]
         )
-    if not rows:
+    told_someone = bool(rows)
+    # R5.2 "at once", as arrivals and escalations are told (visitors.escalation):
+    # the site's work-chat groups that hear escalations hear it too. The
+    # message names the customer and the link, never what they said.
+    for channel in NotificationChannel.objects.filter(site=complaint.site, active=True, on_escalation=True):
+        rows.append(
+            Notification.objects.get_or_create(
+                dedupe_key=f"complaint:{complaint.pk}:{step}:channel:{channel.pk}",
+                defaults={
+                    "site": complaint.site,
+                    "kind": Notification.Kind.PREPARED,
+                    "step": step,
+                    "channel": channel,
+                    # The webhook URL carries the robot's key; the desk sees the channel's name.
+                    "address": channel.name,
+                    "subject": subject,
+                    "body": body,
+                    "created_at": at,
+                },
+            )[0]
+        )
+    if not told_someone:
         rows.append(
             Notification.objects.get_or_create(
                 dedupe_key=f"complaint:{complaint.pk}:{step}:nobody",

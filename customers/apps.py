@@ -8,3 +8,11 @@ class CustomersConfig(AppConfig):
 
     name = "customers"
     verbose_name = _("Sales floor")
+
+    def ready(self):
+        # The monthly complaint summary is drawn, with its PDF, when
+        # visitors.notify sends it (R5.5); that module never imports this app.
+        from customers import summary_report
+        from visitors import notify
+
+        notify.register_prepared_renderer(summary_report.PREFIX, summary_report.render_summary_email)

@@ -6,7 +6,15 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from customers.forms import StaffChoiceField
-from customers.models import NOTES_MAX, ComplaintChannel, ComplaintSource, FeedbackKind, FollowUpMethod, Severity
+from customers.models import (
+    NOTES_MAX,
+    ComplaintChannel,
+    ComplaintSource,
+    FeedbackKind,
+    FollowUpMethod,
+    FollowUpOrigin,
+    Severity,
+)
 from reception.forms import TextField
 from reception.models import Department
 from reception.validators import FIRST_DAY, LAST_DAY
@@ -45,11 +53,17 @@ class ComplaintForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
 
-    def __init__(self, *args, customers, staff, **kwargs):
+    # Opened from a visit or a call (R5.1): which one, carried through the post.
+    visit = forms.ModelChoiceField(queryset=None, required=False, widget=forms.HiddenInput)
+    call = forms.ModelChoiceField(queryset=None, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, customers, staff, visits, calls, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = customers
         self.fields["department"].queryset = _departments()
         self.fields["handler"].queryset = staff
+        self.fields["visit"].queryset = visits
+        self.fields["call"].queryset = calls
 
 
 class RouteForm(forms.Form):
@@ -96,6 +110,15 @@ class FollowUpForm(forms.Form):
     customer = forms.ModelChoiceField(label=_("Customer"), queryset=None)
     method = forms.ChoiceField(label=_("Method"), choices=FollowUpMethod.choices)
     due_on = DayField(label=_("Due on"), required=False, help_text=_("Empty: the customer's tier's interval."))
+    # Scheduled from a visit or a call (R10.2), or by hand.
+    origin = forms.ChoiceField(
+        choices=[(value, label) for value, label in FollowUpOrigin.choices if value in {"visit", "call", "manual"}],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    def clean_origin(self) -> str:
+        return self.cleaned_data["origin"] or FollowUpOrigin.MANUAL
 
     def __init__(self, *args, customers, **kwargs):
         super().__init__(*args, **kwargs)

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,9 +27,19 @@ from customers.care_forms import (
     RouteForm,
     SupervisorForm,
 )
-from customers.models import Complaint, ComplaintSource, Customer, Feedback, FollowUp, FollowUpOrigin
+from customers.models import (
+    Call,
+    Complaint,
+    ComplaintChannel,
+    ComplaintSource,
+    Customer,
+    Feedback,
+    FollowUp,
+    FollowUpOrigin,
+)
 from reception.access import user_site
 from reception.errors import ReceptionError
+from visitors.models import Visit
 
 PAGE_SIZE = 50
 
@@ -86,6 +96,54 @@ def complaint_list(request):
     return render(request, "customers/complaint_list.html", {"page": page, "status": status, "today": today})
 
 
+def _number(value) -> int | None:
+    # Beyond 18 digits no row has it, and SQLite would refuse the lookup.
+    return int(value) if value and str(value).isdigit() and len(str(value)) <= 18 else None
+
+
+def _visits(request, site):
+    """The visits a complaint or follow-up may start from: those of the
+    user's site, for those who may see visits at all (not the sales floor)."""
+    return Visit.objects.filter(site=site) if request.user.has_perm("visitors.view_visit") else Visit.objects.none()
+
+
+def _from_visit_or_call(request, site) -> tuple[dict, str]:
+    """What a complaint or follow-up opened from a visit or a call starts
+    with (?visit= or ?call= on the visit page and the call log): its customer
+    and where it came from, and a line saying so. A visit or call the user may
+    not see starts nothing."""
+    visit_id, call_id = _number(request.GET.get("visit")), _number(request.GET.get("call"))
+    if visit_id is not None:
+        visit = _visits(request, site).filter(pk=visit_id).select_related("visitor__customer_link").first()
+        if visit is not None:
+            link = getattr(visit.visitor, "customer_link", None)
+            day = visit.checked_in_at or visit.expected_at or visit.registered_at
+            return {
+                "visit": visit.pk,
+                "customer": link.customer_id if link else None,
+                "channel": ComplaintChannel.IN_PERSON,
+                "source": ComplaintSource.VISIT,
+                "origin": FollowUpOrigin.VISIT,
+            }, _("From the visit of %(name)s on %(day)s.") % {
+                "name": visit.visitor.full_name,
+                "day": formats.date_format(site.local(day), "Y-m-d"),
+            }
+    if call_id is not None:
+        call = Call.objects.visible_to(request.user, site).filter(pk=call_id).first()
+        if call is not None:
+            return {
+                "call": call.pk,
+                "customer": call.customer_id,
+                "channel": ComplaintChannel.PHONE,
+                "source": ComplaintSource.CALL,
+                "origin": FollowUpOrigin.CALL,
+            }, _("From the call of %(caller)s at %(time)s.") % {
+                "caller": call.caller,
+                "time": formats.date_format(site.local(call.received_at), "Y-m-d H:i"),
+            }
+    return {}, ""
+
+
 @login_required
 @permission_required("customers.add_complaint", raise_exception=True)
 @require_http_methods(["GET", "POST"])
@@ -93,8 +151,16 @@ def complaint_new(request):
     site = user_site(request)
     customers = Customer.objects.visible_to(request.user, site)
     initial = {"customer": request.GET.get("customer"), "source": _default_source(request.user)}
+    prefilled, came_from = _from_visit_or_call(request, site)
+    initial.update(prefilled)
     form = ComplaintForm(
-        request.POST or None, request.FILES or None, customers=customers, staff=_staff(site), initial=initial
+        request.POST or None,
+        request.FILES or None,
+        customers=customers,
+        staff=_staff(site),
+        visits=_visits(request, site),
+        calls=Call.objects.visible_to(request.user, site),
+        initial=initial,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -112,13 +178,15 @@ def complaint_new(request):
                 handler=data["handler"],
                 reply_by=data["reply_by"],
                 letter=data["letter"],
+                call=data["call"],
+                visit=data["visit"],
             )
         except ReceptionError as refusal:
             refusal.add_to_form(form)
         else:
             messages.success(request, _("Complaint %(ref)s recorded.") % {"ref": complaint.reference})
             return redirect("customers:complaint_detail", pk=complaint.pk)
-    return render(request, "customers/complaint_form.html", {"form": form})
+    return render(request, "customers/complaint_form.html", {"form": form, "came_from": came_from})
 
 
 def _default_source(user) -> str:
@@ -276,14 +344,17 @@ def complaint_file(request, pk: int, which: str):
 def follow_up_new(request):
     site = user_site(request)
     customers = Customer.objects.visible_to(request.user, site)
-    form = FollowUpForm(request.POST or None, customers=customers, initial={"customer": request.GET.get("customer")})
+    initial = {"customer": request.GET.get("customer")}
+    prefilled, came_from = _from_visit_or_call(request, site)
+    initial.update({key: value for key, value in prefilled.items() if key in {"customer", "origin"}})
+    form = FollowUpForm(request.POST or None, customers=customers, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             followups.schedule_follow_up(
                 customer=data["customer"],
                 by=request.user,
-                origin=FollowUpOrigin.MANUAL,
+                origin=data["origin"],
                 method=data["method"],
                 due_on=data["due_on"],
             )
@@ -292,7 +363,7 @@ def follow_up_new(request):
         else:
             messages.success(request, _("Follow-up scheduled."))
             return redirect("customers:customer_detail", pk=data["customer"].pk)
-    return render(request, "customers/follow_up_form.html", {"form": form})
+    return render(request, "customers/follow_up_form.html", {"form": form, "came_from": came_from})
 
 
 @login_required

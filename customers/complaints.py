@@ -29,6 +29,7 @@ from customers.models import (
     ComplaintSource,
     ComplaintStatus,
     Customer,
+    CustomerVisitor,
     DocumentCounter,
     FollowUpOrigin,
     Severity,
@@ -83,6 +84,17 @@ def _record(complaint: Complaint, *, by, action: str, changes: dict, at=None) ->
     audit.record(site=complaint.site, actor=by, action=f"complaint.{action}", obj=complaint, changes=changes, at=at)
 
 
+def _refuse_other_source(*, site: Site, customer: Customer, call, visit) -> None:
+    """A complaint opened from a call or a visit (R5.1) is of that call's or
+    visit's customer, at the same site."""
+    if call is not None and (call.site_id != site.pk or call.customer_id not in (None, customer.pk)):
+        raise ReceptionError("other_customer", _("That call is not this customer's."), field="customer")
+    if visit is not None:
+        linked = CustomerVisitor.objects.filter(visitor_id=visit.visitor_id).values_list("customer_id", flat=True)
+        if visit.site_id != site.pk or linked.first() not in (None, customer.pk):
+            raise ReceptionError("other_customer", _("That visit is not this customer's."), field="customer")
+
+
 @transaction.atomic
 def open_complaint(
     *,
@@ -116,6 +128,7 @@ def open_complaint(
         raise ReceptionError("letter_required", _("Attach the scanned letter of a written complaint."), field="letter")
     if letter is not None and channel != ComplaintChannel.WRITTEN:
         raise ReceptionError("letter_not_written", _("Only a written complaint has a letter."), field="letter")
+    _refuse_other_source(site=site, customer=customer, call=call, visit=visit)
     if department is not None and reply_by is None:
         reply_by = site.local(at).date() + timedelta(days=CareSettings.of(site).reply_by_days)
     complaint = Complaint(

@@ -1,22 +1,24 @@
 """Background tasks of customer care (django-tasks): the R5.2 alerts and
-escalation of a major complaint, and the daily due-work digest.
+escalation of a major complaint, the daily due-work digest and the monthly
+complaint summary (R5.5).
 
 As in visitors.tasks, a service only asks for a task with
 transaction.on_commit, so the complaint is saved before anyone is told of it;
 the sending is visitors.tasks.deliver_notification's (one delivery path).
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from customers import alerts, due
+from customers import alerts, due, summary_report
 from customers.models import Complaint
 from reception.models import Site
 from reception.scheduling import schedule_once
+from visitors import monthly_report
 from visitors.models import Notification
 from visitors.tasks import deliver_notification
 
@@ -71,11 +73,16 @@ def announce_major(complaint: Complaint) -> None:
 
 
 def send_digests(at: datetime | None = None) -> int:
-    """Every site's digest of the day; safe to run again (dedupe per person and day)."""
+    """Every site's digest of the day, once the site's morning has come
+    (due.DIGEST_AT, local time); safe to run as often as a timer likes
+    (dedupe per person and day)."""
     at = at or timezone.now()
     sent = 0
     for site in Site.objects.all():
-        for pk in due.digest_notifications(site=site, day=site.local(at).date(), at=at):
+        local = site.local(at)
+        if local.time() < due.DIGEST_AT:
+            continue
+        for pk in due.digest_notifications(site=site, day=local.date(), at=at):
             sent += deliver_notification.call(pk) == Notification.Status.SENT
     return sent
 
@@ -93,4 +100,42 @@ def schedule_daily_digests() -> datetime | None:
     if when is None:
         return None
     queued = schedule_once(send_daily_digests, run_after=when)
+    return queued.run_after if queued is not None and queued.new else None
+
+
+# --- the monthly complaint summary (R5.5) ---------------------------------------
+
+
+def send_complaint_summary(*, site: Site, first: date, at: datetime | None = None) -> int:
+    """Email the complaint summary of the month starting on `first` to the
+    site's office directors; how many went out this time. Idempotent per
+    site, month and director (summary_report.summary_notifications); refuses
+    a month not over with ReceptionError("month_not_over")."""
+    pending = summary_report.summary_notifications(site=site, first=first, at=at)
+    return sum(deliver_notification.call(pk) == Notification.Status.SENT for pk in pending)
+
+
+def send_due_complaint_summaries(at: datetime | None = None) -> int:
+    """Every site's summary of its last month that is due (the insights
+    report's calendar, visitors.monthly_report); safe to run every day."""
+    at = at or timezone.now()
+    return sum(
+        send_complaint_summary(site=site, first=monthly_report.last_due_month(site, at), at=at)
+        for site in Site.objects.all()
+    )
+
+
+@task()
+def send_complaint_summaries() -> int:
+    sent = send_due_complaint_summaries()
+    schedule_complaint_summaries()
+    return sent
+
+
+def schedule_complaint_summaries() -> datetime | None:
+    """Queue the summary task for the next 1st, unless it is queued already."""
+    when = monthly_report.next_send_time()
+    if when is None:
+        return None
+    queued = schedule_once(send_complaint_summaries, run_after=when)
     return queued.run_after if queued is not None and queued.new else None

@@ -37,4 +37,5 @@ urlpatterns = [
     path("desk/feedback/<int:pk>/resolve/", care_views.feedback_resolve, name="feedback_resolve"),
     path("desk/customers/due/", care_views.due_view, name="due"),
     path("desk/complaints/summary/", summary_views.complaint_summary, name="complaint_summary"),
+    path("desk/complaints/summary/<slug:table>.csv", summary_views.complaint_summary_csv, name="complaint_summary_csv"),
 ]

@@ -601,10 +601,10 @@ class Stack:
             expect(desk.status == 503 and desk.header("Retry-After") == "30", f"/desk/ HTTP {desk.status}")
             note.append(f"503 in {seconds:.1f}s, {health.text}")
 
-        with r.check("scheduled jobs: escalate_overdue, verify_log") as note:
-            for unit in ("lobby-escalate.service", "lobby-verify-log.service"):
+        with r.check("scheduled jobs: escalate_overdue, verify_log, customer_care") as note:
+            for unit in ("lobby-escalate.service", "lobby-verify-log.service", "lobby-customer-care.service"):
                 subprocess.run(unit_command(unit), cwd=ROOT, env=self.env, check=True, capture_output=True)
-            note.append("both exit 0")
+            note.append("all exit 0")
 
         with r.check("backup.sh, then restore.sh into a new database") as note:
             backup = self.folder / "backup" / "lobby.pgdump"

@@ -10,8 +10,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +32,7 @@ from reception.forms import RosterEntryForm
 from reception.models import (
     ApiScope,
     ApiToken,
+    ChannelKind,
     Department,
     Duty,
     EscalationStep,
@@ -44,11 +47,13 @@ from reception.models import (
     Site,
     StaffProfile,
     VisitorCategory,
+    WebhookEvent,
     staff_label,
 )
 from reception.security import client_ip
-from visitors import change_preview, links, rule_tester
+from visitors import change_preview, links, rule_tester, webhooks
 from visitors.escalation import Step
+from visitors.models import Notification
 
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), StaffUserAdmin)
@@ -147,6 +152,7 @@ class SiteAdmin(AuditedAdmin):
         (_("Confirm"), {"fields": [CONFIRM]}),
         (_("Kiosk"), {"fields": ["kiosk_mode", "kiosk_night_mode"]}),
         (_("Capacity"), {"fields": ["max_visitors_per_day"]}),
+        (_("Walk-ups"), {"fields": ["walk_ups_need_approval", "host_approval_minutes"]}),
         (
             _("Privacy"),
             {"fields": ["retention_days", "collect_id_numbers", ("privacy_notice_en", "privacy_notice_zh")]},
@@ -221,6 +227,8 @@ class VisitorCategoryAdmin(AuditedAdmin):
                 ]
             },
         ),
+        (_("Walk-ups"), {"fields": ["walk_ups_need_approval", "host_approval_minutes"]}),
+        (_("Capacity"), {"fields": ["max_visitors_per_day"]}),
         (_("Confirm"), {"fields": [CONFIRM]}),
     ]
 
@@ -393,12 +401,33 @@ class KioskDeviceAdmin(AuditedAdmin):
         return False  # revoke instead: visits keep pointing at the kiosk that made them
 
 
+class NotificationChannelForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(
+        label=_("events"),
+        choices=WebhookEvent.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Generic webhooks only, with a signing secret: each is sent as signed JSON."),
+    )
+
+    class Meta:
+        model = NotificationChannel
+        # The admin adds the fieldsets' fields, with its https-first URL field.
+        fields = ["events"]
+
+
+# How many deliveries the channel's page lists; the notifications list has them all.
+DELIVERIES_SHOWN = 10
+
+
 @admin.register(NotificationChannel)
 class NotificationChannelAdmin(AuditedAdmin):
-    list_display = ["name", "site", "kind", "on_arrival", "on_escalation", "active"]
+    form = NotificationChannelForm
+    list_display = ["name", "site", "kind", "on_arrival", "on_escalation", "event_list", "active"]
     audit_masked = {"url": mask_url, "secret": mask_secret}
     # A URL pasted without its scheme is meant as https, the only one allowed (issue #15).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    readonly_fields = ["delivery_log"]
     fieldsets = [
         (
             None,
@@ -413,10 +442,115 @@ class NotificationChannelAdmin(AuditedAdmin):
             },
         ),
         (_("Tells about"), {"fields": ["on_arrival", "on_escalation"]}),
+        (
+            _("Events for integrations"),
+            {
+                "fields": ["events", "delivery_log"],
+                "description": _(
+                    "A generic webhook can subscribe to visit events: each is a signed JSON POST with the headers "
+                    "X-Lobby-Event, X-Lobby-Timestamp and X-Lobby-Signature, retried with backoff when the receiver "
+                    "fails. “Send test event” sends a ping."
+                ),
+            },
+        ),
     ]
     list_filter = ["site", "kind", "active"]
     list_select_related = ["site"]
     search_fields = ["name"]
+    actions = ["send_test_event"]
+
+    def get_urls(self):
+        own = [
+            path(
+                "<path:object_id>/send-test-event/",
+                self.admin_site.admin_view(self.send_test_event_view),
+                name="reception_notificationchannel_test_event",
+            )
+        ]
+        return own + super().get_urls()
+
+    @admin.display(description=_("events"))
+    def event_list(self, channel):
+        return ", ".join(channel.events or []) or None  # the admin's empty value
+
+    @admin.display(description=_("delivery log"))
+    def delivery_log(self, channel):
+        """The channel's latest deliveries, and a button to send a test event."""
+        if channel.pk is None:
+            return _("Save the channel first.")
+        rows = (
+            Notification.objects.filter(channel=channel)
+            .only("created_at", "kind", "subject", "status", "attempts", "response_code", "last_error")
+            .order_by("-created_at", "-pk")[:DELIVERIES_SHOWN]
+        )
+        lines = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    formats.localize(timezone.localtime(row.created_at)),
+                    row.subject or row.get_kind_display(),
+                    row.get_status_display(),
+                    row.attempts,
+                    row.response_code or "",
+                    row.last_error,
+                )
+                for row in rows
+            ),
+        )
+        everything = reverse("admin:visitors_notification_changelist") + f"?channel__id__exact={channel.pk}"
+        button = reverse("admin:reception_notificationchannel_test_event", args=[channel.pk])
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+            '<tbody>{}</tbody></table><p><a href="{}">{}</a></p>'
+            '<p><button type="submit" formaction="{}" formmethod="post" formnovalidate class="button">{}</button></p>',
+            _("created at"),
+            _("event"),
+            _("status"),
+            _("attempts"),
+            _("response code"),
+            _("last error"),
+            lines,
+            everything,
+            _("Every delivery of this channel"),
+            button,
+            _("Send test event"),
+        )
+
+    def _send_test(self, request, channels) -> None:
+        for channel in channels:
+            if channel.kind != ChannelKind.GENERIC:
+                self.message_user(
+                    request,
+                    _("%(name)s is a chat robot; only a generic webhook receives events.") % {"name": channel.name},
+                    level=messages.WARNING,
+                )
+                continue
+            with transaction.atomic():
+                row = webhooks.ping(channel)
+                self.audit(request, channel, "test", {"event": webhooks.PING, "delivery": row.pk})
+            self.message_user(
+                request,
+                _("A test event is on its way to %(name)s; its delivery log shows how it went.")
+                % {"name": channel.name},
+            )
+
+    @admin.action(description=_("Send a test event to the selected channels"), permissions=["change"])
+    def send_test_event(self, request, queryset):
+        self._send_test(request, list(queryset.select_related("site")))
+
+    def send_test_event_view(self, request, object_id):
+        """The change page's "Send test event" button (POST, CSRF-checked by
+        the admin view); another site's channel is not found."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        channel = self.get_object(request, object_id)
+        if channel is None:
+            raise Http404
+        if not self.has_change_permission(request, channel):
+            raise PermissionDenied
+        self._send_test(request, [channel])
+        return redirect("admin:reception_notificationchannel_change", channel.pk)
 
 
 class RegisterAdmin(SiteScopedAdmin):

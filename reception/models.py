@@ -68,6 +68,18 @@ class Site(BilingualName, models.Model):
         blank=True,
         help_text=_("Invitations for a day that already expects this many visitors are refused. Blank: no limit."),
     )
+    # Issue #19 (A13): a walk-up waits for their host's approval before check-in
+    # (visitors.approvals), for every category here or per category.
+    walk_ups_need_approval = models.BooleanField(
+        _("walk-ups need the host's approval"),
+        default=False,
+        help_text=_("Every walk-in, at the kiosk or the desk, waits for the host to approve before check-in."),
+    )
+    host_approval_minutes = models.PositiveSmallIntegerField(
+        _("host approval time (minutes)"),
+        default=10,
+        help_text=_("A host who has not answered a walk-up in this time leaves the decision to the front desk."),
+    )
 
     class Meta:
         verbose_name = _("site")
@@ -82,10 +94,19 @@ class Site(BilingualName, models.Model):
             models.CheckConstraint(
                 condition=~Q(night_starts=models.F("night_ends")), name="site_night_window_not_empty"
             ),
+            models.CheckConstraint(condition=Q(host_approval_minutes__gte=1), name="site_approval_minutes_positive"),
         ]
 
     def __str__(self) -> str:
         return self.display_name
+
+    def needs_host_approval(self, category: "VisitorCategory") -> bool:
+        """Issue #19 (A13): whether a walk-up of `category` here waits for the host."""
+        return self.walk_ups_need_approval or category.walk_ups_need_approval
+
+    def approval_minutes(self, category: "VisitorCategory") -> int:
+        """How long the host has to answer a walk-up of `category` (the category's own time, else the site's)."""
+        return category.host_approval_minutes or self.host_approval_minutes
 
     @property
     def display_address(self) -> str:
@@ -250,6 +271,28 @@ class VisitorCategory(BilingualName, models.Model):
         default=PhotoPolicy.OFF,
         help_text=_("Issue #19: whether the kiosk and the desk take the visitor's photo for the badge."),
     )
+    # Issue #19 (A13): walk-ups of this category wait for their host's approval.
+    walk_ups_need_approval = models.BooleanField(
+        _("walk-ups need the host's approval"),
+        default=False,
+        help_text=_("A walk-in of this category, at the kiosk or the desk, waits for the host to approve."),
+    )
+    host_approval_minutes = models.PositiveSmallIntegerField(
+        _("host approval time (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("Blank: the site's time."),
+    )
+    # Issue #19 (A13): invitations beyond it, for this category, are refused; blank means no limit.
+    max_visitors_per_day = models.PositiveIntegerField(
+        _("maximum visitors a day"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Invitations of this category for a day that already expects this many of its visitors are refused. "
+            "Blank: no limit of its own."
+        ),
+    )
 
     class Meta:
         verbose_name = _("visitor category")
@@ -258,6 +301,14 @@ class VisitorCategory(BilingualName, models.Model):
         constraints = [
             models.UniqueConstraint(fields=["site", "code"], name="category_code_unique_per_site"),
             models.CheckConstraint(condition=Q(ack_deadline_minutes__gte=1), name="category_deadline_positive"),
+            models.CheckConstraint(
+                condition=Q(host_approval_minutes__isnull=True) | Q(host_approval_minutes__gte=1),
+                name="category_approval_minutes_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_visitors_per_day__isnull=True) | Q(max_visitors_per_day__gte=1),
+                name="category_max_visitors_positive",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -432,8 +483,21 @@ class ChannelKind(models.TextChoices):
     DINGTALK = "dingtalk", _("DingTalk group robot")
 
 
+class WebhookEvent(models.TextChoices):
+    """What a generic webhook channel may subscribe to (issue #21): each is sent
+    by the service that did it, once its transaction commits (visitors.webhooks)."""
+
+    REGISTERED = "visit.registered", _("Visit registered")
+    CHECKED_IN = "visit.checked_in", _("Visitor checked in")
+    CHECKED_OUT = "visit.checked_out", _("Visitor checked out")
+    ACKNOWLEDGED = "visit.acknowledged", _("Arrival acknowledged by the host")
+    ESCALATED = "visit.escalated", _("Arrival escalated")
+    AMENDED = "visit.amended", _("Registration amended")
+
+
 class NotificationChannel(models.Model):
-    """A work-chat group (R3) or other webhook that hears about arrivals and escalations."""
+    """A work-chat group (R3) or other webhook that hears about arrivals and
+    escalations; a generic one may also subscribe to visit events (issue #21)."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="channels", verbose_name=_("site"))
     name = models.CharField(_("name"), max_length=80)
@@ -442,6 +506,8 @@ class NotificationChannel(models.Model):
     secret = models.CharField(_("signing secret"), max_length=200, blank=True)
     on_arrival = models.BooleanField(_("arrivals"), default=True)
     on_escalation = models.BooleanField(_("escalations"), default=True)
+    # Issue #21: the WebhookEvent values this channel receives as signed JSON.
+    events = models.JSONField(_("events"), default=list, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -460,6 +526,19 @@ class NotificationChannel(models.Model):
             validate_webhook_url(self.url)
         except ValidationError as error:
             raise ValidationError({"url": error.error_list}) from None
+        if self.events:
+            unknown = sorted(set(self.events) - set(WebhookEvent.values))
+            if unknown:
+                raise ValidationError({"events": _("Unknown events: %(events)s.") % {"events": ", ".join(unknown)}})
+            if self.kind != ChannelKind.GENERIC:
+                raise ValidationError({"events": _("Only a generic webhook receives events; a chat robot cannot.")})
+            if not self.secret:
+                raise ValidationError(
+                    {"secret": _("Events are signed: give a signing secret, which the receiver checks.")}
+                )
+
+    def receives(self, event: str) -> bool:
+        return self.kind == ChannelKind.GENERIC and event in (self.events or [])
 
 
 class EscalationStep(models.Model):
@@ -702,6 +781,7 @@ class ApiScope(models.TextChoices):
     WRITE_VISITS = "write_visits", _("Create expected visits, check in and out")
     READ_AUDIT = "read_audit", _("Read the audit trail")
     ON_SITE_LIST = "on_site_list", _("Read the on-site list")
+    ERASE_VISITORS = "erase_visitors", _("Erase a visitor's identity on request (R4.1)")
 
 
 class ApiTokenQuerySet(models.QuerySet):

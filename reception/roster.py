@@ -226,7 +226,11 @@ def duty_panel_context(site: Site | None, *, now: datetime | None = None) -> dic
     """What the desk dashboard's duty panel shows for `site`: who holds each
     duty now, tonight's night duty and its gaps (R6.8), the night log and the
     handovers waiting for the incoming person (R6.6). Three queries, however
-    busy the night."""
+    busy the night.
+
+    The dashboard draws the panel with its page (visitors.dashboard.duty_part);
+    it then refreshes itself from reception:duty_panel, so the night officer's
+    name and the 16:00 warning appear on a screen that stays open all day."""
     if site is None:
         return {"site": None}
     now = now or timezone.now()

@@ -1,6 +1,7 @@
-"""Queueing a recurring task once: the morning report (reception.tasks) and
-the daily purge (visitors.privacy) each keep one run waiting on the database
-queue, and each run queues the next.
+"""Queueing tasks: `enqueue`, deferred when the backend can defer; and a
+recurring task queued once: the morning report (reception.tasks) and the daily
+purge (visitors.privacy) each keep one run waiting on the database queue, and
+each run queues the next.
 """
 
 import logging
@@ -8,11 +9,24 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.db import transaction
+from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 logger = logging.getLogger(__name__)
+
+
+def enqueue(task_obj, *args, run_after: datetime | None = None) -> None:
+    """Queue a task, deferred when the backend can defer. A backend that runs
+    tasks at once (tests, TASKS_BACKEND=immediate) cannot wait: deferred work is
+    then left to the sweeps (escalate_overdue retries due deliveries)."""
+    backend = task_obj.get_backend()
+    if run_after is not None and run_after > timezone.now():
+        if not backend.supports_defer:
+            return
+        task_obj = task_obj.using(run_after=run_after)
+    task_obj.enqueue(*args)
 
 
 class Queued(NamedTuple):

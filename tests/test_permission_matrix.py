@@ -24,7 +24,7 @@ from customers import calls, complaints, followups, rotation
 from customers import services as customer_services
 from customers.models import ComplaintHandler
 from reception import registers, rulebook
-from reception.models import PhotoPolicy, RulesVersion
+from reception.models import NotificationChannel, PhotoPolicy, RulesVersion
 from tests.corpus import fingerprint, form_data
 from tests.customers import care
 from tests.visitors import pictures
@@ -69,6 +69,7 @@ ADMIN_SAMPLES = {
     "admin:reception_rosterentry_changelist",
     "admin:auth_user_changelist",
     "admin:reception_rule_tester",  # issue #22: reads only, the category admin's view permission
+    "admin:reception_notificationchannel_test_event",  # issue #21: POST only, the channel's change permission
 }
 
 # fmt: off
@@ -134,6 +135,10 @@ _TABLE = {
     "visitors:security_holds":           (L,   L,    403,  200,  403,  403,  403,  403,  403,  403,  403),
     "visitors:clear_hold":               (L,   L,    403,  405,  403,  403,  403,  403,  403,  403,  403),
     "visitors:refuse_hold":              (L,   L,    403,  405,  403,  403,  403,  403,  403,  403,  403),
+    # a walk-up waiting for the host (issue #19, A13): its host, or the desk once
+    # the host's time is up (the service decides which); POST only
+    "visitors:approve_walk_up":          (L,   L,    405,  405,  405,  405,  405,  403,  405,  403,  403),
+    "visitors:decline_walk_up":          (L,   L,    405,  405,  405,  405,  405,  403,  405,  403,  403),
     # invitations (visitors.invite_visitor: hosts too, not security or the manager)
     "public:invite":                     (L,   L,    200,  403,  200,  200,  200,  403,  200,  403,  403),
     "public:invite_rooms":               (L,   L,    200,  403,  200,  200,  200,  403,  200,  403,  403),
@@ -171,6 +176,7 @@ _TABLE = {
     # links in emails: the token is the key, whoever opens it
     "public:invitation":                 (200, 200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
     "public:acknowledge":                (200, 200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    "public:approve":                    (200, 200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
     # the back office: staff status (the office manager) and model permissions
     "admin:index":                       (A,   A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
     "admin:visitors_visit_changelist":   (A,   A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
@@ -178,6 +184,7 @@ _TABLE = {
     "admin:reception_rosterentry_changelist": (A, A, A,    A,    A,    A,    A,    200,  A,  A,  A),
     "admin:auth_user_changelist":        (A,   A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
     "admin:reception_rule_tester":       (A,   A,    A,    A,    A,    A,    A,    200,  A,  A,  A),
+    "admin:reception_notificationchannel_test_event": (A, A, A, A, A, A, A, 405, A,  A,  A),
     # the sales floor (R2, R9.2, R10.1; issue #17): the desk registers, links
     # and logs; a salesperson sees their own customers and calls and greets;
     # the floor manager sees the floor, overrides and reads the fairness;
@@ -210,6 +217,7 @@ _TABLE = {
     "api:check_out":                     (405, 405,  405,  405,  405,  405,  405,  405,  405,  405,  405),
     "api:check_in_by_badge":             (405, 405,  405,  405,  405,  405,  405,  405,  405,  405,  405),
     "api:check_out_by_badge":            (405, 405,  405,  405,  405,  405,  405,  405,  405,  405,  405),
+    "api:erase_visitor":                 (405, 405,  405,  405,  405,  405,  405,  405,  405,  405,  405),
     "api:on_site":                       (401, 401,  401,  401,  401,  401,  401,  401,  401,  401,  401),
     "api:rooms":                         (401, 401,  401,  401,  401,  401,  401,  401,  401,  401,  401),
     "api:hosts":                         (401, 401,  401,  401,  401,  401,  401,  401,  401,  401,  401),
@@ -238,6 +246,7 @@ _TABLE = {
     "customers:feedback_resolve":        (L,   L,    405,  403,  403,  405,  405,  403,  405,  405,  405),
     # R5.5: the monthly summary, for the director, the office and floor managers
     "customers:complaint_summary":       (L,   L,    403,  403,  403,  403,  403,  200,  200,  403,  200),
+    "customers:complaint_summary_csv":   (L,   L,    403,  403,  403,  403,  403,  200,  200,  403,  200),
 }
 # fmt: on
 EXPECTED: dict[str, dict[str, object]] = {name: dict(zip(ROLES, row, strict=True)) for name, row in _TABLE.items()}
@@ -318,6 +327,12 @@ def world(
     signed.document.save("copy.html", ContentFile(b"<p>signed</p>"), save=False)
     signed.save()
     expected = Visit.objects.get(pk=invitation.visit_id)
+    # Issue #19 (A13): a walk-up whose category needs the host's approval, waiting for it.
+    business.walk_ups_need_approval = True
+    business.save()
+    awaiting = walk_in(category=business, room=business_room, by=clerk, name="Qian Hao", host=people["host"])
+    business.walk_ups_need_approval = False
+    business.save()
     handover = registers.write_handover(site=site, by=clerk, open_items="Call Mr Li", incidents="", keys_and_items="")
     # The sales floor: the salesperson's own customer, a call given to them
     # (not yet greeted), and Xu Jing away at lunch.
@@ -353,8 +368,11 @@ def world(
         owner=people["host"],
         due_on=timezone.localdate(),
     )
+    # A generic webhook for "Send test event" (issue #21), subscribed to nothing.
+    channel = NotificationChannel.objects.create(site=site, name="Door", url="https://hooks.example/", secret="s")
     return {
         "signed": signed,
+        "channel": channel,
         "rules": rules,
         "complaint": complaint,
         "follow_up": follow_up,
@@ -372,6 +390,8 @@ def world(
         "kiosk": lobby_kiosk,
         "visit_token": links.invitation_token(invitation),
         "ack_token": links.ack_token(on_site, people["host"]),
+        "awaiting": awaiting,
+        "approval_token": links.approval_token(awaiting, people["host"]),
     }
 
 
@@ -416,6 +436,9 @@ def url_of(name: str, world) -> str:
         "public:kiosk_enrol": {"token": world["kiosk"].token},
         "public:invitation": {"token": world["visit_token"]},
         "public:acknowledge": {"token": world["ack_token"]},
+        "public:approve": {"token": world["approval_token"]},
+        "visitors:approve_walk_up": {"pk": world["awaiting"].pk},
+        "visitors:decline_walk_up": {"pk": world["awaiting"].pk},
         "visitors:insights_csv": {"table": "summary"},
         "customers:customer_detail": {"pk": world["customer"].pk},
         "customers:customer_edit": {"pk": world["customer"].pk},
@@ -427,12 +450,15 @@ def url_of(name: str, world) -> str:
         "api:check_out": {"visit_id": world["on_site"].pk},
         "api:check_in_by_badge": {"code": world["expected"].badge_code},
         "api:check_out_by_badge": {"code": world["on_site"].badge_code},
+        "api:erase_visitor": {"visitor_id": world["expected"].visitor_id},
+        "admin:reception_notificationchannel_test_event": {"object_id": world["channel"].pk},
         "customers:complaint_file": {"pk": world["complaint"].pk, "which": "letter"},
         "visitors:signed_agreement": {"pk": world["on_site"].pk, "signed": world["signed"].pk},
+        "customers:complaint_summary_csv": {"table": "channel"},
         "customers:follow_up_done": {"pk": world["follow_up"].pk},
         "customers:feedback_resolve": {"pk": world["feedback"].pk},
     }.get(name, {})
-    if name.startswith("customers:complaint_") and name not in {"customers:complaint_file"} and not kwargs:
+    if name.startswith("customers:complaint_") and not kwargs:
         if name not in {"customers:complaint_list", "customers:complaint_new", "customers:complaint_summary"}:
             kwargs = {"pk": world["complaint"].pk}
     return reverse(name, kwargs=kwargs)
@@ -606,6 +632,8 @@ def _payload(name: str, world, role_client) -> dict:
         return {"resolution": "Filter changed"}
     if name == "customers:complaint_acknowledge":
         return {}
+    if name in ("visitors:approve_walk_up", "visitors:decline_walk_up"):
+        return {"reason": "Not expected today"}
     if name == "public:kiosk_walk_in":
         page = role_client.get(reverse("public:kiosk_walk_in")).content.decode()
         key = re.search(r'name="submission_key" value="([^"]*)"', page)
@@ -638,6 +666,8 @@ def changing_urls() -> list[str]:
             "visitors:record_step",
             "visitors:host_met",
             "visitors:acknowledge",
+            "visitors:approve_walk_up",
+            "visitors:decline_walk_up",
             "visitors:visitor_notes",
             "visitors:take_photo",
             "visitors:serve_hospitality",
@@ -672,6 +702,7 @@ def changing_urls() -> list[str]:
             "customers:follow_up_done",
             "customers:feedback_new",
             "customers:feedback_resolve",
+            "admin:reception_notificationchannel_test_event",
         }
         and any(expected in REFUSED for expected in row.values())
     )
@@ -682,8 +713,12 @@ def changing_urls() -> list[str]:
 # a visit is acknowledged in the app by its host).
 ALLOWED_SAMPLE = {
     "visitors:acknowledge": "host",
+    # the host answers at once; the desk only once the host's time is up
+    "visitors:approve_walk_up": "host",
+    "visitors:decline_walk_up": "host",
     "visitors:reveal_id_number": "security",
     "visitors:erase": "manager",
+    "admin:reception_notificationchannel_test_event": "manager",
     "reception:handover_acknowledge": "night",
     "public:kiosk_walk_in": "kiosk",
     "public:kiosk_code": "kiosk",

@@ -134,13 +134,27 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    """Every arrival notice, escalation and invitation email with its delivery
-    state; the worker and `manage.py escalate_overdue` retry failed ones."""
+    """Every arrival notice, escalation, invitation email and webhook event
+    (issue #21) with its delivery state: the delivery log, read-only and of
+    the manager's own site. The worker and `manage.py escalate_overdue` retry
+    failed ones."""
 
-    list_display = ["created_at", "site", "kind", "step", "address", "status", "attempts", "sent_at", "last_error"]
-    list_filter = ["site", "kind", "status"]
+    list_display = [
+        "created_at",
+        "site",
+        "kind",
+        "subject",
+        "step",
+        "address",
+        "status",
+        "attempts",
+        "response_code",
+        "sent_at",
+        "last_error",
+    ]
+    list_filter = ["site", "kind", "status", "channel"]
     list_select_related = ["site"]
-    search_fields = ["address", "last_error", "dedupe_key"]
+    search_fields = ["address", "subject", "last_error", "dedupe_key"]
     date_hierarchy = "created_at"
 
 

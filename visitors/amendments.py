@@ -16,9 +16,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
-from reception.models import Department, ReceptionRoom, Site, VisitorCategory, staff_label
+from reception.models import Department, ReceptionRoom, Site, VisitorCategory, WebhookEvent, staff_label
 from reception.validators import EXPECTED_VISIT
-from visitors import audit
+from visitors import audit, webhooks
 from visitors.models import Amendment, Visit, VisitEvent, Visitor, VisitStatus
 from visitors.services import check_not_on_site, check_room_allowed, lock_room, room_space_refusal
 
@@ -255,6 +255,7 @@ def amend_visit_fields(
         client_address=client_address,
         at=at,
     )
+    webhooks.emit(visit, WebhookEvent.AMENDED, at=at)  # issue #21
     return amendments
 
 

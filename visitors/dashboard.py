@@ -16,12 +16,18 @@ from datetime import datetime
 from operator import attrgetter, itemgetter
 from typing import TypedDict
 
+from django.core.cache import cache
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext, ngettext
 
 from reception.i18n import localized
 from reception.models import STAFF_LABEL_VALUES, ReceptionRoom, Site, staff_label_of, staff_labels
+from reception.roster import duty_panel_context
 from visitors.models import AuditEvent, Visit, VisitStatus, ack_due_at, ack_minutes, ack_overdue, minutes_between
 
 RECENTLY_LEFT = 10
@@ -56,6 +62,10 @@ OPEN_VISIT = (
     "ack_deadline_minutes",
     "category__ack_deadline_minutes",
     "category__name",
+    # Issue #19 (A13): a walk-up waiting for the host, and whether the host's time is up.
+    "registered_at",
+    "host_approval__due_at",
+    "host_approval__unanswered_at",
 )
 
 
@@ -92,6 +102,21 @@ class OnSiteRow(TypedDict):
     overdue: bool  # R3.2: unacknowledged past the category's deadline
     ack: str  # what the acknowledgement cell shows: no_host, acknowledged, overdue or waiting
     ack_text: str
+
+
+class AwaitingHostRow(TypedDict):
+    pk: int
+    url: str
+    registered: str  # H:i in the site's time zone
+    due: str  # H:i: when the host's time is up
+    name: str
+    party_size: int
+    company: str
+    category: str
+    room_id: int | None
+    room: str
+    host: str
+    unanswered: bool  # the host did not answer in time: the desk decides
 
 
 class LeftRow(TypedDict):
@@ -228,6 +253,16 @@ class _Rows:
             "ack_text": text,
         }
 
+    def awaiting_host(self, row: dict) -> AwaitingHostRow:
+        """A walk-up waiting for the host's approval (issue #19, A13)."""
+        return {
+            **self.party(row),
+            "category": self.category(row),
+            "registered": self.hhmm(row["registered_at"]),
+            "due": self.hhmm(row["host_approval__due_at"]) if row["host_approval__due_at"] else "",
+            "unanswered": row["host_approval__unanswered_at"] is not None,
+        }
+
     def logged(self, row: dict) -> LogRow:
         """A row of the visitor log."""
         if row["status"] not in self.statuses:
@@ -293,7 +328,7 @@ def room_board(
 
 def desk_context(site: Site, now: datetime | None = None) -> dict:
     """The dashboard's lists for `site`. Four queries: the day's open visits
-    (on site and expected today, read together), the site's rooms, the labels
+    (on site, expected today and walk-ups waiting for their host, read together), the site's rooms, the labels
     of their hosts, recently left.
 
     Drawn as of the minute (`now` without its seconds): what the clock alone
@@ -304,14 +339,23 @@ def desk_context(site: Site, now: datetime | None = None) -> dict:
     rows = _Rows(site, now)
     visits = Visit.objects.for_site(site)
 
-    open_today = list((visits.on_site() | Visit.objects.expected_on(site, now)).order_by().values(*OPEN_VISIT))
+    waiting_for_host = visits.filter(status=VisitStatus.AWAITING_HOST)
+    open_today = list(
+        (visits.on_site() | Visit.objects.expected_on(site, now) | waiting_for_host).order_by().values(*OPEN_VISIT)
+    )
     rooms = list(ReceptionRoom.objects.filter(site=site).order_by(*BOARD_ORDER))
     room_names = {room.pk: (room.name, room.name_zh) for room in rooms}
     rows.label_hosts({row["host_id"] for row in open_today} - {None})
-    arrived, awaited = [], []
+    arrived, awaited, asking = [], [], []
     for row in open_today:
         row["room__name"], row["room__name_zh"] = room_names.get(row["room_id"], (None, None))
-        (arrived if row["status"] == VisitStatus.ON_SITE else awaited).append(row)
+        if row["status"] == VisitStatus.ON_SITE:
+            arrived.append(row)
+        elif row["status"] == VisitStatus.AWAITING_HOST:
+            asking.append(row)
+        else:
+            awaited.append(row)
+    awaiting_host = [rows.awaiting_host(row) for row in sorted(asking, key=itemgetter("registered_at", "pk"))]
     on_site = [rows.on_site(row) for row in sorted(arrived, key=itemgetter("checked_in_at", "pk"))]
     expected = [rows.expected(row) for row in sorted(awaited, key=itemgetter("expected_at", "pk"))]
 
@@ -336,6 +380,7 @@ def desk_context(site: Site, now: datetime | None = None) -> dict:
         "site": site,
         "now": now,
         "expected": expected,
+        "awaiting_host": awaiting_host,
         "on_site": on_site,
         "on_site_people": sum(row["party_size"] for row in on_site),
         "ack": ack,
@@ -349,9 +394,12 @@ def live_marker(site: Site, now: datetime) -> str:
     would: one indexed read, for the desk's 30-second refresh to be answered
     304 when nothing changed (issue #24).
 
-    - The head of the site's audit chain: every change Lobby makes to a visit
-      (registration, check-in and out, acknowledgement, amendment, a hold),
-      a room, a category or the site is an event in it (R6.4).
+    - The head of the site's audit chain, its number and hash: every change
+      Lobby makes to a visit (registration, check-in and out,
+      acknowledgement, amendment, a hold), a room, a category or the site is
+      an event in it (R6.4). The hash, not the number alone, so that a
+      database restored from a backup and written to again never matches a
+      part drawn before.
     - The minute: desk_context draws the part as of the minute, so the
       waiting minutes, an acknowledgement falling overdue (R3.2), "expected
       today" at midnight and the "updated at" line change with it and with
@@ -361,8 +409,82 @@ def live_marker(site: Site, now: datetime) -> str:
 
     The duty panel and the notification details are not in the live part:
     the first is drawn with the whole page, the second polls on its own."""
-    head = AuditEvent.objects.filter(site=site).order_by("-seq").values_list("seq", flat=True).first() or 0
-    return f"{site.pk}.{head}.{int(now.timestamp() // 60)}"
+    head = AuditEvent.objects.filter(site=site).order_by("-seq").values_list("seq", "hash").first() or (0, "")
+    return f"{site.pk}.{head[0]}.{head[1][:16]}.{int(now.timestamp() // 60)}"
+
+
+# The live part's buttons, by the permission that shows each; the part is
+# drawn once for each combination a site's readers have.
+LIVE_BUTTONS = ("check_in_visit", "check_out_visit", "register_visit")
+LIVE_TEMPLATE = "visitors/_dashboard_live.html"
+# Longer than the minute the part is drawn for, which is in its key.
+LIVE_CACHE_SECONDS = 120
+_CSRF_INPUT = '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+# What the shared drawing holds where each reader's CSRF token goes. Visitor
+# data cannot forge it: a quote typed by anyone is escaped to &quot;.
+_CSRF_SLOT = _CSRF_INPUT.format("csrf-slot")
+
+
+def live_buttons(user) -> str:
+    """Which of the live part's buttons `user` sees, as "101"."""
+    return "".join("1" if user.has_perm(f"visitors.{name}") else "0" for name in LIVE_BUTTONS)
+
+
+def _drawn_once(request, key: str, draw: Callable[[], str]) -> SafeString:
+    """The drawing cached under `key`, drawn by `draw()` when missing, with the
+    reader's own CSRF token put where the drawing holds its slot."""
+    html = cache.get(key)
+    if html is None:
+        html = draw()
+        cache.set(key, html, LIVE_CACHE_SECONDS)
+    token = format_html(_CSRF_INPUT, get_token(request))
+    return mark_safe(html.replace(_CSRF_SLOT, token))  # noqa: S308 (drawn by a template, which escapes)
+
+
+def live_part(request, site: Site, now: datetime, *, marker: str | None = None) -> SafeString:
+    """The dashboard's live part for this reader, drawn once per site, minute,
+    change, language and set of buttons, and shared by every desk of the site
+    through the cache (issue #24).
+
+    The key is the live_marker (the head of the site's audit chain and the
+    minute), so any change Lobby makes to what the part shows draws it afresh
+    on the next load, and what the clock alone changes (minutes waiting, R3.2
+    overdue) follows the minute; a conditional refresh is answered 304 by
+    the same marker. Nothing in the part belongs to one reader but their
+    buttons (in the key) and their CSRF token, put into the shared drawing
+    per response."""
+    marker = marker or live_marker(site, now)
+    buttons = live_buttons(request.user)
+    shown = {name: flag == "1" for name, flag in zip(LIVE_BUTTONS, buttons, strict=True)}
+    return _drawn_once(
+        request,
+        f"desk-live:{marker}:{get_language()}:{buttons}",
+        lambda: render_to_string(
+            LIVE_TEMPLATE, {**desk_context(site, now), "perms": {"visitors": shown}, "csrf_token": "csrf-slot"}
+        ),
+    )
+
+
+# The duty panel's links, by the permission that shows each.
+DUTY_LINKS = ("view_rosterentry", "view_handover")
+
+
+def duty_part(request, site: Site, now: datetime, *, marker: str) -> SafeString:
+    """The duty panel as the dashboard page shows it (R1.5, R6.6, R6.8), drawn
+    once per site, minute and change like the live part: what it shows (the
+    roster, the night's visits, waiting handovers) changes only through the
+    admin, the desk and the registers, each of which writes to the site's
+    audit chain, or with the clock (the night starting, the 16:00 warning),
+    which the minute in the marker follows."""
+    links = {name: request.user.has_perm(f"reception.{name}") for name in DUTY_LINKS}
+    flags = "".join("1" if links[name] else "0" for name in DUTY_LINKS)
+    return _drawn_once(
+        request,
+        f"desk-duty:{marker}:{get_language()}:{flags}",
+        lambda: render_to_string(
+            "reception/_duty_panel.html", {**duty_panel_context(site, now=now), "perms": {"reception": links}}
+        ),
+    )
 
 
 def log_rows(visits, site: Site) -> list[LogRow]:

@@ -19,9 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
-from reception.models import Duty, DutyCode, NotificationChannel, on_duty, staff_label
-from visitors import audit
-from visitors.models import Notification, Visit, VisitEvent, VisitStatus
+from reception.models import Duty, DutyCode, NotificationChannel, WebhookEvent, on_duty, staff_label
+from visitors import audit, webhooks
+from visitors.models import ApprovalOutcome, HostApproval, Notification, Visit, VisitEvent, VisitStatus
 
 Status = Notification.Status
 
@@ -218,6 +218,72 @@ def security_notifications(*, visit: Visit, step: int = SECURITY_AT_DOOR, at: da
     return [row for row in rows if row.status in (Status.PENDING, Status.FAILED)]
 
 
+@transaction.atomic
+def approval_notifications(*, visit: Visit, at: datetime | None = None) -> list[Notification]:
+    """Issue #19 (A13): the request to the host of a walk-up waiting for
+    their approval (the email carries signed approve and decline links), and
+    the channels that hear arrivals. Nothing once the visit is no longer
+    waiting. Returns the ones still to be sent. Safe to run twice."""
+    at = at or timezone.now()
+    if visit.status != VisitStatus.AWAITING_HOST:
+        return []
+    kind = Notification.Kind.APPROVAL
+    people = [visit.host] if visit.host_id and visit.host.is_active else []
+    rows = [_for_user(visit=visit, kind=kind, step=0, user=user, at=at)[0] for user in people]
+    rows += [
+        _for_channel(visit=visit, kind=kind, step=0, channel=ch, at=at)[0]
+        for ch in _channels(visit, Notification.Kind.ARRIVAL)
+    ]
+    return [row for row in rows if row.status in (Status.PENDING, Status.FAILED)]
+
+
+@transaction.atomic
+def host_did_not_answer(*, visit_id: int, at: datetime | None = None) -> bool:
+    """Issue #19 (A13): once a walk-up's host approval is past due and
+    unanswered, flag it for the desk (HostApproval.unanswered_at, a NO_ANSWER
+    step, an audit event). Locks the visit: flagged once however many tasks
+    and sweeps run. Returns whether this call flagged it."""
+    at = at or timezone.now()
+    visit = Visit.objects.select_for_update(of=("self",)).select_related("site").get(pk=visit_id)
+    approval = HostApproval.objects.filter(visit=visit).first()
+    if (
+        visit.status != VisitStatus.AWAITING_HOST
+        or approval is None
+        or approval.outcome != ApprovalOutcome.WAITING
+        or approval.unanswered_at is not None
+        or at < approval.due_at
+    ):
+        return False
+    approval.unanswered_at = at
+    approval.save(update_fields=["unanswered_at"])
+    VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.NO_ANSWER, at=at)
+    audit.record(
+        site=visit.site,
+        actor=None,
+        action="visit.host_no_answer",
+        obj=visit,
+        changes={"host": visit.host_id, "due_at": approval.due_at.isoformat()},
+        at=at,
+    )
+    return True
+
+
+def unanswered_approvals(at: datetime | None = None) -> list[int]:
+    """The visits, at any site, whose host approval is past due and not yet
+    flagged for the desk (for the escalate_overdue sweep). One query."""
+    at = at or timezone.now()
+    return list(
+        HostApproval.objects.filter(
+            outcome=ApprovalOutcome.WAITING,
+            unanswered_at__isnull=True,
+            due_at__lte=at,
+            visit__status=VisitStatus.AWAITING_HOST,
+        )
+        .order_by("due_at", "pk")
+        .values_list("visit_id", flat=True)
+    )
+
+
 @dataclass(frozen=True)
 class Escalation:
     """What escalate_visit did: the notifications still to be sent, and when
@@ -284,6 +350,7 @@ def escalate_visit(*, visit_id: int, at: datetime | None = None) -> Escalation:
             changes={"step": step.position, "duty": step.duty, "recipients": [user.pk for user in people]},
             at=at,
         )
+        webhooks.emit(visit, WebhookEvent.ESCALATED, at=at, step=step.position)  # issue #21
         outgoing += [row for row in rows if row.status in (Status.PENDING, Status.FAILED)]
     return Escalation(notifications=outgoing, next_at=_first_due(visit, chain, taken))
 
@@ -402,4 +469,5 @@ def _acknowledge(*, visit: Visit, person, actor, changes: dict, note: str, clien
         client_address=client_address,
         at=at,
     )
+    webhooks.emit(visit, WebhookEvent.ACKNOWLEDGED, at=at)  # issue #21
     return visit

@@ -12,7 +12,7 @@ in visitors.kiosk.
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -79,36 +79,62 @@ def privacy_notice(site: Site, language: str) -> str:
 # --- invitations --------------------------------------------------------------
 
 # The visits that take a place in a day's capacity: all but those that ended
-# without the visitor coming in (cancelled, no-show, refused).
-DAY_PLACES = (VisitStatus.EXPECTED, VisitStatus.ON_SITE, VisitStatus.LEFT, VisitStatus.PENDING_SECURITY)
+# without the visitor coming in (cancelled, no-show, refused, declined).
+DAY_PLACES = (
+    VisitStatus.EXPECTED,
+    VisitStatus.ON_SITE,
+    VisitStatus.LEFT,
+    VisitStatus.PENDING_SECURITY,
+    VisitStatus.AWAITING_HOST,
+)
 
 
-def check_day_capacity(*, site: Site, expected_at: datetime, party_size: int) -> None:
+def check_day_capacity(
+    *, site: Site, expected_at: datetime, party_size: int, category: VisitorCategory | None = None
+) -> None:
     """Issue #19 (A13): refuse an invitation whose party would take the site's
-    local day of `expected_at` past its maximum visitors a day (people, not
-    visits: each visit counts its party). Counted in one SQL sum over the
-    visits of that day (log_day: arrival, else expected time, else
-    registration). The caller holds the site row locked, so two invitations
-    cannot both take the last places."""
-    limit = site.max_visitors_per_day
-    if limit is None:
+    local day of `expected_at` past its maximum visitors a day ("day_full"),
+    or past `category`'s own maximum a day for its visitors
+    ("category_day_full"); each optional (people, not visits: each visit
+    counts its party). Counted in one SQL query over the visits of that day
+    (log_day: arrival, else expected time, else registration), both sums at
+    once. The caller holds the site row locked, so two invitations cannot
+    both take the last places."""
+    site_limit = site.max_visitors_per_day
+    category_limit = category.max_visitors_per_day if category is not None else None
+    if site_limit is None and category_limit is None:
         return
     start = site.local(expected_at).replace(hour=0, minute=0, second=0, microsecond=0)
     end = start + timedelta(days=1)  # wall-clock arithmetic: the next local midnight
+    sums = {"people": Sum("party_size")}
+    if category_limit is not None:
+        sums["of_category"] = Sum("party_size", filter=Q(category=category))
     booked = (
         Visit.objects.annotate(day=log_day())
         .filter(site=site, status__in=DAY_PLACES, day__gte=start, day__lt=end)
-        .aggregate(people=Sum("party_size"))["people"]
-        or 0
+        .aggregate(**sums)
     )
-    if booked + party_size > limit:
+    day = formats.date_format(start, "DATE_FORMAT")
+    people = booked["people"] or 0
+    if site_limit is not None and people + party_size > site_limit:
         raise ReceptionError(
             "day_full",
             _(
                 "%(day)s is full: this site receives at most %(limit)s visitors a day and %(booked)s are "
                 "already expected. Choose another day."
             )
-            % {"day": formats.date_format(start, "DATE_FORMAT"), "limit": limit, "booked": booked},
+            % {"day": day, "limit": site_limit, "booked": people},
+            field="expected_at",
+        )
+    of_category = booked.get("of_category") or 0
+    if category_limit is not None and of_category + party_size > category_limit:
+        raise ReceptionError(
+            "category_day_full",
+            _(
+                "%(day)s is full for %(category)s visitors: this site receives at most %(limit)s of them a "
+                "day and %(booked)s are already expected. Choose another day."
+            )
+            % {"day": day, "category": category.display_name, "limit": category_limit, "booked": of_category},
             field="expected_at",
         )
 
@@ -156,7 +182,10 @@ def create_invitation(
         EXPECTED_VISIT.check(expected_until, at=at, field="expected_until")
     with transaction.atomic():
         check_day_capacity(
-            site=Site.objects.select_for_update().get(pk=site.pk), expected_at=expected_at, party_size=party_size
+            site=Site.objects.select_for_update().get(pk=site.pk),
+            expected_at=expected_at,
+            party_size=party_size,
+            category=category,
         )
         visit = Visit(
             category=category,

@@ -1,6 +1,6 @@
 """Signed tokens and absolute links: the invitation link, the host's
-acknowledge link, the kiosk's host choice, the kiosk's device cookie and its
-enrolment link.
+acknowledge link, the host's approve/decline link for a walk-up (issue #19),
+the kiosk's host choice, the kiosk's device cookie and its enrolment link.
 
 Every token carries ids and a timestamp, never personal data, and each kind has
 its own salt, so a token of one kind is never accepted as another. A delivery
@@ -28,6 +28,8 @@ INVITATION_SALT = "visitors.invitation"
 INVITATION_LINK_MAX_AGE = timedelta(days=120)
 ACK_SALT = "visitors.notify.acknowledge"
 ACK_LINK_MAX_AGE = timedelta(days=2)
+APPROVAL_SALT = "visitors.approvals.host"
+APPROVAL_LINK_MAX_AGE = timedelta(days=1)
 HOST_SALT = "visitors.kiosk.host"
 HOST_TOKEN_MAX_AGE = timedelta(hours=1)
 KIOSK_COOKIE = "lobby_kiosk"
@@ -77,6 +79,33 @@ def read_ack_token(token: str) -> tuple[Visit, object]:
     try:
         data = signing.loads(token, salt=ACK_SALT, max_age=ACK_LINK_MAX_AGE)
         visit = Visit.objects.select_related("site", "category", "room").get(pk=int(data["v"]))
+        user = user_model.objects.get(pk=int(data["u"]), is_active=True)
+    except (signing.BadSignature, KeyError, TypeError, ValueError, Visit.DoesNotExist, user_model.DoesNotExist):
+        raise ReceptionError("bad_link", _("This link is not valid or has expired.")) from None
+    return visit, user
+
+
+# --- the host's approval of a walk-up (issue #19, A13) ------------------------
+
+
+def approval_token(visit: Visit, user) -> str:
+    """The signed token of the approve/decline link sent to `user` (the
+    visit's host): two ids, no personal data."""
+    return signing.dumps({"v": visit.pk, "u": user.pk}, salt=APPROVAL_SALT)
+
+
+def approval_url(visit: Visit, user) -> str:
+    return settings.SITE_URL + reverse("public:approve", args=[approval_token(visit, user)])
+
+
+def read_approval_token(token: str) -> tuple[Visit, object]:
+    """The visit and the person an approval link was sent to;
+    ReceptionError("bad_link") when the token is forged, malformed or older
+    than APPROVAL_LINK_MAX_AGE, or the person is no longer active."""
+    user_model = get_user_model()
+    try:
+        data = signing.loads(token, salt=APPROVAL_SALT, max_age=APPROVAL_LINK_MAX_AGE)
+        visit = Visit.objects.select_related("site", "category", "visitor").get(pk=int(data["v"]))
         user = user_model.objects.get(pk=int(data["u"]), is_active=True)
     except (signing.BadSignature, KeyError, TypeError, ValueError, Visit.DoesNotExist, user_model.DoesNotExist):
         raise ReceptionError("bad_link", _("This link is not valid or has expired.")) from None

@@ -128,6 +128,12 @@ class VisitStatus(models.TextChoices):
     # site) or refuses it.
     PENDING_SECURITY = "pending_security", _("Pending security")
     REFUSED = "refused", _("Refused by security")
+    # Issue #19 (A13): a walk-up whose category (or site) needs the host's
+    # approval waits for it, not on site and in no room's count, until the
+    # host (or, once their time is up, the desk) approves (on site) or
+    # declines (declined). See visitors.approvals.
+    AWAITING_HOST = "awaiting_host", _("Waiting for the host")
+    DECLINED = "declined", _("Declined")
 
 
 class VisitSource(models.TextChoices):
@@ -454,6 +460,10 @@ class VisitStep(models.TextChoices):
     HELD = "held", _("Held for security")
     CLEARED = "cleared", _("Cleared by security")
     REFUSED = "refused", _("Refused by security")
+    AWAITING_HOST = "awaiting_host", _("Waiting for the host's approval")
+    APPROVED = "approved", _("Approved")
+    DECLINED = "declined", _("Declined")
+    NO_ANSWER = "no_answer", _("Host did not answer")
 
 
 # The steps a visitor takes at the kiosk without staff (see SELF_SERVICE).
@@ -675,10 +685,15 @@ class Notification(models.Model):
         REPORT = "report", _("Report")
         MONTHLY_REPORT = "monthly_report", _("Monthly report")
         SECURITY = "security", _("Security")
+        # Issue #19 (A13): a walk-up waits for the host's approval.
+        APPROVAL = "approval", _("Host approval")
         # Issue #18: a message the customers app wrote when it decided to send
         # it (a major complaint, a daily digest): `subject` and `body` are
         # sent as they are, so this app never imports that one.
         PREPARED = "prepared", _("Customer care")
+        # Issue #21: a visit event (or a test "ping") for a generic webhook
+        # channel that subscribes to it; `subject` holds the event's name.
+        EVENT = "event", _("Webhook event")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -719,6 +734,8 @@ class Notification(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    # A webhook's last HTTP status (issue #21: the delivery log); null for email.
+    response_code = models.PositiveSmallIntegerField(_("response code"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
@@ -973,3 +990,48 @@ class SignedAgreement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} · {self.signed_name}"
+
+
+class ApprovalOutcome(models.TextChoices):
+    WAITING = "", _("Waiting for the host")
+    APPROVED = "approved", _("Approved")
+    DECLINED = "declined", _("Declined")
+
+
+class HostApproval(models.Model):
+    """Issue #19 (A13): a walk-up waiting for their host's approval, and the
+    decision. `due_at` is when the host's time is up; `unanswered_at` when the
+    timeout task found no answer and left the decision to the desk."""
+
+    visit = models.OneToOneField(Visit, on_delete=models.PROTECT, related_name="host_approval", verbose_name=_("visit"))
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
+    asked_at = models.DateTimeField(_("asked at"), default=timezone.now)
+    due_at = models.DateTimeField(_("answer due by"))
+    unanswered_at = models.DateTimeField(_("host did not answer"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=8, choices=ApprovalOutcome.choices, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    # How the decision came: "link" (the emailed link), "app" (the host signed
+    # in) or "desk" (the desk, once the host's time was up).
+    decided_via = models.CharField(_("decided via"), max_length=8, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("host approval")
+        verbose_name_plural = _("host approvals")
+        ordering = ["asked_at", "pk"]
+        indexes = [models.Index(fields=["site", "outcome"], name="hostapproval_site_outcome_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(outcome__in=ApprovalOutcome.values), name="hostapproval_outcome_valid"),
+            models.CheckConstraint(condition=Q(due_at__gte=F("asked_at")), name="hostapproval_due_after_asked"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit_id} · {self.get_outcome_display()}"

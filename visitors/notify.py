@@ -9,7 +9,9 @@ mail server or webhook is visible at the desk and retried with backoff, and
 never touches the check-in, which committed before any of this ran (see
 visitors.tasks).
 
-Webhooks: "generic" channels get a JSON POST signed with HMAC-SHA256; WeCom and
+Webhooks: "generic" channels get a JSON POST signed with HMAC-SHA256 (a notice
+of an arrival or escalation, or, issue #21, a visit event the channel subscribes
+to: visitors.webhooks, its payload here, `event_payload`); WeCom and
 DingTalk group robots get their own markdown payloads, DingTalk's with the
 timestamp and sign query parameters its "加签" security setting requires. A
 webhook URL is set in the admin but fetched by the server, so unless
@@ -29,23 +31,27 @@ import json
 import logging
 import socket
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.mime.image import MIMEImage
 
 import segno
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from reception.models import ChannelKind, staff_label
+from reception.models import ChannelKind, WebhookEvent, staff_label
 from reception.morning_report import render_report
 from reception.validators import forbidden_address, private_webhooks_allowed
 from visitors import links
+from visitors.api import schemas
 from visitors.models import Invitation, Notification, Visit, VisitStatus
 from visitors.monthly_report import render_monthly_report
 
@@ -104,12 +110,19 @@ def _context(notification: Notification) -> dict:
         context["held"] = visit.status == VisitStatus.PENDING_SECURITY
         context["expected"] = _when(visit, visit.expected_at) if visit.checked_in_at is None else ""
         return context
+    if notification.kind == Notification.Kind.APPROVAL:
+        # Issue #19 (A13): the host's signed approve/decline link; a channel gets none.
+        context["approval_url"] = links.approval_url(visit, notification.recipient) if notification.recipient_id else ""
+        context["registered"] = _when(visit, visit.registered_at)
+        return context
     if notification.recipient_id:
         context["ack_url"] = links.ack_url(visit, notification.recipient)
     return context
 
 
 def _templates(notification: Notification) -> str:
+    if notification.kind == Notification.Kind.APPROVAL:
+        return "approval"
     return "security" if notification.kind == Notification.Kind.SECURITY else "arrival"
 
 
@@ -157,13 +170,43 @@ def chat_text(notification: Notification) -> tuple[str, str]:
         }
         name = _templates(notification)
         title = markdown_text(render_to_string(f"visitors/email/{name}_subject.txt", context))
-        chat = "visitors/email/chat_security.md" if name == "security" else "visitors/email/chat.md"
+        chat = f"visitors/email/chat_{name}.md" if name in ("security", "approval") else "visitors/email/chat.md"
         body = render_to_string(chat, context).strip()
     return title, body
 
 
+def event_id(notification: Notification) -> str:
+    """An event's id, the same in every retry and in each channel that hears
+    of it (visitors.webhooks writes it into the dedupe key)."""
+    return notification.dedupe_key.split(":")[1]
+
+
+def event_payload(notification: Notification) -> dict:
+    """The JSON body of a visit event or a test "ping" (issue #21): the event,
+    its id, when it happened (ISO 8601 in the site's time zone), the site, and
+    the visit as the API gives it (schemas.Visit, the one serialiser) as it
+    stands when the delivery is made, so no copy of a visitor's name waits in
+    the delivery log (R4.1)."""
+    site = notification.site
+    payload = {
+        "event": notification.subject,
+        "id": event_id(notification),
+        "occurred_at": site.local(notification.created_at).isoformat(),
+        "site": site.slug,
+        "visit": None,
+    }
+    if notification.subject == WebhookEvent.ESCALATED:
+        payload["step"] = notification.step
+    if notification.visit_id:
+        with translation.override(settings.LANGUAGE_CODE):
+            payload["visit"] = schemas.Visit.model_validate(schemas.visit_out(notification.visit)).model_dump()
+    return payload
+
+
 def webhook_payload(notification: Notification) -> dict:
     """The JSON body of a generic webhook."""
+    if notification.kind == Notification.Kind.EVENT:
+        return event_payload(notification)
     visit = notification.visit
     title, text = chat_text(notification)
     if visit is None:
@@ -212,7 +255,11 @@ def webhook_request(notification: Notification, *, now: float | None = None) -> 
     now = time.time() if now is None else now
     headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Lobby"}
     url = channel.url
-    if channel.kind == ChannelKind.WECOM:
+    if notification.kind == Notification.Kind.EVENT:
+        # Events are JSON, whatever the channel (only generic ones subscribe).
+        payload = event_payload(notification)
+        headers["X-Lobby-Delivery"] = payload["id"]
+    elif channel.kind == ChannelKind.WECOM:
         title, text = chat_text(notification)
         payload = {"msgtype": "markdown", "markdown": {"content": f"**{title}**\n{text}"}}
     elif channel.kind == ChannelKind.DINGTALK:
@@ -222,8 +269,9 @@ def webhook_request(notification: Notification, *, now: float | None = None) -> 
             url = dingtalk_signed_url(url, channel.secret, int(now * 1000))
     else:
         payload = webhook_payload(notification)
-    body = json.dumps(payload, ensure_ascii=False).encode()
-    if channel.kind == ChannelKind.GENERIC:
+    # Datetimes as the API writes them (Django's encoder, as Ninja's renderer).
+    body = json.dumps(payload, ensure_ascii=False, cls=DjangoJSONEncoder).encode()
+    if channel.kind == ChannelKind.GENERIC or notification.kind == Notification.Kind.EVENT:
         timestamp = str(int(now))
         headers["X-Lobby-Event"] = payload["event"]
         headers["X-Lobby-Timestamp"] = timestamp
@@ -310,9 +358,16 @@ def _open(request: urllib.request.Request):
 
 
 def _post(notification: Notification) -> None:
+    """Send a channel's request; its HTTP status goes to `response_code` (the
+    delivery log), also when it is an error status."""
     request = webhook_request(notification)
-    with _open(request) as response:
-        raw = response.read(65536)
+    try:
+        with _open(request) as response:
+            notification.response_code = response.status
+            raw = response.read(65536)
+    except urllib.error.HTTPError as error:
+        notification.response_code = error.code
+        raise
     if notification.channel.kind in (ChannelKind.WECOM, ChannelKind.DINGTALK):
         # Both robots answer HTTP 200 with {"errcode": 0} on success only.
         try:
@@ -385,9 +440,34 @@ def _monthly_report_email(notification: Notification) -> None:
     message.send()
 
 
+# Issue #18: a prepared message may need more than the text its app wrote when
+# it created the row: the monthly complaint summary is drawn as HTML, with a
+# PDF, when it is sent. The app registers, by the first part of its rows'
+# dedupe_key, a function turning the row into (subject, text, html,
+# attachments), so this module never imports it.
+Attachment = tuple[str, bytes, str]  # filename, content, MIME type
+PreparedRenderer = Callable[[Notification], tuple[str, str, str, list[Attachment]]]
+_PREPARED_RENDERERS: dict[str, PreparedRenderer] = {}
+
+
+def register_prepared_renderer(prefix: str, render: PreparedRenderer) -> None:
+    """Render the PREPARED notifications whose dedupe_key starts with
+    "<prefix>:" with `render` when they are emailed (an AppConfig.ready() calls it)."""
+    _PREPARED_RENDERERS[prefix] = render
+
+
 def _prepared_email(notification: Notification) -> None:
-    # Written (plain text, autoescape off) by the app that created the row.
-    EmailMultiAlternatives(notification.subject, notification.body, to=[notification.address]).send()
+    render = _PREPARED_RENDERERS.get(notification.dedupe_key.split(":", 1)[0])
+    if render is None:
+        # Written (plain text, autoescape off) by the app that created the row.
+        EmailMultiAlternatives(notification.subject, notification.body, to=[notification.address]).send()
+        return
+    subject, text, html, attachments = render(notification)
+    message = EmailMultiAlternatives(subject, text, to=[notification.address])
+    message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
+    message.send()
 
 
 def invitation_notification(invitation: Invitation) -> Notification:
@@ -440,6 +520,7 @@ def deliver(notification_id: int) -> Notification:
     if not claimed:
         return notification
     notification.attempts += 1
+    notification.response_code = None  # this attempt's, if it gets an answer
     try:
         if notification.channel_id:
             _post(notification)
@@ -461,7 +542,7 @@ def deliver(notification_id: int) -> Notification:
         notification.status = Status.SENT
         notification.sent_at = timezone.now()
         notification.last_error = ""
-    notification.save(update_fields=["status", "last_error", "sent_at"])
+    notification.save(update_fields=["status", "last_error", "sent_at", "response_code"])
     return notification
 
 

@@ -100,6 +100,7 @@ def anonymise_visitor(
     reason: str,
     client_address: str | None = None,
     at: datetime | None = None,
+    audit_details: dict | None = None,
 ) -> bool:
     """Overwrite one visitor's identity; keep their visits. Returns False if
     they were already anonymised (nothing is written twice).
@@ -109,7 +110,8 @@ def anonymise_visitor(
     addresses, invitation notifications, and the values of amendments that
     corrected their identity (the one write the amendment trigger allows, under
     `lobby.anonymising`). Files are deleted only once the transaction commits.
-    One audit event per site they visited, without personal data.
+    One audit event per site they visited, without personal data, with
+    `audit_details` added (e.g. which API token asked).
     """
     at = at or timezone.now()
     visitor = Visitor.objects.select_for_update().get(pk=visitor.pk)
@@ -159,7 +161,7 @@ def anonymise_visitor(
             actor=by,
             action="visitor.anonymise",
             obj=visitor,
-            changes={"reason": reason, "cleared": sorted(cleared)},
+            changes={"reason": reason, "cleared": sorted(cleared), **(audit_details or {})},
             client_address=client_address,
             at=at,
         )
@@ -210,9 +212,24 @@ def _clear_handover_snapshots(visitor: Visitor) -> None:
             handover.save(update_fields=["on_site_snapshot"])
 
 
-def erase_visitor(*, visitor: Visitor, by, client_address: str | None = None, at: datetime | None = None) -> bool:
-    """Erasure on request (the office manager): anonymise now, retention or not."""
-    return anonymise_visitor(visitor=visitor, by=by, reason="erasure", client_address=client_address, at=at)
+def erase_visitor(
+    *,
+    visitor: Visitor,
+    by,
+    client_address: str | None = None,
+    at: datetime | None = None,
+    audit_details: dict | None = None,
+) -> bool:
+    """Erasure on request (the office manager, or an integration's token with
+    the erase_visitors scope): anonymise now, retention or not."""
+    return anonymise_visitor(
+        visitor=visitor,
+        by=by,
+        reason="erasure",
+        client_address=client_address,
+        at=at,
+        audit_details=audit_details,
+    )
 
 
 @dataclass

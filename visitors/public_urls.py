@@ -3,6 +3,7 @@ stable) and the two staff pages of invitations."""
 
 from django.urls import path
 
+from visitors import approval_views
 from visitors import public_views as views
 
 app_name = "public"
@@ -16,6 +17,7 @@ urlpatterns = [
     path("kiosk/check-out/", views.kiosk_check_out, name="kiosk_check_out"),
     path("kiosk/done/", views.kiosk_done, name="kiosk_done"),
     path("i/ack/<str:token>/", views.acknowledge, name="acknowledge"),
+    path("i/approve/<str:token>/", approval_views.approve_link, name="approve"),
     path("i/<str:token>/", views.invitation, name="invitation"),
     path("desk/invitations/new/", views.invite, name="invite"),
     path("desk/invitations/new/rooms/", views.invite_rooms, name="invite_rooms"),

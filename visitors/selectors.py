@@ -99,15 +99,23 @@ INVITATIONS_SHOWN = 50
 
 
 def host_visitors(site: Site, host, now: datetime | None = None) -> dict:
-    """What a host sees first (issue #16): their visitors on site (arrival
-    first, each with its R3.2 deadline), those expected today, and the
-    invitations still to come after today. Three queries."""
+    """What a host sees first (issue #16): the walk-ups waiting for their
+    approval (issue #19), their visitors on site (arrival first, each with its
+    R3.2 deadline), those expected today, and the invitations still to come
+    after today. Three queries."""
     now = now or timezone.now()
     theirs = Visit.objects.for_site(site).filter(host=host).select_related("visitor", "category", "room")
     today = site.local(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    # Issue #19 (A13): walk-ups waiting for this host's approval come with those on site, in the same query.
+    present = list(
+        theirs.filter(status__in=[VisitStatus.ON_SITE, VisitStatus.AWAITING_HOST])
+        .select_related("host_approval")
+        .order_by("checked_in_at", "registered_at", "pk")
+    )
     return {
         "now": now,
-        "on_site": list(theirs.on_site().order_by("checked_in_at", "pk")),
+        "awaiting": [visit for visit in present if visit.status == VisitStatus.AWAITING_HOST],
+        "on_site": [visit for visit in present if visit.status == VisitStatus.ON_SITE],
         "expected": list(theirs.expected_on(site, now).order_by("expected_at", "pk")),
         "invitations": list(
             theirs.filter(

@@ -8,19 +8,20 @@ and the alternatives; nothing is saved half-way.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reception.errors import ReceptionError
-from reception.models import ReceptionRoom, Site, VisitorCategory
+from reception.models import ReceptionRoom, Site, VisitorCategory, WebhookEvent
 from reception.night import check_night_duty
-from visitors import audit, privacy, watchlist
+from visitors import audit, privacy, watchlist, webhooks
 from visitors.models import (
     ConsentWay,
     HoldOutcome,
+    HostApproval,
     IdType,
     SecurityHold,
     Visit,
@@ -30,7 +31,7 @@ from visitors.models import (
     WatchlistEntry,
 )
 from visitors.selectors import room_occupancy, rooms_with_space
-from visitors.tasks import announce_arrival, announce_to_security
+from visitors.tasks import announce_arrival, announce_to_security, ask_host_to_approve
 
 
 def _names(rooms) -> str:
@@ -174,16 +175,31 @@ def check_night_facts(*, site: Site, at: datetime, facts: NightFacts | None) -> 
         raise ReceptionError("id_type_required", _("Say which ID was sighted."), field="id_sighted_type")
 
 
-def _arrive(*, visit: Visit, by, at: datetime, override: str, facts: NightFacts | None) -> None:
-    """Check the visit in; `override` is what check_night_duty returned for `by`,
-    which the caller has already asked (one roster read per arrival), and
-    `facts` what check_night_facts accepted."""
+def _note_night_facts(*, visit: Visit, at: datetime, override: str, facts: NightFacts | None) -> None:
+    """R6.8: a night arrival carries its night facts and any override."""
     if visit.site.in_night_window(at):
         visit.night_registration = True
         visit.night_override_reason = override
         visit.id_sighted = facts.id_sighted
         visit.id_sighted_type = facts.id_sighted_type if facts.id_sighted else ""
         visit.host_contacted = facts.host_contacted
+
+
+def registered_night_facts(visit: Visit) -> NightFacts | None:
+    """The night facts recorded when `visit` was registered at night (a
+    walk-up waiting for its host, issue #19), for its arrival later."""
+    if not visit.night_registration:
+        return None
+    return NightFacts(
+        id_sighted=visit.id_sighted, host_contacted=visit.host_contacted, id_sighted_type=visit.id_sighted_type
+    )
+
+
+def _arrive(*, visit: Visit, by, at: datetime, override: str, facts: NightFacts | None) -> None:
+    """Check the visit in; `override` is what check_night_duty returned for `by`,
+    which the caller has already asked (one roster read per arrival), and
+    `facts` what check_night_facts accepted."""
+    _note_night_facts(visit=visit, at=at, override=override, facts=facts)
     # R3.2: the deadline in force now is the one this arrival is held to,
     # whatever the category says later (issue #16).
     visit.ack_deadline_minutes = visit.category.ack_deadline_minutes
@@ -207,6 +223,25 @@ def _hold(*, visit: Visit, entry: WatchlistEntry, actor, client_address: str | N
         at=at,
     )
     announce_to_security(visit)
+
+
+def _await_host(*, visit: Visit, actor, client_address: str | None, at: datetime) -> None:
+    """Issue #19 (A13): keep a saved walk-up waiting for its host's approval
+    (visitors.approvals decides), and ask the host at once once this commits;
+    the desk decides when the host's time (Site.approval_minutes) is up."""
+    minutes = visit.site.approval_minutes(visit.category)
+    HostApproval.objects.create(visit=visit, site=visit.site, asked_at=at, due_at=at + timedelta(minutes=minutes))
+    VisitEvent.objects.create(visit=visit, kind=VisitEvent.Kind.AWAITING_HOST, at=at, by=actor)
+    audit.record(
+        site=visit.site,
+        actor=actor,
+        action="visit.await_host",
+        obj=visit,
+        changes={"status": visit.status, "host": visit.host_id, "minutes": minutes},
+        client_address=client_address,
+        at=at,
+    )
+    ask_host_to_approve(visit, due_at=at + timedelta(minutes=minutes))
 
 
 def _alert(*, visit: Visit, entry: WatchlistEntry, actor, client_address: str | None, at: datetime) -> None:
@@ -247,7 +282,9 @@ def register_visit(
     which kiosk) are saved together or not at all, with the visitor's
     acceptance of the privacy notice when `consent` says how it was given (R4.1).
     A walk-in who matches a DENY watchlist entry is registered pending
-    security instead of checked in (issue #19; see visitors.watchlist).
+    security instead of checked in (issue #19; see visitors.watchlist); one
+    whose category or site needs the host's approval is registered waiting
+    for the host, who is asked at once (issue #19 A13; visitors.approvals).
     """
     at = at or timezone.now()
     visit.site = visit.category.site
@@ -264,7 +301,10 @@ def register_visit(
     # Issue #19: the one watchlist query, once every other rule has passed.
     listed = watchlist.match(visit.site, visitor, at=at) if arrive_now else None
     held = watchlist.holds(listed)
-    arrives = arrive_now and not held
+    # Issue #19 (A13): a walk-up the host must approve waits for them; a
+    # watchlist hold comes first (security's clearance lets them in).
+    awaits = arrive_now and not held and visit.site.needs_host_approval(visit.category)
+    arrives = arrive_now and not held and not awaits
     visitor.save()
     visit.visitor = visitor
     visit.registered_by = by if getattr(by, "pk", None) else None
@@ -273,6 +313,10 @@ def register_visit(
         _arrive(visit=visit, by=visit.registered_by, at=at, override=override, facts=night_facts)
     elif held:
         visit.status = VisitStatus.PENDING_SECURITY
+    elif awaits:
+        # The night facts are the night officer's at registration; the arrival reads them back.
+        _note_night_facts(visit=visit, at=at, override=override, facts=night_facts)
+        visit.status = VisitStatus.AWAITING_HOST
     visit.save()
     kinds = [VisitEvent.Kind.REGISTERED, VisitEvent.Kind.ARRIVED] if arrives else [VisitEvent.Kind.REGISTERED]
     VisitEvent.objects.bulk_create(VisitEvent(visit=visit, kind=kind, at=at, by=visit.registered_by) for kind in kinds)
@@ -298,11 +342,16 @@ def register_visit(
         client_address=client_address,
         at=at,
     )
+    # Issue #21: the integrations hear of it once this commits.
+    webhooks.emit(visit, WebhookEvent.REGISTERED, *([WebhookEvent.CHECKED_IN] if arrives else []), at=at)
     if held:
         _hold(visit=visit, entry=listed, actor=visit.registered_by, client_address=client_address, at=at)
+        return visit
+    if listed is not None:
+        _alert(visit=visit, entry=listed, actor=visit.registered_by, client_address=client_address, at=at)
+    if awaits:
+        _await_host(visit=visit, actor=visit.registered_by, client_address=client_address, at=at)
     elif arrives:
-        if listed is not None:
-            _alert(visit=visit, entry=listed, actor=visit.registered_by, client_address=client_address, at=at)
         announce_arrival(visit)  # R3.2: the host is told once this commits
     return visit
 
@@ -329,6 +378,29 @@ def _placed_for_arrival(*, visit: Visit, actor, room, override_reason: str, nigh
     check_not_on_site(visitor=visit.visitor, site=visit.site, exclude=visit)
     check_room_space(room=visit.room, visit=visit)
     return placed, override
+
+
+def admit(
+    *,
+    visit: Visit,
+    by,
+    at: datetime,
+    room: ReceptionRoom | None = None,
+    override_reason: str = "",
+    night_facts: NightFacts | None = None,
+) -> dict:
+    """The arrival of a registered visit that was waiting at the door (a
+    walk-up approved by its host, issue #19 A13), by the rules of every
+    check-in (R1.3 room with space, R6.8 night duty and facts). The caller
+    holds `visit` locked, inside its transaction, and records the decision.
+    Returns the arrival's changes for the caller's audit event."""
+    placed, override = _placed_for_arrival(
+        visit=visit, actor=by, room=room, override_reason=override_reason, night_facts=night_facts, at=at
+    )
+    _arrive(visit=visit, by=by, at=at, override=override, facts=night_facts)
+    visit.save()
+    webhooks.emit(visit, WebhookEvent.CHECKED_IN, at=at)  # issue #21: as every other arrival
+    return {"status": visit.status, **({"room": visit.room.name} if placed else {}), **_night_changes(visit)}
 
 
 @transaction.atomic
@@ -398,6 +470,7 @@ def check_in_visit(
     )
     if listed is not None:
         _alert(visit=visit, entry=listed, actor=actor, client_address=client_address, at=at)
+    webhooks.emit(visit, WebhookEvent.CHECKED_IN, at=at)  # issue #21
     announce_arrival(visit)  # R3.2: the host is told once this commits
     return visit
 
@@ -457,6 +530,7 @@ def clear_hold(
         client_address=client_address,
         at=at,
     )
+    webhooks.emit(visit, WebhookEvent.CHECKED_IN, at=at)  # issue #21
     announce_arrival(visit)  # R3.2: the host is told once this commits
     return visit
 
@@ -533,6 +607,7 @@ def check_out_visit(
         client_address=client_address,
         at=at,
     )
+    webhooks.emit(visit, WebhookEvent.CHECKED_OUT, at=at)  # issue #21
     return visit
 
 

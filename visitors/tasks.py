@@ -23,21 +23,10 @@ from django.utils import timezone
 from django_tasks import task
 
 from reception.models import Site
+from reception.scheduling import enqueue as _enqueue
 from reception.scheduling import schedule_once
 from visitors import escalation, monthly_report, notify
 from visitors.models import Invitation, Notification, Visit
-
-
-def _enqueue(task_obj, *args, run_after: datetime | None = None) -> None:
-    """Queue a task, deferred when the backend can defer. A backend that runs
-    tasks at once (tests, TASKS_BACKEND=immediate) cannot wait: deferred work is
-    then left to the escalate_overdue sweep."""
-    backend = task_obj.get_backend()
-    if run_after is not None and run_after > timezone.now():
-        if not backend.supports_defer:
-            return
-        task_obj = task_obj.using(run_after=run_after)
-    task_obj.enqueue(*args)
 
 
 def _deliver_later(notifications: list[Notification]) -> None:
@@ -87,6 +76,22 @@ def notify_security(visit_id: int, step: int) -> int:
 
 
 @task()
+def notify_approval(visit_id: int) -> int:
+    """Issue #19 (A13): ask the host to approve a walk-up (email with signed
+    approve/decline links, and the channels that hear arrivals)."""
+    visit = Visit.objects.select_related("site", "category", "host").get(pk=visit_id)
+    notifications = escalation.approval_notifications(visit=visit)
+    _deliver_later(notifications)
+    return len(notifications)
+
+
+@task()
+def approval_timeout(visit_id: int) -> bool:
+    """Issue #19 (A13): the host's time is up; flag the walk-up for the desk."""
+    return escalation.host_did_not_answer(visit_id=visit_id)
+
+
+@task()
 def send_invitation(invitation_id: int) -> str:
     invitation = Invitation.objects.select_related("visit__site").get(pk=invitation_id)
     notification = notify.invitation_notification(invitation)
@@ -114,6 +119,15 @@ def announce_to_security(visit: Visit, *, ahead: bool = False) -> None:
     was on an invitation confirmed before the visit, not at the door."""
     step = escalation.SECURITY_AHEAD if ahead else escalation.SECURITY_AT_DOOR
     transaction.on_commit(partial(_enqueue, notify_security, visit.pk, step), robust=True)
+
+
+def ask_host_to_approve(visit: Visit, *, due_at: datetime) -> None:
+    """Called by the services inside their transaction for a walk-up that
+    waits for its host (issue #19 A13): once it commits, the host is asked,
+    and the timeout is queued for `due_at` (the escalate_overdue sweep
+    catches it where the backend cannot defer)."""
+    transaction.on_commit(partial(_enqueue, notify_approval, visit.pk), robust=True)
+    transaction.on_commit(partial(_enqueue, approval_timeout, visit.pk, run_after=due_at), robust=True)
 
 
 def announce_invitation(invitation: Invitation) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from visitors import amend_views, file_views, insights_views, security_views, views
+from visitors import amend_views, approval_views, file_views, insights_views, security_views, views
 
 app_name = "visitors"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("desk/visits/<int:pk>/check-in/", views.check_in, name="check_in"),
     path("desk/visits/<int:pk>/check-out/", views.check_out, name="check_out"),
     path("desk/visits/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("desk/visits/<int:pk>/approve/", approval_views.approve, name="approve_walk_up"),
+    path("desk/visits/<int:pk>/decline/", approval_views.decline, name="decline_walk_up"),
     path("desk/visits/<int:pk>/host-met/", views.host_met, name="host_met"),
     path("desk/visits/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("desk/visits/<int:pk>/no-show/", views.no_show, name="no_show"),

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Q, Subquery
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -21,8 +21,8 @@ from reception.errors import ReceptionError
 from reception.middleware import passive
 from reception.models import Site
 from reception.security import client_ip
-from visitors import audit, escalation, exports, hospitality, notes, selectors, services, watchlist
-from visitors.dashboard import desk_context, live_marker, log_rows, room_board
+from visitors import approvals, audit, escalation, exports, hospitality, notes, selectors, services, watchlist
+from visitors.dashboard import duty_part, live_buttons, live_marker, live_part, log_rows, room_board
 from visitors.forms import ArrivalForm, LogFilterForm, StepForm, VisitorNotesForm, WalkInForm, room_choices, staff_at
 from visitors.invitations import privacy_notice
 from visitors.models import ConsentWay, Visit, VisitEvent, Visitor, VisitStatus
@@ -51,7 +51,17 @@ def _back(request, default: str):
 @require_GET
 def dashboard(request):
     site = user_site(request)
-    return render(request, "visitors/dashboard.html", desk_context(site))
+    now = timezone.now()
+    marker = live_marker(site, now)
+    return render(
+        request,
+        "visitors/dashboard.html",
+        {
+            "site": site,
+            "duty": duty_part(request, site, now, marker=marker),
+            "live": live_part(request, site, now, marker=marker),
+        },
+    )
 
 
 @passive
@@ -68,15 +78,11 @@ def dashboard_live(request):
     reader (the language, and the buttons their permissions show)."""
     site = user_site(request)
     now = timezone.now()
-    user = request.user
-    buttons = "".join(
-        "1" if user.has_perm(f"visitors.{name}") else "0"
-        for name in ("check_in_visit", "check_out_visit", "register_visit")
-    )
-    etag = f'"desk-{live_marker(site, now)}.{translation.get_language()}.{user.pk}.{buttons}"'
+    marker = live_marker(site, now)
+    etag = f'"desk-{marker}.{translation.get_language()}.{request.user.pk}.{live_buttons(request.user)}"'
     response = get_conditional_response(request, etag=etag)
     if response is None:
-        response = render(request, "visitors/_dashboard_live.html", desk_context(site, now))
+        response = HttpResponse(live_part(request, site, now, marker=marker))
     response["ETag"] = etag
     # The browser keeps the part but asks every time whether it is still good.
     patch_cache_control(response, private=True, no_cache=True)
@@ -147,6 +153,9 @@ def register(request):
         else:
             if visit.status == VisitStatus.PENDING_SECURITY:
                 messages.warning(request, watchlist.HELD_AT_DESK % {"name": visit.visitor.full_name})
+                return redirect("visitors:visit", pk=visit.pk)
+            if visit.status == VisitStatus.AWAITING_HOST:
+                messages.info(request, approvals.AWAITING_AT_DESK % {"name": visit.visitor.full_name})
                 return redirect("visitors:visit", pk=visit.pk)
             messages.success(
                 request,
@@ -240,6 +249,8 @@ def visit_detail(request, pk: int):
     escort_due = visit.category.escort_required and all(e.kind != VisitEvent.Kind.ESCORTED for e in events)
     steps = [kind for kind in services.MANUAL_STEPS if kind != VisitEvent.Kind.ESCORTED or escort_due]
     steps.remove(VisitEvent.Kind.MATERIALS)  # its own form: the note names them
+    # Issue #19 (A13): a walk-up waiting for the host, and whether this reader may decide it.
+    approval = approvals.approval_of(visit) if visit.status == VisitStatus.AWAITING_HOST else None
     if escalation.awaiting_acknowledgement(visit):
         # Until the arrival is acknowledged, "the host met them" is the button
         # that also stops the escalation (R3.2); a bare step would not.
@@ -256,6 +267,9 @@ def visit_detail(request, pk: int):
             "row": hospitality.visit_row(visit),
             "servable": hospitality.SERVABLE,
             "night": visit.site.in_night_window(),
+            "approval": approval,
+            "may_decide": approvals.may_decide(visit, approval, request.user),
+            "decide_as_desk": visit.host_id != request.user.pk,
             "may_acknowledge": escalation.awaiting_acknowledgement(visit)
             and request.user.has_perm("visitors.acknowledge_visit")
             and escalation.may_acknowledge(visit, request.user),

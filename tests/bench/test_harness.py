@@ -16,7 +16,10 @@ from django.urls import NoReverseMatch, reverse
 
 from bench import kiosk, report
 from bench.data import People, badge_code
+from bench.run import API_VISITS, api_visit_urls, api_visits_plan
 from reception.models import ReceptionRoom, Site
+from tests.visitors.api_tokens import bearer, make_token
+from tests.visitors.desk import walk_in as desk_walk_in
 from visitors import audit, services
 from visitors.models import AuditEvent, Visit, Visitor, VisitStatus
 
@@ -183,7 +186,7 @@ def test_the_generator_makes_consistent_history_and_today(make_staff):
     registered = AuditEvent.objects.filter(action="visit.register").values_list("object_id", flat=True)
     assert sorted(map(int, registered)) == list(range(1, 121))  # one register event per visit
 
-    today = generate.generate_today(on_site=7, expected=3, kiosks=2)
+    today = generate.generate_today(on_site=7, expected=3, kiosks=2, api_tokens=2)
 
     assert Visit.objects.filter(status=VisitStatus.ON_SITE).count() == today["on_site"] == 7
     main = today["sites"]["bench-hq"]
@@ -193,6 +196,10 @@ def test_the_generator_makes_consistent_history_and_today(make_staff):
     director = Client()
     director.force_login(get_user_model().objects.get(username=main["director"]))
     assert director.get("/desk/insights/", {"preset": "last_month"}).status_code == 200
+    # the "API list visits" step's tokens read the main site's visits (issue #21)
+    assert len(main["api_tokens"]) == 2
+    answer = Client().get(API_VISITS, {"limit": 50}, HTTP_AUTHORIZATION=f"Bearer {main['api_tokens'][1]}")
+    assert answer.status_code == 200 and len(answer.json()["items"]) == 50  # a full page of its history
 
 
 INDEX_SHAPE = """
@@ -392,3 +399,54 @@ def test_the_insights_year_step_asks_for_a_range_the_page_accepts():
     assert form.is_valid(), form.errors
     period = form.period(date(2026, 12, 5))
     assert (period.start, period.end, period.days) == (date(2025, 12, 5), date(2026, 12, 5), 365)
+
+
+# --- the API's visit list (issue #21) ---------------------------------------------------
+
+
+def test_the_api_list_plan_asks_each_request_with_the_next_token():
+    urls = api_visit_urls(["Tanak", "Müller"])
+
+    plan = api_visits_plan(urls, ["lby_a", "lby_b", "lby_c"], [("header", "Accept-Language", "en")])
+
+    assert [row[1] for row in plan if row[0] == "path"] == [
+        "/api/v1/visits?q=Tanak&limit=50",
+        "/api/v1/visits?q=M%C3%BCller&limit=50",
+    ]
+    variants = [row for row in plan if row[0] == "variant"]
+    assert variants == [("variant", "header:Authorization", f"Bearer lby_{t}") for t in "abc"]
+    assert ("header", "Accept-Language", "en") in plan
+
+
+def test_the_api_list_urls_are_the_desk_logs_search_answered_by_the_api(
+    client, site, manager, clerk, business, business_room, daytime
+):
+    desk_walk_in(category=business, room=business_room, by=clerk, name="Kenji Tanaka")
+    desk_walk_in(category=business, room=business_room, by=clerk, name="Hans Müller")
+    secret = make_token(site=site, by=manager, scopes=["read_visits"])
+
+    [url] = api_visit_urls(["Tanak"])
+    answer = client.get(url, **bearer(secret))
+
+    assert answer.status_code == 200
+    assert [item["visitor"]["full_name"] for item in answer.json()["items"]] == ["Kenji Tanaka"]
+
+
+def test_the_api_list_is_held_to_the_desk_logs_own_cost():
+    target = "API list visits ≤ the desk log's cost in trivial pages (the same name searches)"
+
+    def verdict(steps):
+        return next(v for v in report.evaluate(steps) if v["target"] == target)
+
+    log = {"status": "ok", "cpu_in_ceiling_pages": 18.0}
+    cheaper = verdict({"search_name_latin": log, "api_visits": {"status": "ok", "cpu_in_ceiling_pages": 12.5}})
+    dearer = verdict({"search_name_latin": log, "api_visits": {"status": "ok", "cpu_in_ceiling_pages": 19.0}})
+    alone = verdict({"api_visits": {"status": "ok", "cpu_in_ceiling_pages": 12.5}})
+
+    assert (cheaper["met"], cheaper["threshold"]) == (True, 18.0)
+    assert dearer["met"] is False
+    assert alone["met"] is None  # nothing to compare with: not measured
+
+
+def test_the_api_list_step_is_judged_across_sizes_too():
+    assert ("api_visits", "cpu_in_ceiling_pages") in {(step, measure) for step, measure, *_ in report.SCALE_TARGETS}

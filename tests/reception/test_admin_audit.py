@@ -49,6 +49,7 @@ def site_form(site, **fields) -> dict:
         "kiosk_mode": site.kiosk_mode,
         "kiosk_night_mode": site.kiosk_night_mode,
         "retention_days": str(site.retention_days),
+        "host_approval_minutes": str(site.host_approval_minutes),
         "privacy_notice_en": "",
         "privacy_notice_zh": "",
     }
@@ -154,6 +155,26 @@ def test_a_categorys_photo_rule_is_audited(office, site, vip):
     vip.refresh_from_db()
     assert vip.photo == "required"
     assert last_event(site).changes == {"photo": {"before": "off", "after": "required"}}
+
+
+def test_walk_up_approval_on_a_category_is_audited(office, site, vip):
+    """Issue #19 (A13): the office manager turns host approval on for a category."""
+    response = office.post(
+        reverse("admin:reception_visitorcategory_change", args=[vip.pk]),
+        {
+            **category_form(site, escort_required="on", walk_ups_need_approval="on", host_approval_minutes="5"),
+            **escalation_inline([]),
+        },
+    )
+
+    assert response.status_code == 302
+    vip.refresh_from_db()
+    assert vip.walk_ups_need_approval and vip.host_approval_minutes == 5
+    assert last_event(site).changes == {
+        "walk_ups_need_approval": {"before": False, "after": True},
+        "host_approval_minutes": {"before": None, "after": 5},
+    }
+    assert_chain_intact(site)
 
 
 def test_a_rooms_categories_are_audited_as_ids(office, site, lounge, ordinary, business):

@@ -6,13 +6,12 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
-from django.template import Context, Template
-from django.test import RequestFactory
+from django.template.loader import render_to_string
 from django.utils import translation
 
 from reception import registers
 from reception.models import DutyCode
-from reception.roster import time_range
+from reception.roster import duty_panel_context, time_range
 from tests.reception.night_shift import leave, local, roster, roster_night, walk_in
 
 THURSDAY = date(2026, 11, 26)
@@ -250,13 +249,10 @@ def test_the_panel_costs_three_queries_however_busy(
         walk_in(category=ordinary, room=lounge, by=night_officer, at=local(site, THURSDAY, 21, n), name=f"Guest {n}")
         registers.write_handover(site=site, by=night_officer, open_items=f"Item {n}", incidents="", keys_and_items="")
     time_machine.move_to(local(site, THURSDAY, 23), tick=False)
-    request = RequestFactory().get("/desk/")
-    request.site, request.user = site, clerk
-    clerk.get_all_permissions()  # the permission cache is the page's, not the panel's
 
     # roster entries now and tonight; the night's visits; waiting handovers
     with django_assert_num_queries(3):
-        html = Template("{% load duty_panel %}{% duty_panel %}").render(Context({"request": request}))
+        html = render_to_string("reception/_duty_panel.html", duty_panel_context(site))
 
     assert "Guest 0" in html
     assert html.count("Handover from") == 20

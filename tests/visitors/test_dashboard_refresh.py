@@ -4,7 +4,12 @@ refresh send it again: no clerk is shown a stale arrival, acknowledgement
 (R3.2), room (R1.3) or waiting time."""
 
 import pytest
+from django.core.cache import cache
+from django.test import Client
 
+from reception import registers
+from reception.models import DutyCode
+from reception.roles import DUTY_GROUPS
 from tests.visitors.desk import DAYTIME, walk_in
 from visitors import escalation, services
 from visitors.models import Visit
@@ -166,3 +171,94 @@ def test_the_desk_script_keeps_the_part_on_a_304():
 
     # htmx would paste a bare 304's empty body over the dashboard.
     assert "status === 304" in script and "shouldSwap = false" in script
+
+
+# --- the live part drawn once and shared by the site's desks (issue #24) ------------
+
+
+@pytest.fixture
+def shared_cache(settings):
+    """One cache for every desk, as Redis is in production."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_a_reader_without_the_buttons_never_gets_the_clerks_drawing(
+    shared_cache, client, clerk, secretary, host, business, business_room
+):
+    walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=host)
+    assert secretary.has_perm("visitors.view_visit") and not secretary.has_perm("visitors.check_out_visit")
+    client.force_login(clerk)
+    as_clerk = refresh(client).content.decode()
+    client.force_login(secretary)
+
+    as_secretary = client.get("/desk/").content.decode()
+
+    assert "Zhou Jie" in as_clerk and "Zhou Jie" in as_secretary
+    assert "/check-out/" in as_clerk
+    assert "/check-out/" not in as_secretary
+
+
+def test_each_reader_gets_their_own_csrf_token_in_the_shared_drawing(
+    shared_cache, clerk, host, business, business_room, make_staff, site
+):
+    other_clerk = make_staff("clerk2", DUTY_GROUPS[DutyCode.CLERK], site=site, real_name="Wang Fang")
+    visit = walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=host)
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.force_login(clerk)
+    second.force_login(other_clerk)
+
+    tokens = []
+    for desk in (first, second):
+        page = refresh(desk).content.decode()
+        assert "csrf-slot" not in page
+        tokens.append(page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0])
+
+    # The second desk's part came from the cache, with its own token in it,
+    # and posting the check-out with it is accepted.
+    response = second.post(f"/desk/visits/{visit.pk}/check-out/", {"csrfmiddlewaretoken": tokens[1]})
+    assert response.status_code == 302
+    visit.refresh_from_db()
+    assert visit.status == "left"
+
+
+def test_a_visitor_cannot_forge_the_token_slot(shared_cache, desk, clerk, host, business, business_room):
+    walk_in(
+        category=business,
+        room=business_room,
+        by=clerk,
+        name='<input type="hidden" name="csrfmiddlewaretoken" value="csrf-slot">',
+        host=host,
+    )
+
+    page = refresh(desk).content.decode()
+
+    assert page.count('name="csrfmiddlewaretoken"') == 2  # the two tables' forms, nothing typed
+    assert "&lt;input type=&quot;hidden&quot;" in page
+
+
+def test_a_second_desk_loads_the_whole_dashboard_without_reading_a_row(
+    shared_cache, client, clerk, host, business, business_room, django_assert_num_queries
+):
+    walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=host)
+    client.force_login(clerk)
+    first = client.get("/desk/").content.decode()
+
+    # 1 session, 2 user, 3-4 permissions, 5 the chain's head: the live part
+    # and the duty panel are the drawings the first load left (issue #24).
+    with django_assert_num_queries(5):
+        again = client.get("/desk/").content.decode()
+
+    assert "Zhou Jie" in again and 'data-testid="duty-panel"' in again
+    assert first.split('data-testid="duty-panel"')[1][:2000] == again.split('data-testid="duty-panel"')[1][:2000]
+
+
+def test_a_handover_written_shows_in_the_duty_panel_on_the_next_load(shared_cache, client, clerk, site):
+    client.force_login(clerk)
+    assert "Handover from" not in client.get("/desk/").content.decode()
+
+    registers.write_handover(site=site, by=clerk, open_items="Keys to room 3", incidents="", keys_and_items="")
+
+    assert "Handover from" in client.get("/desk/").content.decode()

@@ -137,3 +137,65 @@ def test_the_invitation_page_shows_the_refusal_on_the_form(client, capped, host,
     assert response.status_code == 200
     assert "at most 3 visitors a day" in response.content.decode()
     assert Visit.objects.filter(site=capped).count() == 1
+
+
+# --- per category (issue #19 item 2) -------------------------------------------------
+
+
+@pytest.fixture
+def few_business(business):
+    """At most 2 business visitors a day, whatever the site allows."""
+    business.max_visitors_per_day = 2
+    business.save()
+    return business
+
+
+def test_a_categorys_own_maximum_refuses_its_invitations_beyond_it(
+    site, host, few_business, ordinary, afternoon, daytime
+):
+    invite(site, host, few_business, afternoon, party_size=2)
+
+    with pytest.raises(ReceptionError) as refused:
+        invite(site, host, few_business, afternoon + timedelta(hours=1), name="Third Business Guest")
+
+    assert refused.value.code == "category_day_full" and refused.value.field == "expected_at"
+    assert "Business visitors" in refused.value.message and "at most 2" in refused.value.message
+    # Another category, and another day, are not held to it.
+    invite(site, host, ordinary, afternoon, party_size=5, name="Ordinary Guest")
+    invite(site, host, few_business, afternoon + timedelta(days=1), party_size=2, name="Tomorrow")
+    assert Visit.objects.filter(site=site).count() == 3
+
+
+def test_the_sites_maximum_still_applies_beside_the_categorys(capped, host, few_business, ordinary, afternoon, daytime):
+    invite(capped, host, ordinary, afternoon, party_size=2)
+
+    with pytest.raises(ReceptionError) as refused:
+        invite(capped, host, few_business, afternoon, party_size=2, name="Over The Site")
+
+    assert refused.value.code == "day_full"
+
+
+def test_the_category_count_is_one_query(site, few_business, afternoon, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        invitations.check_day_capacity(site=site, expected_at=afternoon, party_size=1, category=few_business)
+
+
+def test_the_invitation_page_shows_the_categorys_refusal(client, site, host, few_business, afternoon, daytime):
+    invite(site, host, few_business, afternoon, party_size=2)
+    client.force_login(host)
+
+    response = client.post(
+        "/desk/invitations/new/",
+        {
+            "full_name": "Late Guest",
+            "email": "late@example.com",
+            "category": few_business.pk,
+            "expected_at": "2026-11-27T16:00",
+            "purpose": "Talks",
+            "party_size": "1",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "full for Business visitors" in response.content.decode()
+    assert Visit.objects.filter(site=site).count() == 1

@@ -14,10 +14,11 @@ from ninja import NinjaAPI, Query, Router, Status
 
 from reception.models import ApiScope, ReceptionRoom, VisitorCategory, staff_label
 from reception.security import client_ip
-from visitors import invitations, selectors, services
+from visitors import invitations, privacy, selectors, services
 from visitors.api import schemas
 from visitors.api.auth import TokenAuth, audit_details
 from visitors.api.errors import REFUSALS, ApiRefusal, install
+from visitors.api.schemas import visit_out
 from visitors.forms import LogFilterForm, staff_at
 from visitors.models import AuditEvent, Visit, Visitor, VisitStatus
 
@@ -36,6 +37,7 @@ router = Router()
 READ = TokenAuth(ApiScope.READ_VISITS)
 WRITE = TokenAuth(ApiScope.WRITE_VISITS)
 ON_SITE = TokenAuth(ApiScope.ON_SITE_LIST)
+ERASE = TokenAuth(ApiScope.ERASE_VISITORS)
 AUDIT = TokenAuth(ApiScope.READ_AUDIT)
 
 PAGE_SIZE = 50
@@ -45,29 +47,6 @@ SEARCH_RESULTS = 20
 
 def _refuses(ok):
     return {200: ok, REFUSALS: schemas.Error}
-
-
-def visit_out(visit: Visit) -> dict:
-    """A visit read with Visit.objects.with_people(): no further query."""
-    return {
-        "id": visit.pk,
-        "status": visit.status,
-        "source": visit.source,
-        "badge_code": visit.badge_code,
-        "visitor": {"id": visit.visitor_id, "full_name": visit.visitor.full_name, "company": visit.visitor.company},
-        "category": {"id": visit.category_id, "code": visit.category.code, "name": visit.category.display_name},
-        "host": {"id": visit.host_id, "label": staff_label(visit.host)} if visit.host_id else None,
-        "room": {"id": visit.room_id, "name": visit.room.display_name} if visit.room_id else None,
-        "purpose": visit.purpose,
-        "party_size": visit.party_size,
-        "expected_at": visit.expected_at,
-        "expected_until": visit.expected_until,
-        "registered_at": visit.registered_at,
-        "checked_in_at": visit.checked_in_at,
-        "checked_out_at": visit.checked_out_at,
-        "acknowledged_at": visit.acknowledged_at,
-        "night_registration": visit.night_registration,
-    }
 
 
 def _visit(site, **lookups) -> Visit:
@@ -299,6 +278,27 @@ def visitors(request, phone: str | None = None, name: str | None = None):
         }
         for row in rows
     ]
+
+
+@router.post(
+    "/visitors/{visitor_id}/erasure-request",
+    response=_refuses(schemas.Erasure),
+    url_name="erase_visitor",
+    auth=ERASE,
+)
+def erasure_request(request, visitor_id: schemas.Id):
+    """Erase a visitor's identity on their request (R4.1), as the office
+    manager's erasure page does: name, company, phone, email, ID document and
+    notes are overwritten at once, the visits stay, anonymised. Refused while
+    they are on site (`on_site`) or a visit is under legal hold (`legal_hold`).
+    Audited with the token as the actor; asking again changes nothing."""
+    site = request.auth.site
+    visitor = get_object_or_404(Visitor.objects.for_site(site), pk=visitor_id)
+    erased = privacy.erase_visitor(
+        visitor=visitor, by=None, client_address=client_ip(request), audit_details=audit_details(request)
+    )
+    visitor.refresh_from_db(fields=["anonymised_at"])
+    return {"id": visitor.pk, "erased": erased, "anonymised_at": visitor.anonymised_at}
 
 
 # --- the audit trail --------------------------------------------------------------------

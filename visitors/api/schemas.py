@@ -10,7 +10,9 @@ from django.core.validators import validate_email
 from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime, Field
 
+from reception.models import staff_label
 from reception.validators import validate_line_of_text
+from visitors import models
 
 
 def _line(value: str) -> str:
@@ -91,6 +93,31 @@ class Visit(Schema):
     night_registration: bool
 
 
+def visit_out(visit: models.Visit) -> dict:
+    """A visit as schemas.Visit gives it, read with Visit.objects.with_people()
+    (no further query). The API's answers and the webhooks' events (issue #21)
+    both use this one shape."""
+    return {
+        "id": visit.pk,
+        "status": visit.status,
+        "source": visit.source,
+        "badge_code": visit.badge_code,
+        "visitor": {"id": visit.visitor_id, "full_name": visit.visitor.full_name, "company": visit.visitor.company},
+        "category": {"id": visit.category_id, "code": visit.category.code, "name": visit.category.display_name},
+        "host": {"id": visit.host_id, "label": staff_label(visit.host)} if visit.host_id else None,
+        "room": {"id": visit.room_id, "name": visit.room.display_name} if visit.room_id else None,
+        "purpose": visit.purpose,
+        "party_size": visit.party_size,
+        "expected_at": visit.expected_at,
+        "expected_until": visit.expected_until,
+        "registered_at": visit.registered_at,
+        "checked_in_at": visit.checked_in_at,
+        "checked_out_at": visit.checked_out_at,
+        "acknowledged_at": visit.acknowledged_at,
+        "night_registration": visit.night_registration,
+    }
+
+
 class VisitPage(Schema):
     items: list[Visit]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
@@ -135,6 +162,12 @@ class VisitorFound(Schema):
     company: str
     last_visit_at: datetime | None
     last_host: Person | None
+
+
+class Erasure(Schema):
+    id: int = Field(description="The visitor's id")
+    erased: bool = Field(description="False if their identity had been erased already (nothing was written)")
+    anonymised_at: datetime
 
 
 class AuditEvent(Schema):

@@ -34,9 +34,9 @@ from reception.models import (
 from reception.morning_report import last_finished_night_day
 from reception.night import night_ending_on
 from reception.roles import DUTY_GROUPS, OFFICE_MANAGER
-from visitors import agreements, links, services
+from visitors import agreements, links, services, watchlist
 from visitors.escalation import DEFAULT_CHAIN
-from visitors.models import Agreement, AgreementKind, Visit, Visitor, VisitSource
+from visitors.models import Agreement, AgreementKind, Visit, Visitor, VisitSource, WatchlistEntry
 
 PASSWORD = "lobby-demo"
 
@@ -129,6 +129,18 @@ CATEGORIES = [
     ("C", "Ordinary", "Everyone else.", False, False),
 ]
 
+# Issue #19 (A13): code, name, who belongs here, Chinese name; walk-ups wait for the host's approval.
+CONTRACTOR = ("D", "Contractor", "Contractors and service staff without an appointment.", "承包商")
+# Issue #19: one person the demo's security wants held at the door.
+WATCHLISTED = {
+    "name": "Wang Qiang",
+    "aliases": "王强",
+    "phone": "+86 139 0000 4444",
+    "company": "",
+    "reason": "Banned after threatening the reception staff (demo entry).",
+    "level": "deny",
+}
+
 # name, capacity, exclusive, categories, any_category (R1.3)
 ROOMS = [
     ("Culture Pavilion", 12, True, ["A"], False),
@@ -197,6 +209,7 @@ class Command(BaseCommand):
             self.seed_roster(site, users)
             self.seed_visits(site, users)
             self.seed_registers(site, users)
+            self.seed_security_at_the_door(site, users)
             kiosk = self.seed_public_side(site)
             self.seed_written_rules(site, users)
             self.seed_agreements(site)
@@ -236,6 +249,27 @@ class Command(BaseCommand):
         agreements.publish_version(
             agreement=nda, title_en=NDA_TITLE_EN, title_zh=NDA_TITLE_ZH, text_en=NDA_EN, text_zh=NDA_ZH, by=None
         )
+
+    def seed_security_at_the_door(self, site: Site, users: dict) -> None:
+        """Issue #19: a Contractor category whose walk-ups wait for the host's
+        approval (A13), received in the Business Room, and one watchlist
+        entry security is told about (a walk-in named Wang Qiang or 王强 is
+        held for security). Each made once; a manager's later edits stay."""
+        contractor, created = VisitorCategory.objects.get_or_create(
+            site=site,
+            code=CONTRACTOR[0],
+            defaults={"name": CONTRACTOR[1], "description": CONTRACTOR[2], "walk_ups_need_approval": True},
+        )
+        _fill_blank(contractor, name_zh=CONTRACTOR[3])
+        if created:
+            room = ReceptionRoom.objects.filter(site=site, name="Business Room").first()
+            if room is not None:
+                room.categories.add(contractor)
+        entry, created = WatchlistEntry.objects.get_or_create(
+            site=site, name=WATCHLISTED["name"], defaults={**WATCHLISTED, "added_by": users.get("security")}
+        )
+        if created:
+            watchlist.index_entry(entry)
 
     def seed_public_side(self, site: Site) -> KioskDevice:
         """R3.2 escalation chains (host, secretary, office director), a privacy

@@ -12,8 +12,8 @@ from reception.roles import sync_roles
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reception', '0015_category_photo_policy'),
-        ('visitors', '0020_visit_photo'),
+        ('reception', '0018_category_photo_policy'),
+        ('visitors', '0022_visit_photo'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('visitors', '0019_notification_kinds_security_and_care'),
+        ('visitors', '0021_webhook_event_deliveries'),
     ]
 
     operations = [

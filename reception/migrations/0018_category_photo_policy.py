@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reception', '0014_site_daily_capacity'),
+        ('reception', '0017_channel_event_subscriptions'),
     ]
 
     operations = [
