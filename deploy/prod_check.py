@@ -560,6 +560,14 @@ class Stack:
             visit = self.walk_in(kiosk, "Prod Check Walk-in")
             expect(visit == 1, f"{visit} visits for the walk-in")
             note.append(f"visit made; kiosk cookie Secure, HttpOnly; site time zone {self.env['TIME_ZONE']}")
+            copies = self.query(
+                "SELECT s.document FROM visitors_signedagreement s JOIN visitors_visitor p ON p.id = s.visitor_id "
+                "WHERE p.full_name = %s",
+                ["Prod Check Walk-in"],
+            )
+            if copies:
+                kept = "PDF" if copies[0][0].endswith(".pdf") else "HTML (no WeasyPrint)"
+                note.append(f"{len(copies)} agreement signed, its copy kept as {kept}")
 
         with r.check("the worker delivers the walk-in's notices") as note:
             deadline = time.monotonic() + 30
@@ -650,6 +658,10 @@ class Stack:
             "submission_key": key.group(1),
             "csrfmiddlewaretoken": csrf.group(1),
         }
+        if 'name="signature_data"' in form.text:
+            # The demo's walk-ins sign an NDA (issue #19): a typed name and a
+            # line drawn in the box, as the tablet's canvas sends it.
+            data.update(signed_name=name, signature_data=drawn_signature())
         answers: list = []
 
         def submit(endpoint: Endpoint) -> None:
@@ -757,6 +769,21 @@ def find_nginx() -> str | None:
     subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
     subprocess.run(["apt-get", "install", "-y", "-qq", "nginx"], env=env, check=False, stdout=subprocess.DEVNULL)
     return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
+
+
+def drawn_signature() -> str:
+    """A signature as the kiosk's canvas sends it: a PNG data URL with a line
+    drawn across a white box."""
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    box = Image.new("RGBA", (300, 100), (255, 255, 255, 0))
+    ImageDraw.Draw(box).line([(20, 70), (120, 30), (200, 75), (280, 25)], fill=(0, 0, 0, 255), width=4)
+    out = io.BytesIO()
+    box.save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
 def main(argv: list[str] | None = None) -> int:
