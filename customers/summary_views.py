@@ -3,15 +3,13 @@ one month, its tables drawn as SVG charts (visitors.charts) with their
 numbers beside them, cached like the insights page on the site's audit-chain
 head; each table as CSV."""
 
-import csv
-import io
 import time
 
 from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
 from django.db.models import Count, Max
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -24,7 +22,7 @@ from customers.models import FollowUp
 from customers.summary import Summary, build_summary, default_month
 from reception.models import Site
 from visitors.charts import draw
-from visitors.exports import safe_cell
+from visitors.exports import table_csv
 from visitors.insights_views import CACHE_SECONDS, LIVE_FIGURES_SECONDS, insights_site
 from visitors.models import AuditEvent
 
@@ -88,14 +86,6 @@ def _csv_query(site: Site, first) -> str:
     return f"site={site.slug}&month={first:%Y-%m}"
 
 
-def _cell(value):
-    # Numbers stay numbers (a spreadsheet sums them); text is defused as the
-    # visitor log's export does (visitors.exports.safe_cell).
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    return safe_cell(value)
-
-
 @login_required
 @permission_required("customers.view_complaint_summary", raise_exception=True)
 @require_GET
@@ -111,11 +101,4 @@ def complaint_summary_csv(request, table: str):
     found = next((one for one in summary.tables if one.slug == table), None)
     if found is None:
         raise Http404("No such table.")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([safe_cell(column) for column in found.columns])
-    writer.writerows([_cell(cell) for cell in row] for row in found.rows)
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    filename = f"complaints-{found.slug}-{site.slug}-{first:%Y-%m}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return table_csv(found, f"complaints-{found.slug}-{site.slug}-{first:%Y-%m}.csv")

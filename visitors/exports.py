@@ -13,6 +13,7 @@ from itertools import islice
 
 from django.db.models import DurationField, ExpressionWrapper, F, QuerySet, Value
 from django.db.models.functions import Coalesce
+from django.http import HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -223,3 +224,24 @@ def visit_log_csv(visits: QuerySet, *, site: Site) -> Iterator[str]:
         yield _drain(buffer)
 
     return chunks()
+
+
+def table_csv(table, filename: str):
+    """One figures table (its `columns` and `rows`, as the insights page and the
+    monthly complaint summary show them) as a CSV download, UTF-8 with a
+    byte-order mark for Excel. Numbers stay numbers, so a spreadsheet sums
+    them (a negative change is no formula); every text cell is defused as the
+    visitor log's export does."""
+
+    def cell(value):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        return safe_cell(value)
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([safe_cell(column) for column in table.columns])
+    writer.writerows([cell(value) for value in row] for row in table.rows)
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

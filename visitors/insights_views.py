@@ -2,13 +2,11 @@
 #20): one site at a time, its figures drawn as SVG charts with their numbers
 in tables, and each table as CSV."""
 
-import csv
-import io
 import time
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -19,7 +17,7 @@ from django.views.decorators.http import require_GET
 from reception.access import user_site
 from reception.models import Site
 from visitors.charts import draw
-from visitors.exports import safe_cell
+from visitors.exports import table_csv
 from visitors.insights import Insights, Period, build_insights
 from visitors.insights_forms import InsightsForm
 from visitors.models import AuditEvent
@@ -110,12 +108,6 @@ def insights(request):
         )
 
 
-def _cell(value):
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    return safe_cell(value)
-
-
 @login_required
 @permission_required("visitors.view_insights", raise_exception=True)
 @require_GET
@@ -126,13 +118,5 @@ def insights_csv(request, table: str):
     found = next((one for one in figures.tables if one.slug == table), None)
     if found is None:
         raise Http404("No such table.")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([safe_cell(column) for column in found.columns])
-    # Numbers are written as numbers (a negative change is no formula); text is defused.
-    writer.writerows([_cell(cell) for cell in row] for row in found.rows)
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     period = figures.period
-    filename = f"insights-{found.slug}-{site.slug}-{period.start:%Y-%m-%d}-{period.last_day:%Y-%m-%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return table_csv(found, f"insights-{found.slug}-{site.slug}-{period.start:%Y-%m-%d}-{period.last_day:%Y-%m-%d}.csv")
