@@ -17,20 +17,10 @@ from django_tasks import task
 from customers import alerts, due, summary_report
 from customers.models import Complaint
 from reception.models import Site
-from reception.scheduling import schedule_once
+from reception.scheduling import enqueue, schedule_once
 from visitors import monthly_report
 from visitors.models import Notification
 from visitors.tasks import deliver_notification
-
-
-def _enqueue(task_obj, *args, run_after: datetime | None = None) -> None:
-    """Queue a task, deferred when the backend can defer; a backend that runs
-    tasks at once cannot wait, and escalate_overdue_complaints sweeps up."""
-    if run_after is not None and run_after > timezone.now():
-        if not task_obj.get_backend().supports_defer:
-            return
-        task_obj = task_obj.using(run_after=run_after)
-    task_obj.enqueue(*args)
 
 
 @task()
@@ -39,9 +29,9 @@ def alert_major(complaint_id: int) -> int:
     acknowledgement."""
     rows = alerts.major_alerts(complaint_id=complaint_id)
     for row in rows:
-        _enqueue(deliver_notification, row.pk)
+        enqueue(deliver_notification, row.pk)
     complaint = Complaint.objects.select_related("site").get(pk=complaint_id)
-    _enqueue(escalate_major, complaint_id, run_after=alerts.escalation_due_at(complaint))
+    enqueue(escalate_major, complaint_id, run_after=alerts.escalation_due_at(complaint))
     return len(rows)
 
 
@@ -49,9 +39,9 @@ def alert_major(complaint_id: int) -> int:
 def escalate_major(complaint_id: int) -> int:
     done = alerts.escalate_major(complaint_id=complaint_id)
     for row in done.notifications:
-        _enqueue(deliver_notification, row.pk)
+        enqueue(deliver_notification, row.pk)
     if done.next_at is not None:
-        _enqueue(escalate_major, complaint_id, run_after=done.next_at)
+        enqueue(escalate_major, complaint_id, run_after=done.next_at)
     return len(done.notifications)
 
 
@@ -66,7 +56,7 @@ def escalate_overdue_complaints(at: datetime | None = None) -> int:
 
 def announce_major(complaint: Complaint) -> None:
     """Called by customers.complaints inside its transaction."""
-    transaction.on_commit(partial(_enqueue, alert_major, complaint.pk), robust=True)
+    transaction.on_commit(partial(enqueue, alert_major, complaint.pk), robust=True)
 
 
 # --- the daily digest of due work ------------------------------------------------
