@@ -20,7 +20,7 @@ from reception.forms import FilterDayField, PhoneField, TextField
 from reception.i18n import localized
 from reception.models import ReceptionRoom, Site, VisitorCategory, department_label
 from reception.validators import normalise_id_number, validate_id_number
-from visitors.models import IdType, Visit, Visitor, VisitStatus, log_day, text_contains
+from visitors.models import AmongIds, IdType, Visit, Visitor, VisitStatus, log_day, text_contains
 from visitors.notes import NOTES_MAX_LENGTH
 from visitors.paging import LogPaginator
 from visitors.selectors import rooms_with_space
@@ -428,6 +428,11 @@ FEW_VISITORS = 3000
 SAMPLE_VISITORS = 1000
 
 
+def in_log_order(visits):
+    """Visits with their log day (day_at), newest first, then by pk."""
+    return visits.annotate(day_at=log_day()).order_by("-day_at", "-pk")
+
+
 class LogFilterForm(forms.Form):
     """Filters of the visitor log and its export. Every field is optional; bad
     values are reported and left out of the query; days far out of range are
@@ -475,7 +480,7 @@ class LogFilterForm(forms.Form):
         if first is None:
             return visits
         if len(first) <= FEW_VISITORS:
-            return visits.filter(visitor__in=first)
+            return visits.filter(AmongIds("visitor", first))
         return visits.filter(text_contains(self._valid_data()["q"], via="visitor__"))
 
     def paginator(self, visits, *, site: Site, per_page: int) -> LogPaginator:
@@ -483,15 +488,17 @@ class LogFilterForm(forms.Form):
         that matched few visitors are sorted whole and counted exactly. For a
         broad search, the visits of its first SAMPLE_VISITORS visitors are
         counted first: when they alone pass the count's cap, the rest need no
-        counting."""
+        counting. A page's rows are then read by their ids alone, without the
+        search's conditions again."""
         matching = self.apply(visits, site=site)
+        rows = in_log_order(visits)
         first = self._first_matching_visitors
         if first is None:
-            return LogPaginator(matching, per_page)
+            return LogPaginator(matching, per_page, rows=rows)
         if len(first) <= FEW_VISITORS:
-            return LogPaginator(matching, per_page, whole=True)
-        sample = self._filter(visits, site=site).filter(visitor__in=first[:SAMPLE_VISITORS])
-        return LogPaginator(matching, per_page, sample=sample)
+            return LogPaginator(matching, per_page, whole=True, rows=rows)
+        sample = self._filter(visits, site=site).filter(AmongIds("visitor", first[:SAMPLE_VISITORS]))
+        return LogPaginator(matching, per_page, sample=sample, rows=rows)
 
     @cached_property
     def _first_matching_visitors(self) -> list[int] | None:
@@ -510,7 +517,7 @@ class LogFilterForm(forms.Form):
     def _filter(self, visits, *, site: Site):
         """Every filter but the search, in log order."""
         data = self._valid_data()
-        visits = visits.annotate(day_at=log_day())
+        visits = in_log_order(visits)
         if data.get("date_from"):
             visits = visits.filter(day_at__gte=datetime.combine(data["date_from"], time.min, tzinfo=site.tzinfo))
         if data.get("date_to"):
@@ -519,4 +526,4 @@ class LogFilterForm(forms.Form):
         for name in ("category", "room", "host", "status"):
             if data.get(name):
                 visits = visits.filter(**{name: data[name]})
-        return visits.order_by("-day_at", "-pk")
+        return visits

@@ -7,8 +7,9 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
-from django.db.models import Exists, F, Func, OuterRef, Q, Value
+from django.db.models import Exists, Expression, F, Func, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -50,11 +51,46 @@ def text_contains(term: str, *, via: str = "") -> Q:
     )
 
 
-class Grams(Func):
-    """The characters and two-character pieces of UPPER(text), the fold that
-    `icontains` uses on PostgreSQL (SQL function of migration 0006)."""
+class AmongIds(Expression):
+    """`column IN (ids)`, with the ids sent to PostgreSQL as one array
+    (`= ANY(%s)`): a search's few thousand visitor ids are then one parameter,
+    not thousands for the ORM and the driver to handle one by one (issue #24).
+    Other databases get the plain IN list."""
 
-    function = "lobby_grams"
+    output_field = models.BooleanField()
+    conditional = True
+
+    def __init__(self, column: str, ids):
+        super().__init__()
+        self.column = F(column)
+        self.ids = list(ids)
+
+    def get_source_expressions(self):
+        return [self.column]
+
+    def set_source_expressions(self, exprs):
+        (self.column,) = exprs
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.column)
+        if not self.ids:
+            raise EmptyResultSet
+        return f"{sql} IN ({', '.join(['%s'] * len(self.ids))})", (*params, *self.ids)
+
+    def as_postgresql(self, compiler, connection):
+        sql, params = compiler.compile(self.column)
+        return f"{sql} = ANY(%s::bigint[])", (*params, self.ids)
+
+
+class FoldedTerm(Func):
+    """A term of one or two characters as the one gram it is: ARRAY[UPPER(term)],
+    the fold that `icontains` uses on PostgreSQL. A text that contains the
+    term contains it among its grams (lobby_grams of migration 0006 holds
+    every character and two-character piece). Its own characters add nothing
+    to that and are the index's longest lists: "L" and "I" are in most names
+    (issue #24)."""
+
+    template = "ARRAY[UPPER(%(expressions)s)]"
     output_field = ArrayField(models.TextField())
 
 
@@ -81,7 +117,7 @@ class VisitorQuerySet(models.QuerySet):
         """
         found = self.filter(text_contains(term))
         if len(term) <= 2 and connections[self.db].vendor == "postgresql":
-            found = found.alias(grams=VisitorGrams()).filter(grams__contains=Grams(Value(term)))
+            found = found.alias(grams=VisitorGrams()).filter(grams__contains=FoldedTerm(Value(term)))
         return found
 
     def for_site(self, site: Site):

@@ -24,13 +24,15 @@ class LogPaginator(Paginator):
     database; only more are read with LIMIT/OFFSET along the log's index
     (visit_site_day_idx), where matches are many and the walk ends soon.
     Either way a page's ids come first and its rows, with their people, are
-    then read by primary key.
+    then read by primary key: from `rows` (the same visits in the same order,
+    without the search's conditions) if given, else from the visits.
     """
 
-    def __init__(self, visits, per_page: int, *, whole: bool = False, sample=None):
+    def __init__(self, visits, per_page: int, *, whole: bool = False, sample=None, rows=None):
         super().__init__(visits, per_page)
         self.whole = whole
         self.sample = sample
+        self.rows = visits if rows is None else rows
         self.window = -(-COUNT_CAP // per_page) * per_page
 
     def get_page(self, number):
@@ -76,4 +78,4 @@ class LogPaginator(Paginator):
             on_page = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         else:
             on_page = self._all_ids[bottom:top]
-        return self._get_page(self.object_list.filter(pk__in=on_page), number, self)
+        return self._get_page(self.rows.filter(pk__in=on_page), number, self)
