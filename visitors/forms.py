@@ -3,6 +3,7 @@ rules themselves (R1.3 rooms, R6.8 night duty, one open visit) live in
 visitors.services, whose refusals the views turn into form errors."""
 
 from datetime import datetime, time, timedelta
+from html import escape as html_escape
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -13,7 +14,7 @@ from django.forms.utils import flatatt
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from reception.forms import FilterDayField, PhoneField, TextField
@@ -70,24 +71,37 @@ class HostChoiceIterator(ModelChoiceIterator):
 class QuickSelect(forms.Select):
     """A <select> written in Python, with the markup of Django's own. Django
     renders every <option> through two templates, which for a site's
-    hundred-odd hosts costs more than the rest of the log page (issue #7)."""
+    hundred-odd hosts costs more than the rest of the log page (issue #7);
+    its option dictionaries and a format_html per option still cost the log
+    a third of a small search's page, so each option is one f-string of
+    escaped text (issue #24)."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        html = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
-        for group, options, _index in widget["optgroups"]:
-            if group:
-                html.append(format_html('<optgroup label="{}">', group))
-            html.extend(
-                format_html(
-                    '<option value="{}"{}>{}</option>', option["value"], flatatt(option["attrs"]), option["label"]
-                )
-                for option in options
-            )
-            if group:
+        chosen = set(self.format_value(value))
+        html = [format_html('<select name="{}"{}>', name, flatatt(self.build_attrs(self.attrs, attrs)))]
+        for group_value, group_label in self.choices:
+            if isinstance(group_label, (list, tuple)):
+                html.append(f'<optgroup label="{_escaped(group_value)}">')
+                html.extend(self._option(value, label, chosen) for value, label in group_label)
                 html.append("</optgroup>")
+            else:
+                html.append(self._option(group_value, group_label, chosen))
         html.append("</select>")
-        return mark_safe("\n".join(html))  # noqa: S308 (each part above is format_html's)
+        return mark_safe("\n".join(html))  # noqa: S308 (every text above is escaped)
+
+    def _option(self, value, label, chosen: set) -> str:
+        value = "" if value is None else str(value)
+        # Django's Select marks the first option of the chosen value only.
+        selected = value in chosen
+        if selected:
+            chosen.discard(value)
+        return f'<option value="{_escaped(value)}"{" selected" if selected else ""}>{_escaped(label)}</option>'
+
+
+def _escaped(text) -> str:
+    """conditional_escape without its lazy-string wrapper: text already
+    marked safe is left as it is."""
+    return text if isinstance(text, SafeData) else html_escape(str(text))
 
 
 class HostChoiceField(forms.ModelChoiceField):
