@@ -26,7 +26,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext, ngettext
 
 from reception.i18n import localized
-from reception.models import STAFF_LABEL_VALUES, ReceptionRoom, Site, staff_label_of, staff_labels
+from reception.models import STAFF_LABEL_VALUES, ReceptionRoom, Site, VisitorCategory, staff_label_of, staff_labels
 from reception.roster import duty_panel_context
 from visitors.models import AuditEvent, Visit, VisitStatus, ack_due_at, ack_minutes, ack_overdue, minutes_between
 
@@ -487,8 +487,37 @@ def duty_part(request, site: Site, now: datetime, *, marker: str) -> SafeString:
     )
 
 
-def log_rows(visits, site: Site) -> list[LogRow]:
+# A row of the visitor log as read: the room, category and host by id only.
+LOG_VISIT = (
+    *(name for name in PARTY if not name.startswith(("room__", "host__", "category__"))),
+    "category_id",
+    "day_at",
+    "checked_in_at",
+    "checked_out_at",
+    "status",
+)
+
+
+def log_rows(visits, site: Site, names: dict) -> list[LogRow]:
     """A page of the visitor log (a queryset of visits annotated with their
-    log day, in log order) as formatted rows, in one query."""
+    log day, in log order) as formatted rows, in one query. The rooms,
+    categories and hosts are named from `names` (LogFilterForm.names: the
+    site's, which the log's filters read anyway); joining them to the rows
+    cost PostgreSQL more to plan than to run (issue #24). A row naming one
+    that `names` lacks (a host who has left) has it read."""
     rows = _Rows(site, timezone.now())
-    return [rows.logged(row) for row in visits.values(*PARTY, "day_at", "checked_in_at", "checked_out_at", "status")]
+    page = list(visits.values(*LOG_VISIT))
+    rooms, categories = names["rooms"], names["categories"]
+    missing_rooms = {row["room_id"] for row in page} - rooms.keys() - {None}
+    missing_categories = {row["category_id"] for row in page} - categories.keys()
+    if missing_rooms:
+        rooms = {**rooms, **{r.pk: (r.name, r.name_zh) for r in ReceptionRoom.objects.filter(pk__in=missing_rooms)}}
+    if missing_categories:
+        found = VisitorCategory.objects.filter(pk__in=missing_categories).values_list("pk", "code")
+        categories = {**categories, **dict(found)}
+    rows.hosts.update((pk, label or "—") for pk, label in names["hosts"].items())
+    rows.label_hosts({row["host_id"] for row in page} - rows.hosts.keys())
+    for row in page:
+        row["room__name"], row["room__name_zh"] = rooms.get(row["room_id"], (None, None))
+        row["category__code"] = categories[row["category_id"]]
+    return [rows.logged(row) for row in page]

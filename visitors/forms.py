@@ -58,10 +58,7 @@ class HostChoiceIterator(ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        rows = self.queryset.values_list(
-            "pk", "username", "profile__real_name", "profile__department__name", "profile__department__name_zh"
-        )
-        for pk, username, real_name, department, department_zh in rows:
+        for pk, username, real_name, department, department_zh in self.field.staff_rows():
             if real_name is None:
                 yield (pk, username)
             else:
@@ -109,6 +106,18 @@ class HostChoiceField(forms.ModelChoiceField):
 
     iterator = HostChoiceIterator
     widget = QuickSelect
+
+    def staff_rows(self) -> list[tuple]:
+        """The staff offered, as (pk, username, real name, department, its
+        Chinese name): one query per queryset, however often it is listed."""
+        if getattr(self, "_rows_of", None) is not self.queryset:
+            self._rows = list(
+                self.queryset.values_list(
+                    "pk", "username", "profile__real_name", "profile__department__name", "profile__department__name_zh"
+                )
+            )
+            self._rows_of = self.queryset
+        return self._rows
 
 
 class RoomChoiceField(forms.ModelChoiceField):
@@ -471,6 +480,21 @@ class LogFilterForm(forms.Form):
         self.fields["category"].queryset = VisitorCategory.objects.filter(site=site)
         self.fields["room"].queryset = ReceptionRoom.objects.filter(site=site)
         self.fields["host"].queryset = staff_at(site)
+
+    def names(self) -> dict:
+        """The site's rooms, categories and staff as these filters read them
+        anyway, for the log's rows to name theirs without joining them
+        (issue #24): rooms as (name, Chinese name), categories as their code,
+        staff as their R3.1 label (reception.models.staff_label_of)."""
+        return {
+            "rooms": {room.pk: (room.name, room.name_zh) for room in self.fields["room"].queryset},
+            "categories": {category.pk: category.code for category in self.fields["category"].queryset},
+            "hosts": {
+                pk: department_label(real_name, None if department is None else localized(department, department_zh))
+                for pk, _username, real_name, department, department_zh in self.fields["host"].staff_rows()
+                if real_name is not None
+            },
+        }
 
     def clean(self):
         cleaned = super().clean()

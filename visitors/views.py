@@ -553,7 +553,7 @@ def visitor_log(request):
     form = LogFilterForm(request.GET or None, site=site)
     paginator = form.paginator(Visit.objects.for_site(site), site=site, per_page=LOG_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    page.object_list = log_rows(page.object_list, site)
+    page.object_list = log_rows(page.object_list, site, form.names())
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "visitors/log.html", {"form": form, "page": page, "query": query.urlencode()})

@@ -86,6 +86,25 @@ def test_each_row_shows_the_visit_in_the_sites_time_zone_with_its_host_as_dept_n
     assert "<td>已离开</td>" in chinese
 
 
+def test_a_row_names_its_host_room_and_category_even_when_the_filters_no_longer_list_them(
+    client, clerk, host, business, business_room
+):
+    """The rows take their room, category and host names from the filters'
+    lists (issue #24); a host who has since left is not in them and is read
+    for the row, as "Department-Name" (R3.1) still."""
+    visit = walk_in(category=business, room=business_room, by=clerk, name="Ada", host=host)
+    services.check_out_visit(visit=visit, by=clerk)
+    host.is_active = False
+    host.save()
+    client.force_login(clerk)
+
+    response = client.get("/desk/log/")
+    row = response.context["page"][0]
+
+    assert (row["host"], row["room"], row["category"]) == (host.profile.label, "Business Room", "B")
+    assert f'<option value="{host.pk}">' not in response.content.decode()
+
+
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
@@ -169,10 +188,10 @@ def test_the_log_query_count_does_not_grow_with_visits(
 
     # 1 session, 2 user, 3 profile, 4 site, 5 user permissions, 6 group
     # permissions, 7 the host filter's validation, 8 count (stops past 1,000),
-    # 9 the matches' ids in log order, 10 the page of visits by id (people
-    # joined), 11-13 the category, room and host choices of the filter form,
-    # 14 the navbar's department label, 15-17 session save (savepoint, update,
-    # release).
+    # 9 the matches' ids in log order, 10-12 the category, room and host
+    # choices of the filter form, which also name the rows' (issue #24), 13
+    # the page of visits by id (with their visitor), 14 the navbar's
+    # department label, 15-17 session save (savepoint, update, release).
     with django_assert_max_num_queries(17):
         response = client.get("/desk/log/", {"host": host.pk, "status": "on_site"})
     assert len(response.context["page"]) == 50
