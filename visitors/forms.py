@@ -23,7 +23,7 @@ from reception.models import ReceptionRoom, Site, VisitorCategory, department_la
 from reception.validators import normalise_id_number, validate_id_number
 from visitors.models import AmongIds, IdType, Visit, Visitor, VisitStatus, log_day, text_contains
 from visitors.notes import NOTES_MAX_LENGTH
-from visitors.paging import LogPaginator
+from visitors.paging import LogPaginator, pks
 from visitors.selectors import rooms_with_space
 from visitors.services import NightFacts
 
@@ -545,7 +545,7 @@ class LogFilterForm(forms.Form):
         term = self._valid_data().get("q")
         if not term:
             return None
-        return list(Visitor.objects.matching(term).order_by().values_list("pk", flat=True)[: FEW_VISITORS + 1])
+        return pks(Visitor.objects.matching(term).order_by()[: FEW_VISITORS + 1])
 
     def _valid_data(self) -> dict:
         if self.is_bound:
