@@ -26,7 +26,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext, ngettext
 
 from reception.i18n import localized
-from reception.models import STAFF_LABEL_VALUES, ReceptionRoom, Site, VisitorCategory, staff_label_of, staff_labels
+from reception.models import STAFF_LABEL_VALUES, ReceptionRoom, Site, staff_label_of, staff_labels
 from reception.roster import duty_panel_context
 from visitors.models import AuditEvent, Visit, VisitStatus, ack_due_at, ack_minutes, ack_overdue, minutes_between
 
@@ -513,7 +513,7 @@ def log_rows(visits, site: Site, names: dict) -> list[LogRow]:
     if missing_rooms:
         rooms = {**rooms, **{r.pk: (r.name, r.name_zh) for r in ReceptionRoom.objects.filter(pk__in=missing_rooms)}}
     if missing_categories:
-        found = VisitorCategory.objects.filter(pk__in=missing_categories).values_list("pk", "code")
+        found = visits.filter(category_id__in=missing_categories).values_list("category_id", "category__code")
         categories = {**categories, **dict(found)}
     rows.hosts.update((pk, label or "—") for pk, label in names["hosts"].items())
     rows.label_hosts({row["host_id"] for row in page} - rows.hosts.keys())

@@ -11,8 +11,10 @@ import pytest
 from tests.reception.night_shift import roster_night
 from tests.visitors.desk import DAYTIME, expect, walk_in
 from visitors import services
+from visitors.dashboard import log_rows
 from visitors.exports import safe_cell
-from visitors.models import AuditEvent
+from visitors.forms import in_log_order
+from visitors.models import AuditEvent, Visit
 
 
 @pytest.fixture(autouse=True)
@@ -103,6 +105,15 @@ def test_a_row_names_its_host_room_and_category_even_when_the_filters_no_longer_
 
     assert (row["host"], row["room"], row["category"]) == (host.profile.label, "Business Room", "B")
     assert f'<option value="{host.pk}">' not in response.content.decode()
+
+
+def test_log_rows_read_what_the_names_they_are_given_lack(clerk, host, business, business_room, site):
+    visit = walk_in(category=business, room=business_room, by=clerk, name="Ada", host=host)
+    page = in_log_order(Visit.objects.filter(pk=visit.pk))
+
+    (row,) = log_rows(page, site, {"rooms": {}, "categories": {}, "hosts": {}})
+
+    assert (row["host"], row["room"], row["category"]) == (host.profile.label, "Business Room", "B")
 
 
 @pytest.mark.parametrize(
