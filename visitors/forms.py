@@ -95,6 +95,34 @@ class QuickSelect(forms.Select):
         return f'<option value="{_escaped(value)}"{" selected" if selected else ""}>{_escaped(label)}</option>'
 
 
+class QuickInput:
+    """An <input> written in Python, with the markup of Django's own
+    (django/forms/widgets/input.html and attrs.html) without rendering its
+    three templates: the log's filter bar has three on every search (issue
+    #24)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        html = [f'<input type="{_escaped(widget["type"])}" name="{_escaped(widget["name"])}"']
+        if widget["value"] is not None:
+            html.append(f' value="{html_escape(str(widget["value"]))}"')
+        for key, value in widget["attrs"].items():
+            if value is True:
+                html.append(f" {_escaped(key)}")
+            elif value is not False:
+                html.append(f' {_escaped(key)}="{html_escape(str(value))}"')
+        html.append(">")
+        return mark_safe("".join(html))  # noqa: S308 (every text above is escaped)
+
+
+class QuickTextInput(QuickInput, forms.TextInput):
+    pass
+
+
+class QuickDateInput(QuickInput, forms.DateInput):
+    pass
+
+
 def _escaped(text) -> str:
     """conditional_escape without its lazy-string wrapper: text already
     marked safe is left as it is."""
@@ -461,9 +489,9 @@ class LogFilterForm(forms.Form):
     values are reported and left out of the query; days far out of range are
     clamped (FilterDayField)."""
 
-    q = TextField(label=_("Search"), max_length=120, required=False)
-    date_from = FilterDayField(label=_("From"), required=False)
-    date_to = FilterDayField(label=_("To"), required=False)
+    q = TextField(label=_("Search"), max_length=120, required=False, widget=QuickTextInput)
+    date_from = FilterDayField(label=_("From"), required=False, widget=QuickDateInput(attrs={"type": "date"}))
+    date_to = FilterDayField(label=_("To"), required=False, widget=QuickDateInput(attrs={"type": "date"}))
     category = CategoryChoiceField(
         label=_("Category"), queryset=VisitorCategory.objects.none(), required=False, empty_label=_("All")
     )

@@ -64,3 +64,32 @@ def test_a_host_is_still_checked_against_the_site_when_submitted(site, other_sit
 
     assert not form.is_valid()
     assert "host" in form.errors
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"q": 'Li "<b>" & Co', "date_from": "2026-11-01", "date_to": "2026-11-30"},
+        {"q": "x" * 200, "date_from": "not a day", "date_to": "0001-01-01"},
+    ],
+    ids=["empty", "filled", "invalid"],
+)
+def test_the_log_filters_text_and_day_inputs_are_what_djangos_would_write(site, data):
+    """QuickInput (issue #24) writes the search and day boxes as Django's
+    templates do, values, errors' classes and all."""
+    form = LogFilterForm(data or None, site=site)
+    form.is_valid()
+
+    for name in ("q", "date_from", "date_to"):
+        field = form[name]
+        attrs = {"class": "form-control is-invalid" if field.errors else "form-control"}
+        quick = field.as_widget(attrs=attrs)
+        plain = forms.TextInput if name == "q" else forms.DateInput
+        django_widget = plain(attrs=field.field.widget.attrs)
+        django_widget.input_type = field.field.widget.input_type
+        field.field.widget, original = django_widget, field.field.widget
+        try:
+            assert quick == field.as_widget(attrs=attrs)
+        finally:
+            field.field.widget = original
