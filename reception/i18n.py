@@ -6,6 +6,8 @@ use) and a `name_zh` (Simplified Chinese, may be empty). People read the one
 in their language, or the other when theirs is empty.
 """
 
+from collections.abc import Callable
+
 from django.utils import translation
 
 
@@ -17,8 +19,21 @@ def in_chinese() -> bool:
 def localized(english: str | None, chinese: str | None) -> str:
     """The value for the active language, falling back to the other one when
     it is empty; "" when both are."""
-    english, chinese = (english or "").strip(), (chinese or "").strip()
-    return (chinese or english) if in_chinese() else (english or chinese)
+    return localizer()(english, chinese)
+
+
+def localizer() -> Callable[[str | None, str | None], str]:
+    """localized() for a list of names: the active language is looked up
+    once, not for each of a hundred hosts (issue #24)."""
+    return _chinese_first if in_chinese() else _english_first
+
+
+def _english_first(english: str | None, chinese: str | None) -> str:
+    return (english or "").strip() or (chinese or "").strip()
+
+
+def _chinese_first(english: str | None, chinese: str | None) -> str:
+    return (chinese or "").strip() or (english or "").strip()
 
 
 class BilingualName:

@@ -18,7 +18,7 @@ from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from reception.forms import FilterDayField, PhoneField, TextField
-from reception.i18n import localized
+from reception.i18n import localizer
 from reception.models import ReceptionRoom, Site, VisitorCategory, department_label
 from reception.validators import normalise_id_number, validate_id_number
 from visitors.models import AmongIds, IdType, Visit, Visitor, VisitStatus, log_day, text_contains
@@ -58,11 +58,12 @@ class HostChoiceIterator(ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
+        pick = localizer()
         for pk, username, real_name, department, department_zh in self.field.staff_rows():
             if real_name is None:
                 yield (pk, username)
             else:
-                yield (pk, department_label(real_name, department and localized(department, department_zh)))
+                yield (pk, department_label(real_name, department and pick(department, department_zh)))
 
 
 class QuickSelect(forms.Select):
@@ -514,11 +515,12 @@ class LogFilterForm(forms.Form):
         anyway, for the log's rows to name theirs without joining them
         (issue #24): rooms as (name, Chinese name), categories as their code,
         staff as their R3.1 label (reception.models.staff_label_of)."""
+        pick = localizer()
         return {
             "rooms": {room.pk: (room.name, room.name_zh) for room in self.fields["room"].queryset},
             "categories": {category.pk: category.code for category in self.fields["category"].queryset},
             "hosts": {
-                pk: department_label(real_name, None if department is None else localized(department, department_zh))
+                pk: department_label(real_name, None if department is None else pick(department, department_zh))
                 for pk, _username, real_name, department, department_zh in self.fields["host"].staff_rows()
                 if real_name is not None
             },
