@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A desk's repeat poll that finds nothing new, answered before the user is read.
+    "visitors.middleware.DeskPollMiddleware",
     "reception.middleware.SiteMiddleware",
     "reception.middleware.IdleTimeoutMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
