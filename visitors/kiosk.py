@@ -12,6 +12,7 @@ invitations.check_in_by_code, which the desk uses too.
 import hashlib
 import re
 import secrets
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -275,8 +276,12 @@ def _register_walk_in(
             source=VisitSource.KIOSK,
             submission_key=submission_key,
         )
+        # The photo and the signatures with the visit, or none of them; with
+        # neither, register_visit's own transaction is the walk-in's (no
+        # savepoint: a room_full refusal rolls the whole attempt back).
+        together = transaction.atomic() if photo is not None or needed else nullcontext()
         try:
-            with transaction.atomic():  # the photo with the visit, or neither
+            with together:
                 visit = services.register_visit(
                     visit=visit,
                     visitor=returning or Visitor(**visitor),
