@@ -47,7 +47,8 @@ def kiosk_for_token(token: str) -> KioskDevice | None:
     caller shows those as locked)."""
     if not token or not _DEVICE_TOKEN.fullmatch(token):
         return None  # never send a NUL or other junk to the database
-    return KioskDevice.objects.select_related("site").filter(token=token).first()
+    # The token is unique: ordered by pk, not by the model's site name (a join).
+    return KioskDevice.objects.select_related("site").filter(token=token).order_by("pk").first()
 
 
 @transaction.atomic
@@ -313,6 +314,7 @@ def walk_in_category(site: Site) -> VisitorCategory | None:
     return (
         VisitorCategory.objects.filter(site=site, code=KIOSK_CATEGORY_CODE)
         .annotate(asks_agreements=agreements.asks_agreements())
+        .order_by("pk")  # one per site and code: no join for the model's ordering by site name
         .first()
     )
 

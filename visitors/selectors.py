@@ -44,7 +44,8 @@ def rooms_with_space(category: VisitorCategory, party_size: int) -> list[Recepti
     now, each carrying its `people` and `parties` (one query), and knowing
     that it allows the category (ReceptionRoom.allows asks no more)."""
     rooms = []
-    for room in with_occupancy(ReceptionRoom.objects.allowed_for(category)):
+    # The rooms of one site: its order without the join to the site's name.
+    for room in with_occupancy(ReceptionRoom.objects.allowed_for(category).order_by("sort_order", "name")):
         if not (room.exclusive and room.parties) and room.people + party_size <= room.capacity:
             room.read_as_allowed_for = (category.pk,)
             rooms.append(room)
