@@ -556,6 +556,9 @@ class NotificationChannel(models.Model):
 # only where none is (cache.add), so an answer read before a write committed
 # can never overwrite the mark the write left: the next reader after the write
 # asks the database. A settled answer is kept for at most SUBSCRIBERS_CACHED.
+# Channels are written through save() and delete() (the admin, scripts):
+# queryset.update() and bulk_create() send no signal, so they must not be used
+# on channels without unsettling the answer themselves.
 SUBSCRIBERS_UNSETTLED_FOR = 60
 SUBSCRIBERS_CACHED = 3600
 UNSETTLED = "unsettled"
