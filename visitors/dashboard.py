@@ -20,15 +20,14 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
 from django.http import HttpResponseNotModified
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext, ngettext
 
+from reception.drawing import CSRF_SLOT, with_reader_token
 from reception.i18n import localized
 from reception.middleware import IDLE_SESSION_KEY
 from reception.models import STAFF_LABEL_VALUES, ReceptionRoom, Site, staff_label_of, staff_labels
@@ -497,10 +496,6 @@ LIVE_BUTTONS = ("check_in_visit", "check_out_visit", "register_visit")
 LIVE_TEMPLATE = "visitors/_dashboard_live.html"
 # Longer than the minute the part is drawn for, which is in its key.
 LIVE_CACHE_SECONDS = 120
-_CSRF_INPUT = '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-# What the shared drawing holds where each reader's CSRF token goes. Visitor
-# data cannot forge it: a quote typed by anyone is escaped to &quot;.
-_CSRF_SLOT = _CSRF_INPUT.format("csrf-slot")
 
 
 def live_buttons(user) -> str:
@@ -515,8 +510,7 @@ def _drawn_once(request, key: str, draw: Callable[[], str]) -> SafeString:
     if html is None:
         html = draw()
         cache.set(key, html, LIVE_CACHE_SECONDS)
-    token = format_html(_CSRF_INPUT, get_token(request))
-    return mark_safe(html.replace(_CSRF_SLOT, token))  # noqa: S308 (drawn by a template, which escapes)
+    return with_reader_token(request, html)
 
 
 def live_part(request, site: Site, now: datetime, *, marker: str | None = None) -> SafeString:
@@ -538,7 +532,7 @@ def live_part(request, site: Site, now: datetime, *, marker: str | None = None) 
         request,
         f"desk-live:{marker}:{get_language()}:{buttons}",
         lambda: render_to_string(
-            LIVE_TEMPLATE, {**desk_context(site, now), "perms": {"visitors": shown}, "csrf_token": "csrf-slot"}
+            LIVE_TEMPLATE, {**desk_context(site, now), "perms": {"visitors": shown}, "csrf_token": CSRF_SLOT}
         ),
     )
 
