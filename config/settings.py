@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A desk's repeat poll that finds nothing new, answered before the user is read.
+    "visitors.middleware.DeskPollMiddleware",
     "reception.middleware.SiteMiddleware",
     "reception.middleware.IdleTimeoutMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
@@ -144,8 +146,9 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}}
     # Sessions are read from Redis and written through to the database: one
-    # query less per request, and a Redis restart signs nobody out.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # query less per request, and a Redis restart signs nobody out. Django's
+    # cached_db store, with an update in one statement (config/sessions.py).
+    SESSION_ENGINE = "config.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "lobby_cache"}}
 

@@ -4,12 +4,15 @@ Rule IDs refer to docs/reception-rules.md.
 """
 
 from datetime import datetime, time
+from functools import partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -364,7 +367,11 @@ class ReceptionRoom(BilingualName, models.Model):
     def allows(self, category: VisitorCategory) -> bool:
         if not self.active or self.site_id != category.site_id:
             return False
-        return self.any_category or self.categories.filter(pk=category.pk).exists()
+        # A room read through allowed_for(category) in this request (see
+        # visitors.selectors.rooms_with_space) is known to allow it: no second query.
+        if self.any_category or category.pk in getattr(self, "read_as_allowed_for", ()):
+            return True
+        return self.categories.filter(pk=category.pk).exists()
 
 
 class DutyCode(models.TextChoices):
@@ -539,6 +546,64 @@ class NotificationChannel(models.Model):
 
     def receives(self, event: str) -> bool:
         return self.kind == ChannelKind.GENERIC and event in (self.events or [])
+
+
+# Issue #24: whether a site has any channel subscribing to visit events is asked
+# on every visit change (visitors.webhooks.emit), and the answer is nearly
+# always "no". It is cached; every write of a channel marks the site's answer
+# UNSETTLED (before its transaction commits and again once it has), and while
+# it is, readers ask the database and cache nothing. A reader stores an answer
+# only where none is (cache.add), so an answer read before a write committed
+# can never overwrite the mark the write left: the next reader after the write
+# asks the database. A settled answer is kept for at most SUBSCRIBERS_CACHED.
+# Channels are written through save() and delete() (the admin, scripts):
+# queryset.update() and bulk_create() send no signal, so they must not be used
+# on channels without unsettling the answer themselves.
+SUBSCRIBERS_UNSETTLED_FOR = 60
+SUBSCRIBERS_CACHED = 3600
+UNSETTLED = "unsettled"
+
+
+def _subscribers_key(site_id: int) -> str:
+    return f"channels:event-subscribers:{site_id}"
+
+
+def site_has_event_subscribers(site_id: int) -> bool:
+    """Whether any active generic channel of the site subscribes to visit
+    events (issue #21): one cache read, the database only after a change."""
+    from django.core.cache import cache
+
+    key = _subscribers_key(site_id)
+    known = cache.get(key)
+    if isinstance(known, bool):
+        return known
+    subscribed = any(
+        NotificationChannel.objects.filter(site_id=site_id, active=True, kind=ChannelKind.GENERIC)
+        .order_by()
+        .values_list("events", flat=True)
+    )
+    if known is None:
+        cache.add(key, subscribed, SUBSCRIBERS_CACHED)
+    return subscribed
+
+
+def _unsettle_subscribers(site_id: int) -> None:
+    from django.core.cache import cache
+
+    cache.set(_subscribers_key(site_id), UNSETTLED, SUBSCRIBERS_UNSETTLED_FOR)
+
+
+@receiver(post_save, sender=NotificationChannel)
+@receiver(post_delete, sender=NotificationChannel)
+def _channel_written(sender, instance: NotificationChannel, **kwargs) -> None:
+    """Every save or delete of a channel (the admin's, a script's, a site's
+    cascade) unsettles its site's cached answer, now and once it commits. A
+    channel moved to another site leaves the old site's answer "yes" for a
+    while, which costs that site's visits one query each, never an event."""
+    from django.db import transaction
+
+    _unsettle_subscribers(instance.site_id)
+    transaction.on_commit(partial(_unsettle_subscribers, instance.site_id), robust=True)
 
 
 class EscalationStep(models.Model):

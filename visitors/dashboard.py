@@ -16,16 +16,20 @@ from datetime import datetime
 from operator import attrgetter, itemgetter
 from typing import TypedDict
 
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
-from django.middleware.csrf import get_token
+from django.http import HttpResponseNotModified
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.cache import patch_cache_control
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext, ngettext
 
+from reception.drawing import CSRF_SLOT, with_reader_token
 from reception.i18n import localized
+from reception.middleware import IDLE_SESSION_KEY
 from reception.models import STAFF_LABEL_VALUES, ReceptionRoom, Site, staff_label_of, staff_labels
 from reception.roster import duty_panel_context
 from visitors.models import AuditEvent, Visit, VisitStatus, ack_due_at, ack_minutes, ack_overdue, minutes_between
@@ -409,8 +413,81 @@ def live_marker(site: Site, now: datetime) -> str:
 
     The duty panel and the notification details are not in the live part:
     the first is drawn with the whole page, the second polls on its own."""
-    head = AuditEvent.objects.filter(site=site).order_by("-seq").values_list("seq", "hash").first() or (0, "")
-    return f"{site.pk}.{head[0]}.{head[1][:16]}.{int(now.timestamp() // 60)}"
+    return _marker(site.pk, now)
+
+
+def current_marker(request, site: Site, now: datetime) -> str:
+    """live_marker, reusing the one unchanged_poll read for this request when
+    it was for the same site and minute (a poll it could not answer)."""
+    early = getattr(request, "desk_marker", None)
+    if early is not None and early[0] == site.pk and early[1] == int(now.timestamp() // 60):
+        return early[2]
+    return live_marker(site, now)
+
+
+def _marker(site_id: int, now: datetime) -> str:
+    head = AuditEvent.objects.filter(site_id=site_id).order_by("-seq").values_list("seq", "hash").first() or (0, "")
+    return f"{site_id}.{head[0]}.{head[1][:16]}.{int(now.timestamp() // 60)}"
+
+
+# --- the refresh that finds nothing new ------------------------------------------
+#
+# A desk polls the live part every 30 seconds and nearly every poll finds the
+# part it holds still current. Such a poll is answered 304 by
+# DeskPollMiddleware before the signed-in user is read (issue #24), from a
+# note ("poll grant") that the last full answer to the same session left in
+# the cache. What a grant lets through is only "what you hold is still
+# current": a 304 has no body. Each grant is bound to
+# - the session it was written for, and that session's signed-in account: a
+#   sign-out or a sign-in as someone else ends it;
+# - the reader's language and the exact ETag (marker, account, buttons);
+# - the minute its part was drawn in, because the marker holds the minute:
+#   every minute, and after every change at the site, the poll goes the whole
+#   way again, through the sign-in, permission and idle checks. An account
+#   disabled or stripped of its permission at the desk is refused at its
+#   next full poll, within the minute, and learns nothing meanwhile.
+
+POLL_GRANT_KEY = "desk-poll:{}"
+
+
+def grant_poll(request, *, etag: str, site: Site, marker: str, now: datetime) -> None:
+    """Note, for DeskPollMiddleware, that this session was just sent the live
+    part under `etag`, after the full checks."""
+    if not request.session.session_key:
+        return
+    grant = {
+        "user": request.session.get(SESSION_KEY),
+        "etag": etag,
+        "site": site.pk,
+        "marker": marker,
+        "language": get_language(),
+    }
+    cache.set(POLL_GRANT_KEY.format(request.session.session_key), grant, 61 - now.second)
+
+
+def unchanged_poll(request) -> HttpResponseNotModified | None:
+    """The 304 for a poll whose session holds a grant that still matches, the
+    site having changed nothing since; None sends the poll the whole way."""
+    user = request.session.get(SESSION_KEY)
+    if user is None:
+        return None
+    grant = cache.get(POLL_GRANT_KEY.format(request.session.session_key))
+    if grant is None or grant["user"] != user or grant["language"] != get_language():
+        return None
+    if request.headers.get("If-None-Match") != grant["etag"]:
+        return None
+    now = timezone.now()
+    last_activity = request.session.get(IDLE_SESSION_KEY)
+    if last_activity is None or now.timestamp() - last_activity > settings.IDLE_TIMEOUT_MINUTES * 60:
+        return None  # the whole way, where the idle sign-out happens (R4.1)
+    marker = _marker(grant["site"], now)
+    if marker != grant["marker"]:
+        request.desk_marker = (grant["site"], int(now.timestamp() // 60), marker)
+        return None
+    response = HttpResponseNotModified()
+    response["ETag"] = grant["etag"]
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
 
 
 # The live part's buttons, by the permission that shows each; the part is
@@ -419,10 +496,6 @@ LIVE_BUTTONS = ("check_in_visit", "check_out_visit", "register_visit")
 LIVE_TEMPLATE = "visitors/_dashboard_live.html"
 # Longer than the minute the part is drawn for, which is in its key.
 LIVE_CACHE_SECONDS = 120
-_CSRF_INPUT = '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-# What the shared drawing holds where each reader's CSRF token goes. Visitor
-# data cannot forge it: a quote typed by anyone is escaped to &quot;.
-_CSRF_SLOT = _CSRF_INPUT.format("csrf-slot")
 
 
 def live_buttons(user) -> str:
@@ -437,8 +510,7 @@ def _drawn_once(request, key: str, draw: Callable[[], str]) -> SafeString:
     if html is None:
         html = draw()
         cache.set(key, html, LIVE_CACHE_SECONDS)
-    token = format_html(_CSRF_INPUT, get_token(request))
-    return mark_safe(html.replace(_CSRF_SLOT, token))  # noqa: S308 (drawn by a template, which escapes)
+    return with_reader_token(request, html)
 
 
 def live_part(request, site: Site, now: datetime, *, marker: str | None = None) -> SafeString:
@@ -460,7 +532,7 @@ def live_part(request, site: Site, now: datetime, *, marker: str | None = None) 
         request,
         f"desk-live:{marker}:{get_language()}:{buttons}",
         lambda: render_to_string(
-            LIVE_TEMPLATE, {**desk_context(site, now), "perms": {"visitors": shown}, "csrf_token": "csrf-slot"}
+            LIVE_TEMPLATE, {**desk_context(site, now), "perms": {"visitors": shown}, "csrf_token": CSRF_SLOT}
         ),
     )
 

@@ -12,6 +12,7 @@ invitations.check_in_by_code, which the desk uses too.
 import hashlib
 import re
 import secrets
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -46,7 +47,8 @@ def kiosk_for_token(token: str) -> KioskDevice | None:
     caller shows those as locked)."""
     if not token or not _DEVICE_TOKEN.fullmatch(token):
         return None  # never send a NUL or other junk to the database
-    return KioskDevice.objects.select_related("site").filter(token=token).first()
+    # The token is unique: ordered by pk, not by the model's site name (a join).
+    return KioskDevice.objects.select_related("site").filter(token=token).order_by("pk").first()
 
 
 @transaction.atomic
@@ -275,8 +277,12 @@ def _register_walk_in(
             source=VisitSource.KIOSK,
             submission_key=submission_key,
         )
+        # The photo and the signatures with the visit, or none of them; with
+        # neither, register_visit's own transaction is the walk-in's (no
+        # savepoint: a room_full refusal rolls the whole attempt back).
+        together = transaction.atomic() if photo is not None or needed else nullcontext()
         try:
-            with transaction.atomic():  # the photo with the visit, or neither
+            with together:
                 visit = services.register_visit(
                     visit=visit,
                     visitor=returning or Visitor(**visitor),
@@ -308,6 +314,7 @@ def walk_in_category(site: Site) -> VisitorCategory | None:
     return (
         VisitorCategory.objects.filter(site=site, code=KIOSK_CATEGORY_CODE)
         .annotate(asks_agreements=agreements.asks_agreements())
+        .order_by("pk")  # one per site and code: no join for the model's ordering by site name
         .first()
     )
 

@@ -10,7 +10,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 from django.db.models import Exists, Expression, F, Func, OuterRef, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -147,7 +147,13 @@ class Visitor(models.Model):
         verbose_name = _("visitor")
         verbose_name_plural = _("visitors")
         ordering = ["full_name"]
-        indexes = [models.Index(fields=["full_name"])]
+        indexes = [
+            models.Index(fields=["full_name"]),
+            # Issue #24: the kiosk's returning-visitor lookup (R2.4) compares
+            # names ignoring case on every walk-in; the trigram index can answer
+            # that too, but reads every posting list of the name's trigrams.
+            models.Index(Upper("full_name"), name="visitor_full_name_upper_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.full_name

@@ -41,12 +41,15 @@ def with_occupancy(rooms: QuerySet[ReceptionRoom]) -> QuerySet[ReceptionRoom]:
 
 def rooms_with_space(category: VisitorCategory, party_size: int) -> list[ReceptionRoom]:
     """Rooms allowed for the category (R1.3) with space for the party right
-    now, each carrying its `people` and `parties` (one query)."""
-    return [
-        room
-        for room in with_occupancy(ReceptionRoom.objects.allowed_for(category))
-        if not (room.exclusive and room.parties) and room.people + party_size <= room.capacity
-    ]
+    now, each carrying its `people` and `parties` (one query), and knowing
+    that it allows the category (ReceptionRoom.allows asks no more)."""
+    rooms = []
+    # The rooms of one site: its order without the join to the site's name.
+    for room in with_occupancy(ReceptionRoom.objects.allowed_for(category).order_by("sort_order", "name")):
+        if not (room.exclusive and room.parties) and room.people + party_size <= room.capacity:
+            room.read_as_allowed_for = (category.pk,)
+            rooms.append(room)
+    return rooms
 
 
 # --- the desk's notifications (R3.2) -------------------------------------------------

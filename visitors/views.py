@@ -22,7 +22,16 @@ from reception.middleware import passive
 from reception.models import Site
 from reception.security import client_ip
 from visitors import approvals, audit, escalation, exports, hospitality, notes, selectors, services, watchlist
-from visitors.dashboard import duty_part, live_buttons, live_marker, live_part, log_rows, room_board
+from visitors.dashboard import (
+    current_marker,
+    duty_part,
+    grant_poll,
+    live_buttons,
+    live_marker,
+    live_part,
+    log_rows,
+    room_board,
+)
 from visitors.forms import ArrivalForm, LogFilterForm, StepForm, VisitorNotesForm, WalkInForm, room_choices, staff_at
 from visitors.invitations import privacy_notice
 from visitors.models import ConsentWay, Visit, VisitEvent, Visitor, VisitStatus
@@ -75,15 +84,18 @@ def dashboard_live(request):
     Most polls find nothing new (issue #24), so the part carries an ETag and a
     poll that sends it back is answered 304 without rendering while nothing
     it shows has changed: the site's live_marker, plus what differs per
-    reader (the language, and the buttons their permissions show)."""
+    reader (the language, and the buttons their permissions show). A repeat
+    poll in the same minute is answered by DeskPollMiddleware from the grant
+    this leaves (visitors.dashboard.unchanged_poll)."""
     site = user_site(request)
     now = timezone.now()
-    marker = live_marker(site, now)
+    marker = current_marker(request, site, now)
     etag = f'"desk-{marker}.{translation.get_language()}.{request.user.pk}.{live_buttons(request.user)}"'
     response = get_conditional_response(request, etag=etag)
     if response is None:
         response = HttpResponse(live_part(request, site, now, marker=marker))
     response["ETag"] = etag
+    grant_poll(request, etag=etag, site=site, marker=marker, now=now)
     # The browser keeps the part but asks every time whether it is still good.
     patch_cache_control(response, private=True, no_cache=True)
     return response

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from reception.models import ChannelKind, NotificationChannel, Site
+from reception.models import ChannelKind, NotificationChannel, Site, site_has_event_subscribers
 from reception.scheduling import enqueue
 from visitors import notify
 from visitors.models import Notification, Visit
@@ -62,7 +62,11 @@ def emit(visit: Visit, *events: str, at: datetime | None = None, step: int = 0) 
     """Record `events` (WebhookEvent values, in order) of `visit` for every
     active channel of its site that subscribes to them, and send them once the
     caller's transaction commits (nothing is sent for a change rolled back).
-    One query when no channel subscribes; `step` is an escalation's."""
+    No query when no channel subscribes (a cached answer that every channel
+    write unsettles, reception.models.site_has_event_subscribers); `step` is
+    an escalation's."""
+    if not site_has_event_subscribers(visit.site_id):
+        return []
     at = at or timezone.now()
     channels = [
         channel

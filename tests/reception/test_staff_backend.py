@@ -51,3 +51,41 @@ def test_a_desk_page_reads_the_signed_in_user_once(client, clerk):
         if q["sql"].startswith(('SELECT "reception_site"', 'SELECT "reception_staffprofile"'))
     ]
     assert alone == []
+
+
+# --- permissions: ModelBackend's queries, built once (issue #24) --------------------
+
+
+def test_permissions_are_what_djangos_backend_reads(clerk, manager, director, host, stranger, make_staff, site):
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Permission
+
+    direct = make_staff("direct", None, site=site)
+    direct.user_permissions.add(Permission.objects.get(codename="view_insights"))
+    host.user_permissions.add(Permission.objects.get(codename="view_insights"))  # and through a group
+    admin = make_staff("root", None, site=site, is_staff=True)
+    admin.is_superuser = True
+    admin.save()
+
+    for person in (clerk, manager, director, host, stranger, direct, admin):
+        ours, djangos = StaffBackend().get_user(person.pk), ModelBackend().get_user(person.pk)
+        assert StaffBackend().get_user_permissions(ours) == ModelBackend().get_user_permissions(djangos)
+        assert StaffBackend().get_group_permissions(ours) == ModelBackend().get_group_permissions(djangos)
+        assert StaffBackend().get_all_permissions(ours) == ModelBackend().get_all_permissions(djangos)
+    assert "visitors.view_insights" in StaffBackend().get_all_permissions(StaffBackend().get_user(direct.pk))
+    assert StaffBackend().get_all_permissions(StaffBackend().get_user(stranger.pk)) == set()
+
+
+def test_permissions_cost_two_reads_once_per_request(clerk, django_assert_num_queries):
+    user = StaffBackend().get_user(clerk.pk)
+
+    with django_assert_num_queries(2):
+        assert user.has_perm("visitors.view_visit") and not user.has_perm("visitors.view_insights")
+        assert user.has_perm("visitors.check_out_visit")
+
+
+def test_a_disabled_account_holds_no_permission(clerk):
+    clerk.is_active = False
+
+    assert StaffBackend().get_all_permissions(clerk) == set()
+    assert not clerk.has_perm("visitors.view_visit")

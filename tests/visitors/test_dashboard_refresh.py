@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from reception import registers
+from reception.middleware import IDLE_SESSION_KEY
 from reception.models import DutyCode
 from reception.roles import DUTY_GROUPS
 from tests.visitors.desk import DAYTIME, walk_in
@@ -40,9 +41,9 @@ def test_an_unchanged_refresh_is_answered_304_without_rendering(
     walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=host)
     first = refresh(desk)
 
-    # 1 session, 2 user (with profile and site), 3 user permissions, 4 group
-    # permissions, 5 the head of the site's audit chain.
-    with django_assert_max_num_queries(5):
+    # 1 session, 2 the poll's grant (the tests' cache is a table), 3 the head
+    # of the site's audit chain; the user is not read (DeskPollMiddleware).
+    with django_assert_max_num_queries(3):
         again = refresh(desk, first["ETag"])
 
     assert first.status_code == 200 and "Zhou Jie" in first.content.decode()
@@ -262,3 +263,93 @@ def test_a_handover_written_shows_in_the_duty_panel_on_the_next_load(shared_cach
     registers.write_handover(site=site, by=clerk, open_items="Keys to room 3", incidents="", keys_and_items="")
 
     assert "Handover from" in client.get("/desk/").content.decode()
+
+
+# --- the repeat poll answered before the user is read (issue #24) --------------------
+
+
+def test_a_repeat_poll_reads_neither_the_user_nor_their_permissions(
+    shared_cache, desk, clerk, host, business, business_room, django_assert_num_queries
+):
+    walk_in(category=business, room=business_room, by=clerk, name="Zhou Jie", host=host)
+    first = refresh(desk)
+
+    # 1 the session, 2 the head of the site's audit chain.
+    with django_assert_num_queries(2) as captured:
+        again = refresh(desk, first["ETag"])
+
+    assert again.status_code == 304 and again["ETag"] == first["ETag"]
+    assert "no-cache" in again["Cache-Control"] and "private" in again["Cache-Control"]
+    assert not [q for q in captured.captured_queries if "auth_" in q["sql"]]
+
+
+def test_a_poll_after_signing_out_is_not_answered_from_the_grant(shared_cache, desk, clerk):
+    etag = refresh(desk)["ETag"]
+    cookie = desk.cookies["sessionid"].value
+
+    desk.post("/accounts/logout/")
+    stale = Client()
+    stale.cookies["sessionid"] = cookie
+    response = refresh(stale, etag)
+
+    # The session is gone: the poll went the whole way and was sent to sign in.
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_grant_serves_only_the_session_it_was_written_for(shared_cache, clerk, make_staff, site):
+    other_clerk = make_staff("clerk2", DUTY_GROUPS[DutyCode.CLERK], site=site, real_name="Wang Fang")
+    first, second = Client(), Client()
+    first.force_login(clerk)
+    second.force_login(other_clerk)
+    etag = refresh(first)["ETag"]
+
+    response = refresh(second, etag)
+
+    assert response.status_code == 200 and response["ETag"] != etag
+
+
+def test_an_account_disabled_at_the_desk_is_refused_at_the_next_minute(shared_cache, desk, clerk, time_machine):
+    etag = refresh(desk)["ETag"]
+    clerk.is_active = False
+    clerk.save()
+    # Within the minute the grant still answers "unchanged", with no body:
+    # nothing is shown that the desk did not already hold.
+    held = refresh(desk, etag)
+    assert held.status_code == 304 and held.content == b""
+
+    time_machine.move_to("2026-11-27 10:01:00+08:00", tick=False)
+    response = refresh(desk, etag)
+
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_permission_taken_away_is_refused_at_the_next_minute(shared_cache, desk, clerk, time_machine):
+    etag = refresh(desk)["ETag"]
+    clerk.groups.clear()
+
+    time_machine.move_to("2026-11-27 10:01:00+08:00", tick=False)
+    response = refresh(desk, etag)
+
+    assert response.status_code == 403
+
+
+def test_an_idle_desk_is_signed_out_by_its_poll_not_kept_by_the_grant(shared_cache, desk, clerk, settings):
+    etag = refresh(desk)["ETag"]
+    session = desk.session
+    session[IDLE_SESSION_KEY] = session[IDLE_SESSION_KEY] - settings.IDLE_TIMEOUT_MINUTES * 60 - 1
+    session.save()
+
+    response = refresh(desk, etag)
+
+    # R4.1: the poll went the whole way, and the idle desk was signed out.
+    assert response.status_code == 200 and response["HX-Redirect"].startswith("/accounts/login/")
+    assert "_auth_user_id" not in desk.session
+
+
+def test_a_change_at_the_site_sends_the_poll_the_whole_way(shared_cache, desk, clerk, business, business_room):
+    etag = refresh(desk)["ETag"]
+
+    walk_in(category=business, room=business_room, by=clerk, name="Arrived Meanwhile")
+    response = refresh(desk, etag)
+
+    assert response.status_code == 200 and "Arrived Meanwhile" in response.content.decode()

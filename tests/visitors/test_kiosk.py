@@ -590,14 +590,18 @@ def test_revoking_a_kiosk_in_the_admin_locks_it(kiosk_client, manager, lobby_kio
 
 
 def test_a_walk_in_costs_a_fixed_number_of_queries(
-    walk_in_form, kiosk_client, lounge, business_room, django_capture_on_commit_callbacks
+    walk_in_form, kiosk_client, lounge, business_room, site, django_capture_on_commit_callbacks
 ):
     """The morning rush: a walk-in's database work does not grow with the
     rooms, the visitors on site or the history. Counted without the session
-    and the rate-limit cache, which live in Redis in production."""
+    and the caches (rate limits, whether the site has event subscribers),
+    which live in Redis in production."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from reception.models import site_has_event_subscribers
+
+    site_has_event_subscribers(site.pk)  # known since the rush's first walk-in
     with CaptureQueriesContext(connection) as captured, django_capture_on_commit_callbacks(execute=True):
         response = kiosk_client.post("/kiosk/walk-in/", walk_in_form)
     assert response.status_code == 302
@@ -608,15 +612,16 @@ def test_a_walk_in_costs_a_fixed_number_of_queries(
     ]
     # 1 the kiosk device, 2 the host, 3 category C, 4 a returning visitor of
     # the same name, company and phone (R2.4, one query), 5 the allowed rooms
-    # with their occupancy (one query for all), 6 R1.3 check of the chosen room,
-    # 7 lock the room, 8 its occupancy under the lock, 9 the watchlist (issue
-    # #19: one indexed query on its keys), 10-12 insert visitor, visit
-    # and both timeline steps (one insert), 13 the written rules in force, whose
-    # privacy notice is the version accepted (issue #22), 14 insert the privacy
-    # consent (R4.1), 15-17 lock the site's audit chain, read its head, append
-    # the one event, 18 the site's channels that subscribe to visit events
-    # (issue #21: one query, none written when nobody subscribes), 19 queue the
-    # host's notice (the worker's notify_arrival then starts the escalation
-    # watch, R3.2). An earlier visit with the one-time key is looked for only
-    # when registering fails (a double tap), not on every walk-in.
-    assert len(queries) == 19, "\n".join(queries)
+    # with their occupancy (one query for all; the chosen room is known to be
+    # allowed from it, R1.3), 6 lock the room, 7 its occupancy under the lock,
+    # 8 the watchlist (issue #19: one indexed query on its keys), 9-11 insert
+    # visitor, visit and both timeline steps (one insert), 12 the written
+    # rules in force, whose privacy notice is the version accepted (issue
+    # #22), 13 insert the privacy consent (R4.1), 14-16 lock the site's audit
+    # chain, read its head, append the one event, 17 queue the host's notice
+    # (the worker's notify_arrival then starts the escalation watch, R3.2).
+    # No query for the site's event subscribers (issue #21) while the cached
+    # answer stands, and none written when nobody subscribes (issue #24). An
+    # earlier visit with the one-time key is looked for only when registering
+    # fails (a double tap), not on every walk-in.
+    assert len(queries) == 17, "\n".join(queries)

@@ -466,3 +466,70 @@ def test_a_walk_up_approved_by_its_host_is_checked_in_as_an_event(site, clerk, h
     visit.refresh_from_db()
     assert visit.status == "on_site"
     assert events_of(visit) == ["visit.registered", "visit.checked_in"]
+
+
+# --- issue #24: "does this site have subscribers?" is cached, and every write unsettles it -----
+
+
+@pytest.fixture
+def real_cache(settings):
+    """A cache shared by the requests, as Redis is in production (the tests'
+    database cache would roll back with each test anyway)."""
+    from django.core.cache import cache
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+    yield cache
+    cache.clear()
+
+
+def test_a_site_without_subscribers_is_told_so_by_the_cache_without_a_query(
+    real_cache, site, clerk, host, business, business_room, django_assert_num_queries
+):
+    walk_in(category=business, room=business_room, by=clerk, host=host)  # asks the database once
+    visit = walk_in(category=business, room=business_room, by=clerk, host=host)
+
+    with django_assert_num_queries(0):
+        assert webhooks.emit(visit, WebhookEvent.CHECKED_OUT) == []
+
+
+def test_a_subscription_added_in_the_back_office_makes_the_next_walk_in_emit(
+    real_cache, office, site, clerk, host, business, business_room
+):
+    before = walk_in(category=business, room=business_room, by=clerk, host=host)
+    assert events_of(before) == []  # nobody subscribes, and the cache now says so
+
+    response = office.post(reverse("admin:reception_notificationchannel_add"), channel_form(site))
+    assert response.status_code == 302
+
+    after = walk_in(category=business, room=business_room, by=clerk, host=host)
+    assert events_of(after) == ["visit.checked_in"]
+
+
+def test_a_channel_switched_on_makes_the_next_walk_in_emit(real_cache, site, clerk, host, business, business_room):
+    channel = subscribe(site, active=False)
+    assert events_of(walk_in(category=business, room=business_room, by=clerk, host=host)) == []
+
+    channel.active = True
+    channel.save()
+
+    visit = walk_in(category=business, room=business_room, by=clerk, host=host)
+    assert events_of(visit) == ["visit.registered", "visit.checked_in"]
+
+
+def test_an_answer_read_before_a_channel_write_is_never_cached_after_it(real_cache, site):
+    """A reader that asked the database just before a write committed must not
+    store its answer over the write's mark: while the mark stands, readers ask
+    the database and store nothing."""
+    from reception import models as reception_models
+
+    key = reception_models._subscribers_key(site.pk)
+    subscribe(site)  # the write leaves its mark
+    assert real_cache.get(key) == reception_models.UNSETTLED
+    real_cache.add(key, False)  # what a reader that asked before the write would try to store
+    assert reception_models.site_has_event_subscribers(site.pk) is True
+    assert real_cache.get(key) == reception_models.UNSETTLED
+
+    real_cache.delete(key)  # the mark expires
+    assert reception_models.site_has_event_subscribers(site.pk) is True
+    assert real_cache.get(key) is True
