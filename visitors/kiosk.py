@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -173,7 +174,9 @@ def returning_visitor(site: Site, *, full_name: str, company: str, phone: str) -
     candidates = (
         Visitor.objects.for_site(site)
         .identified()
-        .filter(full_name__iexact=" ".join(full_name.split()))
+        # Folded by the database on both sides, as the name index is (Visitor.Meta).
+        .alias(folded_name=Lower("full_name"))
+        .filter(folded_name=Lower(Value(" ".join(full_name.split()))))
         .exclude(Exists(on_site))
         .order_by("-pk")[:20]
     )
