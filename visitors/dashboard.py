@@ -13,12 +13,15 @@ template tags only lay the rows out. The visitor log's page of rows
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from operator import attrgetter, itemgetter
 from typing import TypedDict
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.core.cache import cache
+from django.core.cache import cache as shared_cache
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, router
 from django.http import HttpResponseNotModified
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -426,8 +429,27 @@ def current_marker(request, site: Site, now: datetime) -> str:
 
 
 def _marker(site_id: int, now: datetime) -> str:
-    head = AuditEvent.objects.filter(site_id=site_id).order_by("-seq").values_list("seq", "hash").first() or (0, "")
+    alias = router.db_for_read(AuditEvent)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_chain_head_sql(alias), [site_id])
+        head = cursor.fetchone() or (0, "")
     return f"{site_id}.{head[0]}.{head[1][:16]}.{int(now.timestamp() // 60)}"
+
+
+_PROBE_SITE_ID = 987654321
+
+
+@cache
+def _chain_head_sql(alias: str) -> str:
+    """The SQL of a site's newest audit event (its number and hash), as the
+    ORM writes it, with the site's id its one parameter. Written once per
+    worker: building it was a third of what the repeat poll cost (issue #24;
+    the permission reads do the same, reception.security.StaffBackend)."""
+    head = AuditEvent.objects.using(alias).filter(site_id=_PROBE_SITE_ID).order_by("-seq").values_list("seq", "hash")
+    sql, params = head[:1].query.sql_with_params()
+    if tuple(params) != (_PROBE_SITE_ID,):
+        raise ImproperlyConfigured(f"unexpected parameters in the chain head's query: {params!r}")
+    return sql
 
 
 # --- the refresh that finds nothing new ------------------------------------------
@@ -462,7 +484,7 @@ def grant_poll(request, *, etag: str, site: Site, marker: str, now: datetime) ->
         "marker": marker,
         "language": get_language(),
     }
-    cache.set(POLL_GRANT_KEY.format(request.session.session_key), grant, 61 - now.second)
+    shared_cache.set(POLL_GRANT_KEY.format(request.session.session_key), grant, 61 - now.second)
 
 
 def unchanged_poll(request) -> HttpResponseNotModified | None:
@@ -471,7 +493,7 @@ def unchanged_poll(request) -> HttpResponseNotModified | None:
     user = request.session.get(SESSION_KEY)
     if user is None:
         return None
-    grant = cache.get(POLL_GRANT_KEY.format(request.session.session_key))
+    grant = shared_cache.get(POLL_GRANT_KEY.format(request.session.session_key))
     if grant is None or grant["user"] != user or grant["language"] != get_language():
         return None
     if request.headers.get("If-None-Match") != grant["etag"]:
@@ -506,10 +528,10 @@ def live_buttons(user) -> str:
 def _drawn_once(request, key: str, draw: Callable[[], str]) -> SafeString:
     """The drawing cached under `key`, drawn by `draw()` when missing, with the
     reader's own CSRF token put where the drawing holds its slot."""
-    html = cache.get(key)
+    html = shared_cache.get(key)
     if html is None:
         html = draw()
-        cache.set(key, html, LIVE_CACHE_SECONDS)
+        shared_cache.set(key, html, LIVE_CACHE_SECONDS)
     return with_reader_token(request, html)
 
 
