@@ -16,12 +16,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
-from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
-from django.db import connections, router
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import router
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+
+from reception import prebuilt
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -87,26 +89,24 @@ class StaffBackend(ModelBackend):
         cache_name = f"_{from_name}_perm_cache"
         if not hasattr(user_obj, cache_name):
             alias = router.db_for_read(Permission)
-            with connections[alias].cursor() as cursor:
-                cursor.execute(_permission_query(from_name, alias), [user_obj.pk])
-                setattr(user_obj, cache_name, {f"{app}.{codename}" for app, codename in cursor.fetchall()})
+            rows = prebuilt.fetch(alias, _permission_query(from_name, alias), user_obj.pk)
+            setattr(user_obj, cache_name, {f"{app}.{codename}" for app, codename in rows})
         return getattr(user_obj, cache_name)
-
-
-_PROBE_USER_ID = 987654321
 
 
 @cache
 def _permission_query(from_name: str, alias: str) -> str:
     """The SQL of the permissions a user holds directly ("user") or through
-    their groups ("group"), as the ORM writes it, with the user's id its one
-    parameter."""
-    probe = get_user_model()(pk=_PROBE_USER_ID)
-    held = Permission.objects.using(alias).filter(**{"user" if from_name == "user" else "group__user": probe})
-    sql, params = held.values_list("content_type__app_label", "codename").order_by().query.sql_with_params()
-    if tuple(params) != (_PROBE_USER_ID,):
-        raise ImproperlyConfigured(f"unexpected parameters in the {from_name} permission query: {params!r}")
-    return sql
+    their groups ("group"), as ModelBackend asks for them."""
+    held = "user" if from_name == "user" else "group__user"
+    return prebuilt.sql_of(
+        lambda user_id: (
+            Permission.objects.using(alias)
+            .filter(**{held: user_id})
+            .values_list("content_type__app_label", "codename")
+            .order_by()
+        )
+    )
 
 
 def lockout_ends_at(*, username: str, ip_address: str | None):

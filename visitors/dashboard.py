@@ -20,8 +20,7 @@ from typing import TypedDict
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache as shared_cache
-from django.core.exceptions import ImproperlyConfigured
-from django.db import connections, router
+from django.db import router
 from django.http import HttpResponseNotModified
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -30,6 +29,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext, ngettext
 
+from reception import prebuilt
 from reception.drawing import CSRF_SLOT, with_reader_token
 from reception.i18n import localized
 from reception.middleware import IDLE_SESSION_KEY
@@ -430,26 +430,20 @@ def current_marker(request, site: Site, now: datetime) -> str:
 
 def _marker(site_id: int, now: datetime) -> str:
     alias = router.db_for_read(AuditEvent)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(_chain_head_sql(alias), [site_id])
-        head = cursor.fetchone() or (0, "")
+    rows = prebuilt.fetch(alias, _chain_head_sql(alias), site_id)
+    head = rows[0] if rows else (0, "")
     return f"{site_id}.{head[0]}.{head[1][:16]}.{int(now.timestamp() // 60)}"
-
-
-_PROBE_SITE_ID = 987654321
 
 
 @cache
 def _chain_head_sql(alias: str) -> str:
-    """The SQL of a site's newest audit event (its number and hash), as the
-    ORM writes it, with the site's id its one parameter. Written once per
-    worker: building it was a third of what the repeat poll cost (issue #24;
-    the permission reads do the same, reception.security.StaffBackend)."""
-    head = AuditEvent.objects.using(alias).filter(site_id=_PROBE_SITE_ID).order_by("-seq").values_list("seq", "hash")
-    sql, params = head[:1].query.sql_with_params()
-    if tuple(params) != (_PROBE_SITE_ID,):
-        raise ImproperlyConfigured(f"unexpected parameters in the chain head's query: {params!r}")
-    return sql
+    """The SQL of a site's newest audit event (its number and hash): building
+    it was a third of what the repeat poll cost (issue #24)."""
+    return prebuilt.sql_of(
+        lambda site_id: (
+            AuditEvent.objects.using(alias).filter(site_id=site_id).order_by("-seq").values_list("seq", "hash")[:1]
+        )
+    )
 
 
 # --- the refresh that finds nothing new ------------------------------------------
