@@ -37,7 +37,7 @@ from customers.models import (
     FollowUp,
     FollowUpOrigin,
 )
-from reception.access import user_site
+from reception.access import kept_private, user_site
 from reception.errors import ReceptionError
 from visitors.models import Visit
 
@@ -329,10 +329,9 @@ def complaint_file(request, pk: int, which: str):
         raise Http404
     kind = uploads.kind_of_stored(stored.name)
     filename = f"{complaint.reference}-{which}.{kind.extension}"
-    response = FileResponse(stored.open("rb"), content_type=kind.content_type, as_attachment=True, filename=filename)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return kept_private(
+        FileResponse(stored.open("rb"), content_type=kind.content_type, as_attachment=True, filename=filename)
+    )
 
 
 # --- follow-ups (R10.2-R10.3) ----------------------------------------------------

@@ -66,3 +66,12 @@ def start_url(request) -> str | None:
     if user.is_staff:
         return reverse("admin:index")
     return None
+
+
+def kept_private(response):
+    """A stored file sent to one signed-in reader (a visitor's photo, a
+    signed agreement, a complaint's letter): kept by no cache on the way and
+    never sniffed into another type by the browser."""
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

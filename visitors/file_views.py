@@ -13,17 +13,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from reception.access import kept_private
 from reception.errors import ReceptionError
 from reception.security import client_ip
 from visitors import photos
 from visitors.models import SignedAgreement
 from visitors.views import get_visit
-
-
-def _private(response):
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @login_required
@@ -34,7 +29,7 @@ def photo(request, pk: int):
     visit = get_visit(request, pk)
     if not visit.photo:
         raise Http404
-    return _private(FileResponse(visit.photo.open("rb"), content_type="image/jpeg"))
+    return kept_private(FileResponse(visit.photo.open("rb"), content_type="image/jpeg"))
 
 
 @login_required
@@ -72,4 +67,4 @@ def signed_agreement(request, pk: int, signed: int):
         as_attachment=True,
         filename=filename,
     )
-    return _private(response)
+    return kept_private(response)
