@@ -51,27 +51,16 @@ def summary_notifications(*, site: Site, first: date, at: datetime | None = None
     prefix = _dedupe_prefix(site, first)
     with translation.override(settings.LANGUAGE_CODE):
         subject = _subject(site, first)
-    for user in report_recipients(site):
-        Notification.objects.get_or_create(
-            dedupe_key=f"{prefix}{user.pk}",
-            defaults={
-                "site": site,
-                "kind": Notification.Kind.PREPARED,
-                "report_day": first,
-                "recipient": user,
-                "address": user.email,
-                "subject": subject,
-                # Drawn afresh when sent (render_summary_email); this is what the admin lists.
-                "body": subject,
-                "created_at": at,
-            },
-        )
-    return list(
-        Notification.objects.filter(
-            dedupe_key__startswith=prefix, status__in=[Notification.Status.PENDING, Notification.Status.FAILED]
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    return Notification.objects.queue_reports(
+        site=site,
+        kind=Notification.Kind.PREPARED,
+        day=first,
+        prefix=prefix,
+        recipients=report_recipients(site),
+        at=at,
+        subject=subject,
+        # Drawn afresh when sent (render_summary_email); this is what the admin lists.
+        body=subject,
     )
 
 

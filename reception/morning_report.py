@@ -133,27 +133,13 @@ def report_notifications(*, site: Site, day: date, at: datetime | None = None) -
     if at < night_ending_on(site, day).end:
         raise ReceptionError("night_not_over", _("The night is not over yet; its report is sent when it ends."))
     prefix = _dedupe_prefix(site, day)
-    for user in report_recipients(site):
-        Notification.objects.get_or_create(
-            dedupe_key=f"{prefix}{user.pk}",
-            defaults={
-                "site": site,
-                "kind": Notification.Kind.REPORT,
-                "report_day": day,
-                "recipient": user,
-                "address": user.email,
-                "created_at": at,
-            },
-        )
-    return list(
-        Notification.objects.filter(
-            site=site,
-            kind=Notification.Kind.REPORT,
-            dedupe_key__startswith=prefix,
-            status__in=[Notification.Status.PENDING, Notification.Status.FAILED],
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    return Notification.objects.queue_reports(
+        site=site,
+        kind=Notification.Kind.REPORT,
+        day=day,
+        prefix=prefix,
+        recipients=report_recipients(site),
+        at=at,
     )
 
 

@@ -717,6 +717,38 @@ class PrivacyConsent(models.Model):
         return f"{self.get_way_display()} · {self.notice_version}"
 
 
+class NotificationQuerySet(models.QuerySet):
+    def queue_reports(self, *, site, kind, day, prefix: str, recipients, at, **fields) -> list[int]:
+        """One notice of a site's report (`kind`, for `day`) to each of
+        `recipients`, keyed `prefix` + their id so that a second call queues
+        none twice; returns the ids of the report's notices still to send
+        (pending or failed), oldest first. `fields` are further columns of
+        a new notice (a subject, a body)."""
+        for user in recipients:
+            self.get_or_create(
+                dedupe_key=f"{prefix}{user.pk}",
+                defaults={
+                    "site": site,
+                    "kind": kind,
+                    "report_day": day,
+                    "recipient": user,
+                    "address": user.email,
+                    "created_at": at,
+                    **fields,
+                },
+            )
+        return list(
+            self.filter(
+                site=site,
+                kind=kind,
+                dedupe_key__startswith=prefix,
+                status__in=[Notification.Status.PENDING, Notification.Status.FAILED],
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+
+
 class Notification(models.Model):
     """One message to one recipient about a visit, with its delivery state.
 
@@ -784,6 +816,8 @@ class Notification(models.Model):
     response_code = models.PositiveSmallIntegerField(_("response code"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("notification")

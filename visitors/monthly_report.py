@@ -70,27 +70,13 @@ def report_notifications(*, site: Site, first: date, at: datetime | None = None)
     if at < send_time(site, first):
         raise ReceptionError("month_not_over", _("The month is not over yet; its report is sent on the 1st."))
     prefix = _dedupe_prefix(site, first)
-    for user in report_recipients(site):
-        Notification.objects.get_or_create(
-            dedupe_key=f"{prefix}{user.pk}",
-            defaults={
-                "site": site,
-                "kind": Notification.Kind.MONTHLY_REPORT,
-                "report_day": first,
-                "recipient": user,
-                "address": user.email,
-                "created_at": at,
-            },
-        )
-    return list(
-        Notification.objects.filter(
-            site=site,
-            kind=Notification.Kind.MONTHLY_REPORT,
-            dedupe_key__startswith=prefix,
-            status__in=[Notification.Status.PENDING, Notification.Status.FAILED],
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    return Notification.objects.queue_reports(
+        site=site,
+        kind=Notification.Kind.MONTHLY_REPORT,
+        day=first,
+        prefix=prefix,
+        recipients=report_recipients(site),
+        at=at,
     )
 
 
