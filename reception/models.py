@@ -8,8 +8,9 @@ from functools import partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -571,8 +572,6 @@ def _subscribers_key(site_id: int) -> str:
 def site_has_event_subscribers(site_id: int) -> bool:
     """Whether any active generic channel of the site subscribes to visit
     events (issue #21): one cache read, the database only after a change."""
-    from django.core.cache import cache
-
     key = _subscribers_key(site_id)
     known = cache.get(key)
     if isinstance(known, bool):
@@ -588,8 +587,6 @@ def site_has_event_subscribers(site_id: int) -> bool:
 
 
 def _unsettle_subscribers(site_id: int) -> None:
-    from django.core.cache import cache
-
     cache.set(_subscribers_key(site_id), UNSETTLED, SUBSCRIBERS_UNSETTLED_FOR)
 
 
@@ -600,8 +597,6 @@ def _channel_written(sender, instance: NotificationChannel, **kwargs) -> None:
     cascade) unsettles its site's cached answer, now and once it commits. A
     channel moved to another site leaves the old site's answer "yes" for a
     while, which costs that site's visits one query each, never an event."""
-    from django.db import transaction
-
     _unsettle_subscribers(instance.site_id)
     transaction.on_commit(partial(_unsettle_subscribers, instance.site_id), robust=True)
 
